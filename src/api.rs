@@ -1,0 +1,163 @@
+//! Types that cross the process boundary to the UI.
+//!
+//! Everything here derives `specta::Type`; the shell exports them as TypeScript
+//! (`ui/src/bindings.ts`). Changing a type here changes the UI contract: the
+//! `bindings_are_current` test in `src-tauri` fails until the bindings are regenerated.
+
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+/// Stable, machine-readable error codes. The UI switches on these; never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub enum ErrorCode {
+    /// The channel name is empty, too long or has characters Twitch does not allow.
+    InvalidChannel,
+    /// A chat connection is already open; disconnect first.
+    AlreadyConnected,
+    /// There is no chat connection to act on.
+    NotConnected,
+    /// The database could not be read or written.
+    Database,
+    /// The engine is shutting down or has stopped.
+    ShuttingDown,
+    /// Anything else; the message says what.
+    Internal,
+}
+
+/// An error as the UI receives it: a stable code plus a sentence for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+}
+
+/// Which chat a streamer wants to watch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ChatTarget {
+    /// The built-in demo chat: a script shipped with the app, replayed in real time.
+    Demo,
+    /// A Twitch channel, as typed by the streamer (name, `#name` or a twitch.tv URL).
+    Twitch { channel: String },
+}
+
+/// Why a chat connection stopped for good (it is not retried).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub enum ChatFailure {
+    /// Twitch refused the login (bad or expired token).
+    AuthFailed,
+    /// Twitch said the channel cannot be joined (suspended or unknown).
+    ChannelUnavailable,
+}
+
+/// The chat connection's state, as the streamer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum ChatState {
+    Disconnected,
+    Connecting {
+        channel: String,
+    },
+    Connected {
+        channel: String,
+        session_id: i32,
+    },
+    /// Lost the connection; the next attempt starts at `retry_at_ms` (Unix ms).
+    Reconnecting {
+        channel: String,
+        attempt: u32,
+        retry_at_ms: f64,
+        reason: String,
+    },
+    Failed {
+        channel: String,
+        failure: ChatFailure,
+        message: String,
+    },
+}
+
+/// One second of chat: how many messages arrived in it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct VelocityPoint {
+    /// Unix time of the bucket's start, in whole seconds.
+    pub second: f64,
+    pub count: u32,
+}
+
+/// Running totals for the current chat session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatCounters {
+    pub messages: u32,
+    pub malformed_lines: u32,
+    pub reconnects: u32,
+}
+
+/// Something the streamer should know that is not tied to one action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Notice {
+    pub level: NoticeLevel,
+    pub code: NoticeCode,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub enum NoticeLevel {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub enum NoticeCode {
+    /// The config file could not be read; defaults are in use and the file was left alone.
+    ConfigInvalid,
+    /// No OS keyring is reachable: chat is read-only and nothing secret can be saved.
+    KeyringUnavailable,
+    /// The Twitch IRC address is overridden (a development and testing knob).
+    TwitchAddressOverridden,
+}
+
+/// Where StreamCue keeps its files, shown in the UI so the streamer can find them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PathsInfo {
+    pub config_file: String,
+    pub database_file: String,
+    pub log_dir: String,
+}
+
+/// Everything the UI needs to draw itself from scratch (on load, or after it lagged).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSnapshot {
+    pub chat: ChatState,
+    pub counters: ChatCounters,
+    /// The current session's last ten minutes, oldest first, one point per second.
+    pub velocity: Vec<VelocityPoint>,
+    pub notices: Vec<Notice>,
+    pub paths: PathsInfo,
+    pub keyring_available: bool,
+}
+
+/// A change the core announces after it has been persisted. The UI applies these to its cache.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum CoreEvent {
+    ChatState { state: ChatState },
+    /// A finished one-second bucket, plus the counters as of its end.
+    Velocity { point: VelocityPoint, counters: ChatCounters },
+    Counters { counters: ChatCounters },
+    Notice { notice: Notice },
+    /// The UI missed events (it was too slow): it should fetch a fresh snapshot.
+    Resync,
+}

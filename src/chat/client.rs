@@ -1,0 +1,359 @@
+//! `ChatClient`: the actor that owns the chat connection and the live velocity meter.
+//!
+//! One task; reached through a cloneable [`ChatClient`] handle (mpsc in, oneshot out).
+//! Invariants:
+//! - at most one chat session is live; its `chat_sessions` row exists before any event about it;
+//! - each finished second is saved to `velocity_minutes` before its `Velocity` event is sent;
+//! - on cancellation the session is ended and its last second saved before the task returns.
+
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use super::channel::ChannelName;
+use super::demo::DemoSession;
+use super::twitch::{TwitchCredentials, TwitchSession};
+use super::velocity::VelocityMeter;
+use super::SourceEvent;
+use crate::api::{ApiError, ChatCounters, ChatState, ChatTarget, CoreEvent, ErrorCode, VelocityPoint};
+use crate::db::{now_ms, Database, Platform};
+use crate::events::EventBus;
+
+/// Messages handled per wake-up before the actor looks at commands and the clock again.
+const DRAIN_BATCH: usize = 512;
+
+#[derive(Clone, Debug, Default)]
+pub struct ChatOptions {
+    /// Log in to Twitch as this account; `None` reads anonymously.
+    pub twitch_credentials: Option<TwitchCredentials>,
+}
+
+/// What the UI needs to draw the chat panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatView {
+    pub state: ChatState,
+    pub counters: ChatCounters,
+    pub velocity: Vec<VelocityPoint>,
+}
+
+enum Command {
+    Connect(ChatTarget, oneshot::Sender<Result<ChatState, ApiError>>),
+    Disconnect(oneshot::Sender<ChatState>),
+    View(oneshot::Sender<ChatView>),
+}
+
+/// Handle on the chat actor.
+#[derive(Clone, Debug)]
+pub struct ChatClient {
+    tx: mpsc::Sender<Command>,
+}
+
+fn gone() -> ApiError {
+    ApiError::new(ErrorCode::ShuttingDown, "StreamCue is shutting down.")
+}
+
+impl ChatClient {
+    /// Starts the actor on the current runtime. It runs until `cancel` fires, then ends the
+    /// live session cleanly; await the returned handle to know it has.
+    pub fn spawn(
+        db: Database,
+        events: EventBus,
+        options: ChatOptions,
+        cancel: CancellationToken,
+        tracker: &tokio_util::task::TaskTracker,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(64);
+        let actor = ChatActor {
+            rx,
+            db,
+            events,
+            options,
+            state: ChatState::Disconnected,
+            live: None,
+            idle_meter: VelocityMeter::new(now_ms().div_euclid(1000)),
+        };
+        let handle = tracker.spawn(actor.run(cancel));
+        (Self { tx }, handle)
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, ApiError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())
+    }
+
+    pub async fn connect(&self, target: ChatTarget) -> Result<ChatState, ApiError> {
+        self.ask(|r| Command::Connect(target, r)).await?
+    }
+
+    pub async fn disconnect(&self) -> Result<ChatState, ApiError> {
+        self.ask(Command::Disconnect).await
+    }
+
+    pub async fn view(&self) -> Result<ChatView, ApiError> {
+        self.ask(Command::View).await
+    }
+}
+
+enum Source {
+    Twitch(TwitchSession),
+    Demo(DemoSession),
+}
+
+impl Source {
+    async fn next(&mut self) -> SourceEvent {
+        match self {
+            Source::Twitch(s) => s.next().await,
+            Source::Demo(s) => s.next().await,
+        }
+    }
+
+    fn malformed_lines(&self) -> u64 {
+        match self {
+            Source::Twitch(s) => s.malformed_lines(),
+            Source::Demo(_) => 0,
+        }
+    }
+}
+
+struct Live {
+    source: Source,
+    session_id: i64,
+    channel: String,
+    meter: VelocityMeter,
+    counters: ChatCounters,
+    joined_once: bool,
+}
+
+struct ChatActor {
+    rx: mpsc::Receiver<Command>,
+    db: Database,
+    events: EventBus,
+    options: ChatOptions,
+    state: ChatState,
+    live: Option<Live>,
+    /// Keeps the graph's clock running between sessions (all zeros).
+    idle_meter: VelocityMeter,
+}
+
+enum Step {
+    Stop,
+    Command(Command),
+    Tick,
+    Source(SourceEvent),
+}
+
+async fn next_source_event(live: &mut Option<Live>) -> SourceEvent {
+    match live {
+        Some(l) => l.source.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl ChatActor {
+    async fn run(mut self, cancel: CancellationToken) {
+        let mut ticker = tokio::time::interval_at(next_wall_second(), Duration::from_secs(1));
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            let step = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => Step::Stop,
+                cmd = self.rx.recv() => cmd.map_or(Step::Stop, Step::Command),
+                _ = ticker.tick() => Step::Tick,
+                ev = next_source_event(&mut self.live) => Step::Source(ev),
+            };
+            match step {
+                Step::Stop => break,
+                Step::Command(cmd) => self.on_command(cmd).await,
+                Step::Tick => self.on_tick().await,
+                Step::Source(ev) => {
+                    self.on_source(ev).await;
+                    self.drain_ready().await;
+                }
+            }
+        }
+        self.end_live("StreamCue closed").await;
+        tracing::info!("chat client stopped");
+    }
+
+    /// Handles messages that are already waiting, without going back through `select!`.
+    async fn drain_ready(&mut self) {
+        for _ in 0..DRAIN_BATCH {
+            let Some(live) = self.live.as_mut() else { return };
+            let ev = match &mut live.source {
+                Source::Twitch(s) => {
+                    match futures_now(s.next()) {
+                        Some(ev) => ev,
+                        None => return,
+                    }
+                }
+                Source::Demo(_) => return,
+            };
+            self.on_source(ev).await;
+        }
+    }
+
+    async fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Connect(target, reply) => {
+                let result = self.connect(target).await;
+                let _ = reply.send(result);
+            }
+            Command::Disconnect(reply) => {
+                self.end_live("disconnected").await;
+                self.set_state(ChatState::Disconnected);
+                let _ = reply.send(self.state.clone());
+            }
+            Command::View(reply) => {
+                let (counters, velocity) = match &self.live {
+                    Some(l) => (l.counters, l.meter.history()),
+                    None => (ChatCounters::default(), self.idle_meter.history()),
+                };
+                let _ = reply.send(ChatView { state: self.state.clone(), counters, velocity });
+            }
+        }
+    }
+
+    async fn connect(&mut self, target: ChatTarget) -> Result<ChatState, ApiError> {
+        if self.live.is_some() {
+            return Err(ApiError::new(
+                ErrorCode::AlreadyConnected,
+                "Already connected; disconnect first.",
+            ));
+        }
+        let (platform, channel) = match &target {
+            ChatTarget::Demo => (Platform::Demo, None),
+            ChatTarget::Twitch { channel } => {
+                let name = ChannelName::parse(channel)
+                    .map_err(|e| ApiError::new(ErrorCode::InvalidChannel, e.to_string()))?;
+                (Platform::Twitch, Some(name))
+            }
+        };
+        let shown = channel.as_ref().map_or_else(|| "demo".to_string(), |c| c.to_string());
+        let started = now_ms();
+        let session_id = self
+            .db
+            .start_session(platform, &shown, started)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::Database, e.to_string()))?;
+        let source = match channel {
+            None => Source::Demo(DemoSession::start()),
+            Some(name) => {
+                Source::Twitch(TwitchSession::start(name, self.options.twitch_credentials.as_ref()))
+            }
+        };
+        tracing::info!(session_id, channel = %shown, platform = platform.as_str(), "chat session started");
+        self.live = Some(Live {
+            source,
+            session_id,
+            channel: shown.clone(),
+            meter: VelocityMeter::new(started.div_euclid(1000)),
+            counters: ChatCounters::default(),
+            joined_once: false,
+        });
+        self.set_state(ChatState::Connecting { channel: shown });
+        Ok(self.state.clone())
+    }
+
+    async fn on_source(&mut self, ev: SourceEvent) {
+        let Some(live) = self.live.as_mut() else { return };
+        match ev {
+            SourceEvent::Message(_msg) => {
+                live.meter.record();
+                live.counters.messages = live.counters.messages.saturating_add(1);
+            }
+            SourceEvent::Joined => {
+                if live.joined_once {
+                    live.counters.reconnects += 1;
+                }
+                live.joined_once = true;
+                let state = ChatState::Connected {
+                    channel: live.channel.clone(),
+                    session_id: live.session_id as i32,
+                };
+                tracing::info!(session_id = live.session_id, channel = %live.channel, "chat joined");
+                self.set_state(state);
+            }
+            SourceEvent::Reconnecting { attempt, retry_at_ms, reason } => {
+                let state = ChatState::Reconnecting {
+                    channel: live.channel.clone(),
+                    attempt,
+                    retry_at_ms: retry_at_ms as f64,
+                    reason,
+                };
+                if !matches!(self.state, ChatState::Reconnecting { .. }) || state != self.state {
+                    tracing::warn!(?state, "chat connection lost");
+                    self.set_state(state);
+                }
+            }
+            SourceEvent::Failed { failure, message } => {
+                let channel = live.channel.clone();
+                tracing::error!(?failure, %message, "chat failed");
+                self.end_live(&format!("failed: {failure:?}")).await;
+                self.set_state(ChatState::Failed { channel, failure, message });
+            }
+        }
+    }
+
+    async fn on_tick(&mut self) {
+        let now_sec = now_ms().div_euclid(1000);
+        let Some(live) = self.live.as_mut() else {
+            for point in self.idle_meter.close_until(now_sec).0 {
+                self.events.publish(CoreEvent::Velocity { point, counters: ChatCounters::default() });
+            }
+            return;
+        };
+        live.counters.malformed_lines = live.source.malformed_lines() as u32;
+        let (points, minutes) = live.meter.close_until(now_sec);
+        for minute in &minutes {
+            if let Err(e) = self.db.save_velocity(live.session_id, minute, live.counters).await {
+                tracing::error!(error = %e, session_id = live.session_id, "could not save velocity");
+            }
+        }
+        for point in points {
+            self.events.publish(CoreEvent::Velocity { point, counters: live.counters });
+        }
+    }
+
+    /// Ends the live session (if any): saves its last seconds and totals, then forgets it.
+    async fn end_live(&mut self, reason: &str) {
+        let Some(mut live) = self.live.take() else { return };
+        live.counters.malformed_lines = live.source.malformed_lines() as u32;
+        drop(live.source); // closes the connection first: nothing more is counted.
+        let now = now_ms();
+        let (_, minutes) = live.meter.close_until(now.div_euclid(1000) + 1);
+        for minute in &minutes {
+            if let Err(e) = self.db.save_velocity(live.session_id, minute, live.counters).await {
+                tracing::error!(error = %e, "could not save the last velocity");
+            }
+        }
+        if let Err(e) = self.db.end_session(live.session_id, now, reason, live.counters).await {
+            tracing::error!(error = %e, "could not end the chat session");
+        }
+        self.idle_meter = VelocityMeter::new(now.div_euclid(1000) + 1);
+        tracing::info!(session_id = live.session_id, reason, messages = live.counters.messages, "chat session ended");
+    }
+
+    fn set_state(&mut self, state: ChatState) {
+        self.state = state.clone();
+        self.events.publish(CoreEvent::ChatState { state });
+    }
+}
+
+/// Polls a future once; `Some` if it was ready.
+fn futures_now<F: std::future::Future>(fut: F) -> Option<F::Output> {
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut fut = std::pin::pin!(fut);
+    match fut.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => Some(v),
+        std::task::Poll::Pending => None,
+    }
+}
+
+fn next_wall_second() -> Instant {
+    let ms = now_ms().rem_euclid(1000) as u64;
+    Instant::now() + Duration::from_millis(1000 - ms)
+}

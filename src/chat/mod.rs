@@ -1,0 +1,40 @@
+//! Chat: sources (Twitch, demo) behind one event type, and the `ChatClient` actor.
+
+mod backoff;
+pub mod channel;
+mod client;
+pub mod demo;
+pub mod dialer;
+pub mod line_guard;
+pub mod twitch;
+mod velocity;
+
+pub use backoff::Backoff;
+pub use channel::{ChannelName, ChannelNameError};
+pub use client::{ChatClient, ChatOptions};
+pub use velocity::VelocityMeter;
+
+use crate::api::ChatFailure;
+
+/// One chat line, whatever platform it came from. (Only counts and names are ever stored.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    pub user_login: String,
+    pub text: String,
+    /// Emote names in the order they appear (Twitch `emotes` tag).
+    pub emotes: Vec<String>,
+    pub is_moderator: bool,
+    pub is_broadcaster: bool,
+}
+
+/// What a chat source tells the `ChatClient`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceEvent {
+    Message(ChatMessage),
+    /// Joined the channel (first time, or again after a reconnect).
+    Joined,
+    /// The connection is gone; the next attempt starts at `retry_at_ms` (Unix ms).
+    Reconnecting { attempt: u32, retry_at_ms: i64, reason: String },
+    /// The source stopped for good.
+    Failed { failure: ChatFailure, message: String },
+}

@@ -1,0 +1,183 @@
+//! A Twitch chat session: the twitch-irc client, joined to one channel.
+//!
+//! Owned by the `ChatClient` actor; dropping it closes the connection.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedReceiver;
+use twitch_irc::login::StaticLoginCredentials;
+use twitch_irc::message::ServerMessage;
+use twitch_irc::transport::tcp::TCPTransport;
+use twitch_irc::{ClientConfig, TwitchIRCClient};
+
+use super::channel::ChannelName;
+use super::dialer::{self, DialEvent, DialerLease, TwitchDial};
+use super::{ChatMessage, SourceEvent};
+use crate::api::ChatFailure;
+use crate::db::now_ms;
+use crate::secrets::Secret;
+
+type Client = TwitchIRCClient<TCPTransport<TwitchDial>, StaticLoginCredentials>;
+
+/// A Twitch account to log in as. Without one, StreamCue reads anonymously.
+#[derive(Clone, Debug)]
+pub struct TwitchCredentials {
+    pub login: String,
+    pub token: Secret,
+}
+
+impl TwitchCredentials {
+    /// Accepts the token with or without the `oauth:` prefix.
+    pub fn new(login: &str, token: &Secret) -> Self {
+        let raw = token.expose().trim();
+        let raw = raw.strip_prefix("oauth:").unwrap_or(raw);
+        Self { login: login.trim().to_ascii_lowercase(), token: Secret::new(raw) }
+    }
+}
+
+pub struct TwitchSession {
+    channel: ChannelName,
+    client: Option<Client>,
+    incoming: UnboundedReceiver<ServerMessage>,
+    lease: DialerLease,
+    failed: bool,
+}
+
+/// NOTICE texts Twitch sends when the login is refused.
+fn is_login_failure(text: &str) -> bool {
+    text.contains("Login authentication failed")
+        || text.contains("Improperly formatted auth")
+        || text.contains("Login unsuccessful")
+}
+
+impl TwitchSession {
+    /// Starts connecting and joining; progress arrives through [`TwitchSession::next`].
+    pub fn start(channel: ChannelName, credentials: Option<&TwitchCredentials>) -> Self {
+        let lease = dialer::attach();
+        let creds = match credentials {
+            Some(c) => StaticLoginCredentials::new(c.login.clone(), Some(c.token.expose().into())),
+            None => StaticLoginCredentials::anonymous(),
+        };
+        let mut config = ClientConfig::new_simple(creds);
+        // Our dialer already spaces out retries with backoff; this only stops bursts.
+        config.new_connection_every = Duration::from_millis(50);
+        config.connect_timeout = Duration::from_secs(20);
+        let (incoming, client) = Client::new(config);
+        if let Err(e) = client.join(channel.as_str().to_owned()) {
+            tracing::error!(error = %e, "twitch-irc refused a validated channel name");
+        }
+        Self { channel, client: Some(client), incoming, lease, failed: false }
+    }
+
+    pub fn channel(&self) -> &ChannelName {
+        &self.channel
+    }
+
+    /// Lines dropped as malformed so far (by the line guard or as unparseable PRIVMSG).
+    pub fn malformed_lines(&self) -> u64 {
+        self.lease.stats.malformed.load(Ordering::Relaxed)
+    }
+
+    /// The next thing that happened. Cancel-safe. After `Failed` it never returns.
+    pub async fn next(&mut self) -> SourceEvent {
+        loop {
+            if self.failed {
+                return std::future::pending().await;
+            }
+            tokio::select! {
+                biased;
+                Some(dial) = self.lease.events.recv() => {
+                    if let Some(ev) = self.on_dial(dial) {
+                        return ev;
+                    }
+                }
+                msg = self.incoming.recv() => match msg {
+                    Some(msg) => {
+                        if let Some(ev) = self.on_message(msg) {
+                            return ev;
+                        }
+                    }
+                    None => {
+                        self.failed = true;
+                        return SourceEvent::Reconnecting {
+                            attempt: 1,
+                            retry_at_ms: now_ms(),
+                            reason: "the chat client stopped".into(),
+                        };
+                    }
+                },
+            }
+        }
+    }
+
+    fn on_dial(&mut self, ev: DialEvent) -> Option<SourceEvent> {
+        match ev {
+            DialEvent::Waiting { attempt, delay, reason } => Some(SourceEvent::Reconnecting {
+                attempt,
+                retry_at_ms: now_ms() + delay.as_millis() as i64,
+                reason,
+            }),
+            DialEvent::Closed { reason } | DialEvent::Failed { error: reason } => {
+                Some(SourceEvent::Reconnecting { attempt: 1, retry_at_ms: now_ms(), reason })
+            }
+            DialEvent::Connected => None,
+        }
+    }
+
+    fn on_message(&mut self, msg: ServerMessage) -> Option<SourceEvent> {
+        match msg {
+            ServerMessage::Privmsg(m) => {
+                let is_broadcaster = m.badges.iter().any(|b| b.name == "broadcaster");
+                let is_moderator = is_broadcaster || m.badges.iter().any(|b| b.name == "moderator");
+                Some(SourceEvent::Message(ChatMessage {
+                    user_login: m.sender.login,
+                    text: m.message_text,
+                    emotes: m.emotes.into_iter().map(|e| e.code).collect(),
+                    is_moderator,
+                    is_broadcaster,
+                }))
+            }
+            ServerMessage::Join(j) if j.channel_login == self.channel.as_str() => {
+                dialer::login_confirmed();
+                Some(SourceEvent::Joined)
+            }
+            ServerMessage::Notice(n) if is_login_failure(&n.message_text) => {
+                self.stop();
+                Some(SourceEvent::Failed {
+                    failure: ChatFailure::AuthFailed,
+                    message: format!(
+                        "Twitch refused the login ({}). Log in again to get a fresh token.",
+                        n.message_text.trim()
+                    ),
+                })
+            }
+            ServerMessage::Notice(n)
+                if matches!(n.message_id.as_deref(), Some("msg_channel_suspended" | "msg_banned")) =>
+            {
+                self.stop();
+                Some(SourceEvent::Failed {
+                    failure: ChatFailure::ChannelUnavailable,
+                    message: format!("Twitch: {}", n.message_text.trim()),
+                })
+            }
+            ServerMessage::Reconnect(_) => Some(SourceEvent::Reconnecting {
+                attempt: 1,
+                retry_at_ms: now_ms(),
+                reason: "Twitch asked StreamCue to reconnect".into(),
+            }),
+            ref generic @ ServerMessage::Generic(_) if generic.source().command == "PRIVMSG" => {
+                // A PRIVMSG twitch-irc could not understand (e.g. missing required tags).
+                self.lease.stats.malformed.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Drops the client, which closes its connections and stops twitch-irc's retries.
+    fn stop(&mut self) {
+        self.failed = true;
+        self.client = None;
+    }
+}

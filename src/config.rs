@@ -1,0 +1,172 @@
+//! The streamer's settings: a TOML file in the config folder.
+//!
+//! Invariants: a missing file is created with the defaults (commented); a file that cannot be
+//! read or parsed is never overwritten: the defaults are used and the problem (with its line)
+//! is reported to the streamer.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub chat: ChatConfig,
+    pub logging: LoggingConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChatConfig {
+    /// The channel filled in when the window opens ("" = the demo chat).
+    pub default_channel: String,
+    /// The Twitch account StreamCue logs in as (its token lives in the OS keyring).
+    /// Empty: read chat anonymously.
+    pub twitch_login: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoggingConfig {
+    /// Log every IRC line (tokens are redacted). Noisy; for troubleshooting.
+    pub protocol_debug: bool,
+    /// Log files older than this many days are deleted.
+    pub keep_days: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { chat: ChatConfig::default(), logging: LoggingConfig::default() }
+    }
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self { default_channel: String::new(), twitch_login: String::new() }
+    }
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        Self { protocol_debug: false, keep_days: 7 }
+    }
+}
+
+const DEFAULT_FILE: &str = r#"# StreamCue settings. Delete this file to get the defaults back.
+# Secrets (tokens, passwords) are never kept here: they live in the OS keyring.
+
+[chat]
+# Channel filled in when the window opens ("" = the demo chat).
+default_channel = ""
+# Twitch account StreamCue logs in as (its token is in the keyring). "" = read-only, anonymous.
+twitch_login = ""
+
+[logging]
+# Log every IRC line, with tokens redacted. Noisy; for troubleshooting.
+protocol_debug = false
+# Days of log files to keep.
+keep_days = 7
+"#;
+
+/// What went wrong reading the config; shown to the streamer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub message: String,
+}
+
+impl Config {
+    /// Loads `path`, creating it with the defaults if it does not exist.
+    pub fn load_or_create(path: &Path) -> (Config, Option<ConfigProblem>) {
+        match std::fs::read_to_string(path) {
+            Ok(text) => match Self::parse(&text) {
+                Ok(config) => (config, None),
+                Err(why) => (
+                    Config::default(),
+                    Some(ConfigProblem {
+                        message: format!(
+                            "{} is not valid ({why}). StreamCue is using the defaults and left \
+                             the file as it is; fix or delete it and restart.",
+                            path.display()
+                        ),
+                    }),
+                ),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let written = path
+                    .parent()
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|_| write_new(path, DEFAULT_FILE));
+                let problem = written.err().map(|e| ConfigProblem {
+                    message: format!("Could not create {}: {e}. Using the defaults.", path.display()),
+                });
+                (Config::default(), problem)
+            }
+            Err(e) => (
+                Config::default(),
+                Some(ConfigProblem {
+                    message: format!("Could not read {}: {e}. Using the defaults.", path.display()),
+                }),
+            ),
+        }
+    }
+
+    /// Parses config text; the error names the line and what is wrong.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let what = e.message().to_string();
+            match line {
+                Some(line) => format!("line {line}: {what}"),
+                None => what,
+            }
+        })
+    }
+}
+
+/// Creates `path` only if it does not exist yet (never clobbers a file written meanwhile).
+fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_file_parses_to_the_defaults() {
+        assert_eq!(Config::parse(DEFAULT_FILE).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn missing_file_is_created_and_broken_file_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/config.toml");
+        let (config, problem) = Config::load_or_create(&path);
+        assert_eq!((config, problem), (Config::default(), None));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), DEFAULT_FILE);
+
+        let broken = "[chat]\ndefault_channel = \"x\"\n\n[logging]\nprotocol_debug = maybe\n";
+        std::fs::write(&path, broken).unwrap();
+        let (config, problem) = Config::load_or_create(&path);
+        assert_eq!(config, Config::default());
+        let message = problem.unwrap().message;
+        assert!(message.contains("line 5"), "{message}");
+        assert!(message.contains(&path.display().to_string()), "{message}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), broken, "the user's file is untouched");
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_reported() {
+        let err = Config::parse("[chat]\ndefualt_channel = \"x\"\n").unwrap_err();
+        assert!(err.contains("line 2") && err.contains("defualt_channel"), "{err}");
+        let err = Config::parse("[logging]\nkeep_days = \"seven\"\n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        let ok = Config::parse("[chat]\ndefault_channel = \"shroud\"\n").unwrap();
+        assert_eq!(ok.chat.default_channel, "shroud");
+        assert_eq!(ok.logging, LoggingConfig::default());
+    }
+}

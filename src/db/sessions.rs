@@ -1,0 +1,99 @@
+//! Chat sessions: when the streamer watched which channel, and its totals.
+
+use super::{Database, DbError};
+use crate::api::ChatCounters;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    Demo,
+    Twitch,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Demo => "demo",
+            Platform::Twitch => "twitch",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChatSessionRow {
+    pub id: i64,
+    pub platform: String,
+    pub channel: String,
+    pub started_at_ms: i64,
+    pub ended_at_ms: Option<i64>,
+    pub end_reason: Option<String>,
+    pub messages: i64,
+    pub malformed_lines: i64,
+    pub reconnects: i64,
+}
+
+impl Database {
+    pub async fn start_session(
+        &self,
+        platform: Platform,
+        channel: &str,
+        started_at_ms: i64,
+    ) -> Result<i64, DbError> {
+        let id = sqlx::query_scalar(
+            "INSERT INTO chat_sessions (platform, channel, started_at_ms) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(platform.as_str())
+        .bind(channel)
+        .bind(started_at_ms)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn end_session(
+        &self,
+        id: i64,
+        ended_at_ms: i64,
+        reason: &str,
+        counters: ChatCounters,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE chat_sessions SET ended_at_ms = ?, end_reason = ?, messages = ?, \
+             malformed_lines = ?, reconnects = ? WHERE id = ?",
+        )
+        .bind(ended_at_ms)
+        .bind(reason)
+        .bind(counters.messages as i64)
+        .bind(counters.malformed_lines as i64)
+        .bind(counters.reconnects as i64)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Sessions left open by a crash are closed as `interrupted` at their last recorded second.
+    pub async fn close_interrupted_sessions(&self) -> Result<u64, DbError> {
+        let done = sqlx::query(
+            "UPDATE chat_sessions SET end_reason = 'interrupted', ended_at_ms = COALESCE( \
+                 (SELECT (MAX(minute) + 1) * 60000 FROM velocity_minutes WHERE session_id = chat_sessions.id), \
+                 started_at_ms) \
+             WHERE ended_at_ms IS NULL",
+        )
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn session(&self, id: i64) -> Result<Option<ChatSessionRow>, DbError> {
+        Ok(sqlx::query_as("SELECT * FROM chat_sessions WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    pub async fn sessions(&self) -> Result<Vec<ChatSessionRow>, DbError> {
+        Ok(sqlx::query_as("SELECT * FROM chat_sessions ORDER BY id")
+            .fetch_all(self.pool())
+            .await?)
+    }
+}

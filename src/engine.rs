@@ -1,0 +1,258 @@
+//! The engine: starts the actors, hands out their handles, and shuts them down in order.
+//!
+//! The actors run on one dedicated current-thread Tokio runtime ("streamcue-engine"): chat
+//! parsing is cheapest there (no cross-thread wake-ups) and the UI's runtime stays free.
+//! Shutdown order (fixed): chat (ends its session, saves the last second) → remaining
+//! tracked tasks → database (checkpoint, close). Nothing is announced after the database
+//! closes.
+
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::api::{ApiError, AppSnapshot, ChatState, ChatTarget, ErrorCode, Notice, NoticeCode, NoticeLevel};
+use crate::chat::dialer::{self, DialTarget};
+use crate::chat::twitch::TwitchCredentials;
+use crate::chat::{Backoff, ChatClient, ChatOptions};
+use crate::config::Config;
+use crate::db::{Database, DbError};
+use crate::events::EventBus;
+use crate::paths::AppPaths;
+use crate::secrets::{SecretKey, SecretStore};
+
+/// The environment variable that points Twitch IRC at another address (plain TCP).
+/// A development and testing knob; never set in normal use.
+pub const TWITCH_IRC_ADDR_ENV: &str = "STREAMCUE_TWITCH_IRC_ADDR";
+
+pub struct EngineOptions {
+    pub paths: AppPaths,
+    pub secrets: Arc<dyn SecretStore>,
+    /// `Some(addr)`: dial this plain-TCP address instead of Twitch.
+    pub twitch_irc_addr: Option<String>,
+    /// Reconnect backoff (tests shorten it).
+    pub backoff: Backoff,
+}
+
+impl EngineOptions {
+    /// Options for the app: Twitch address from [`TWITCH_IRC_ADDR_ENV`] if set.
+    pub fn for_app(paths: AppPaths, secrets: Arc<dyn SecretStore>) -> Self {
+        let twitch_irc_addr = std::env::var(TWITCH_IRC_ADDR_ENV).ok().filter(|s| !s.trim().is_empty());
+        Self { paths, secrets, twitch_irc_addr, backoff: Backoff::default() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("could not start the engine thread: {0}")]
+    Thread(String),
+}
+
+/// A running engine. Dropping it without [`Engine::shutdown`] cancels the actors but does not
+/// wait for them.
+pub struct Engine {
+    chat: ChatClient,
+    events: EventBus,
+    notices: Vec<Notice>,
+    paths: AppPaths,
+    keyring_available: bool,
+    cancel: CancellationToken,
+    stopped: Option<oneshot::Receiver<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    config: Config,
+}
+
+struct Started {
+    chat: ChatClient,
+}
+
+impl Engine {
+    pub async fn start(options: EngineOptions) -> Result<Engine, StartError> {
+        let (config, problem) = Config::load_or_create(&options.paths.config_file);
+        let mut notices = Vec::new();
+        if let Some(p) = problem {
+            tracing::warn!(problem = %p.message, "config problem");
+            notices.push(Notice { level: NoticeLevel::Warning, code: NoticeCode::ConfigInvalid, message: p.message });
+        }
+        let keyring_available = options.secrets.available();
+        if !keyring_available {
+            notices.push(Notice {
+                level: NoticeLevel::Warning,
+                code: NoticeCode::KeyringUnavailable,
+                message: "No OS keyring is available: StreamCue reads chat anonymously and cannot save \
+                          logins. Install and unlock a keyring (e.g. GNOME Keyring) to enable them."
+                    .into(),
+            });
+        }
+        let credentials = twitch_credentials(&config, options.secrets.as_ref());
+        match &options.twitch_irc_addr {
+            Some(addr) => {
+                tracing::warn!(addr, "Twitch IRC address overridden (development/testing)");
+                notices.push(Notice {
+                    level: NoticeLevel::Info,
+                    code: NoticeCode::TwitchAddressOverridden,
+                    message: format!("Twitch chat goes to {addr} ({TWITCH_IRC_ADDR_ENV} is set)."),
+                });
+                dialer::set_target(DialTarget::Plain(addr.clone()));
+            }
+            None => dialer::set_target(DialTarget::Twitch),
+        }
+        dialer::set_backoff(options.backoff.clone());
+
+        let events = EventBus::default();
+        let cancel = CancellationToken::new();
+        let (ready_tx, ready_rx) = oneshot::channel::<Result<Started, DbError>>();
+        let (stopped_tx, stopped_rx) = oneshot::channel::<()>();
+        let db_path = options.paths.database_file.clone();
+        let chat_options = ChatOptions { twitch_credentials: credentials };
+        let thread_events = events.clone();
+        let thread_cancel = cancel.clone();
+        let thread = std::thread::Builder::new()
+            .name("streamcue-engine".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(DbError::Open { path: String::new(), message: e.to_string() }));
+                        return;
+                    }
+                };
+                rt.block_on(run_engine(db_path, chat_options, thread_events, thread_cancel, ready_tx));
+                drop(rt);
+                let _ = stopped_tx.send(());
+            })
+            .map_err(|e| StartError::Thread(e.to_string()))?;
+        let started = match ready_rx.await {
+            Ok(Ok(started)) => started,
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(e.into());
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(StartError::Thread("the engine thread ended during start".into()));
+            }
+        };
+        Ok(Engine {
+            chat: started.chat,
+            events,
+            notices,
+            paths: options.paths,
+            keyring_available,
+            cancel,
+            stopped: Some(stopped_rx),
+            thread: Some(thread),
+            config,
+        })
+    }
+
+    pub fn chat(&self) -> &ChatClient {
+        &self.chat
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub async fn connect_chat(&self, target: ChatTarget) -> Result<ChatState, ApiError> {
+        self.chat.connect(target).await
+    }
+
+    pub async fn disconnect_chat(&self) -> Result<ChatState, ApiError> {
+        self.chat.disconnect().await
+    }
+
+    pub async fn snapshot(&self) -> Result<AppSnapshot, ApiError> {
+        let view = self.chat.view().await?;
+        Ok(AppSnapshot {
+            chat: view.state,
+            counters: view.counters,
+            velocity: view.velocity,
+            notices: self.notices.clone(),
+            paths: self.paths.info(),
+            keyring_available: self.keyring_available,
+        })
+    }
+
+    /// Stops everything in order and waits until the database is closed.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        if let Some(stopped) = self.stopped.take() {
+            let _ = stopped.await;
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        tracing::info!("engine stopped");
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+async fn run_engine(
+    db_path: std::path::PathBuf,
+    chat_options: ChatOptions,
+    events: EventBus,
+    cancel: CancellationToken,
+    ready: oneshot::Sender<Result<Started, DbError>>,
+) {
+    let db = match Database::open(&db_path).await {
+        Ok(db) => db,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    match db.close_interrupted_sessions().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(sessions = n, "closed chat sessions left open by a crash"),
+        Err(e) => tracing::error!(error = %e, "could not close interrupted sessions"),
+    }
+    let tracker = TaskTracker::new();
+    let chat_cancel = cancel.child_token();
+    let (chat, chat_task) = ChatClient::spawn(db.clone(), events, chat_options, chat_cancel.clone(), &tracker);
+    if ready.send(Ok(Started { chat })).is_err() {
+        cancel.cancel();
+    }
+    cancel.cancelled().await;
+    // Fixed order: chat first (it writes its last second and ends its session).
+    chat_cancel.cancel();
+    let _ = chat_task.await;
+    tracker.close();
+    tracker.wait().await;
+    db.close().await;
+}
+
+fn twitch_credentials(config: &Config, secrets: &dyn SecretStore) -> Option<TwitchCredentials> {
+    let login = config.chat.twitch_login.trim();
+    if login.is_empty() {
+        return None;
+    }
+    match secrets.get(SecretKey::TwitchToken) {
+        Ok(Some(token)) => Some(TwitchCredentials::new(login, &token)),
+        Ok(None) => {
+            tracing::info!("no Twitch token saved: reading chat anonymously");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the Twitch token: reading chat anonymously");
+            None
+        }
+    }
+}
+
+/// Maps an unexpected error to the IPC error type.
+pub fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(ErrorCode::Internal, e.to_string())
+}

@@ -1,0 +1,16 @@
+//! StreamCue core: everything the app does, with no Tauri in it.
+//!
+//! The shell (`src-tauri/`) only wires this library to a window. Tests and benchmarks drive
+//! it directly. See `ARCHITECTURE.md` for the map.
+
+pub mod api;
+pub mod chat;
+pub mod config;
+pub mod db;
+pub mod engine;
+pub mod events;
+pub mod logging;
+pub mod paths;
+pub mod secrets;
+
+pub use engine::{Engine, EngineOptions};

@@ -1,0 +1,59 @@
+//! Tracing set-up: human-readable lines on the console, JSON lines in a daily-rotated file.
+//!
+//! Invariant: twitch-irc's own TRACE output (which includes the raw `PASS` line) is always
+//! filtered out, whatever `RUST_LOG` says; protocol debugging goes through
+//! `streamcue::irc_wire`, which redacts `PASS`.
+
+use std::path::Path;
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{fmt, EnvFilter, Layer};
+
+/// Keeps the file writer alive; drop it last (it flushes).
+pub struct LogGuard {
+    _file: Option<WorkerGuard>,
+}
+
+/// The filter StreamCue runs with: `RUST_LOG` (default `info`), with twitch-irc capped at
+/// `debug` and wire logging switched on only when asked for.
+pub fn filter(protocol_debug: bool) -> EnvFilter {
+    let base = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    let wire = if protocol_debug { "trace" } else { "off" };
+    let mut filter = EnvFilter::builder().parse_lossy(base);
+    for directive in ["twitch_irc=info".to_string(), format!("streamcue::irc_wire={wire}")] {
+        if let Ok(d) = directive.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    filter
+}
+
+/// Installs the global subscriber. Safe to call more than once (later calls do nothing).
+pub fn init(log_dir: &Path, protocol_debug: bool, keep_days: u32) -> LogGuard {
+    let file = std::fs::create_dir_all(log_dir).ok().and_then(|_| {
+        tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("streamcue")
+            .filename_suffix("jsonl")
+            .max_log_files(keep_days.max(1) as usize)
+            .build(log_dir)
+            .ok()
+    });
+    let (file_layer, guard) = match file {
+        Some(appender) => {
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let layer = fmt::layer()
+                .json()
+                .with_current_span(false)
+                .with_writer(writer)
+                .with_filter(filter(protocol_debug));
+            (Some(layer), Some(guard))
+        }
+        None => (None, None),
+    };
+    let console = fmt::layer().with_target(true).with_filter(filter(protocol_debug));
+    let _ = tracing_subscriber::registry().with(console).with(file_layer).try_init();
+    LogGuard { _file: guard }
+}
