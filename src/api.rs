@@ -20,6 +20,8 @@ pub enum ErrorCode {
     Database,
     /// The engine is shutting down or has stopped.
     ShuttingDown,
+    /// StreamCue could not start (e.g. its database is locked or too new); the message says why.
+    StartupFailed,
     /// Anything else; the message says what.
     Internal,
 }
@@ -34,7 +36,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -153,11 +158,20 @@ pub struct AppSnapshot {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum CoreEvent {
-    ChatState { state: ChatState },
+    ChatState {
+        state: ChatState,
+    },
     /// A finished one-second bucket, plus the counters as of its end.
-    Velocity { point: VelocityPoint, counters: ChatCounters },
-    Counters { counters: ChatCounters },
-    Notice { notice: Notice },
+    Velocity {
+        point: VelocityPoint,
+        counters: ChatCounters,
+    },
+    Counters {
+        counters: ChatCounters,
+    },
+    Notice {
+        notice: Notice,
+    },
     /// The UI missed events (it was too slow): it should fetch a fresh snapshot.
     Resync,
 }

@@ -36,19 +36,28 @@ pub struct LoggingConfig {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { chat: ChatConfig::default(), logging: LoggingConfig::default() }
+        Self {
+            chat: ChatConfig::default(),
+            logging: LoggingConfig::default(),
+        }
     }
 }
 
 impl Default for ChatConfig {
     fn default() -> Self {
-        Self { default_channel: String::new(), twitch_login: String::new() }
+        Self {
+            default_channel: String::new(),
+            twitch_login: String::new(),
+        }
     }
 }
 
 impl Default for LoggingConfig {
     fn default() -> Self {
-        Self { protocol_debug: false, keep_days: 7 }
+        Self {
+            protocol_debug: false,
+            keep_days: 7,
+        }
     }
 }
 
@@ -97,14 +106,20 @@ impl Config {
                     .map_or(Ok(()), std::fs::create_dir_all)
                     .and_then(|_| write_new(path, DEFAULT_FILE));
                 let problem = written.err().map(|e| ConfigProblem {
-                    message: format!("Could not create {}: {e}. Using the defaults.", path.display()),
+                    message: format!(
+                        "Could not create {}: {e}. Using the defaults.",
+                        path.display()
+                    ),
                 });
                 (Config::default(), problem)
             }
             Err(e) => (
                 Config::default(),
                 Some(ConfigProblem {
-                    message: format!("Could not read {}: {e}. Using the defaults.", path.display()),
+                    message: format!(
+                        "Could not read {}: {e}. Using the defaults.",
+                        path.display()
+                    ),
                 }),
             ),
         }
@@ -128,7 +143,10 @@ impl Config {
 /// Creates `path` only if it does not exist yet (never clobbers a file written meanwhile).
 fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
     f.write_all(text.as_bytes())
 }
 
@@ -156,13 +174,20 @@ mod tests {
         let message = problem.unwrap().message;
         assert!(message.contains("line 5"), "{message}");
         assert!(message.contains(&path.display().to_string()), "{message}");
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), broken, "the user's file is untouched");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            broken,
+            "the user's file is untouched"
+        );
     }
 
     #[test]
     fn unknown_keys_and_wrong_types_are_reported() {
         let err = Config::parse("[chat]\ndefualt_channel = \"x\"\n").unwrap_err();
-        assert!(err.contains("line 2") && err.contains("defualt_channel"), "{err}");
+        assert!(
+            err.contains("line 2") && err.contains("defualt_channel"),
+            "{err}"
+        );
         let err = Config::parse("[logging]\nkeep_days = \"seven\"\n").unwrap_err();
         assert!(err.contains("line 2"), "{err}");
         let ok = Config::parse("[chat]\ndefault_channel = \"shroud\"\n").unwrap();

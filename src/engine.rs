@@ -12,7 +12,9 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::api::{ApiError, AppSnapshot, ChatState, ChatTarget, ErrorCode, Notice, NoticeCode, NoticeLevel};
+use crate::api::{
+    ApiError, AppSnapshot, ChatState, ChatTarget, ErrorCode, Notice, NoticeCode, NoticeLevel,
+};
 use crate::chat::dialer::{self, DialTarget};
 use crate::chat::twitch::TwitchCredentials;
 use crate::chat::{Backoff, ChatClient, ChatOptions};
@@ -38,8 +40,15 @@ pub struct EngineOptions {
 impl EngineOptions {
     /// Options for the app: Twitch address from [`TWITCH_IRC_ADDR_ENV`] if set.
     pub fn for_app(paths: AppPaths, secrets: Arc<dyn SecretStore>) -> Self {
-        let twitch_irc_addr = std::env::var(TWITCH_IRC_ADDR_ENV).ok().filter(|s| !s.trim().is_empty());
-        Self { paths, secrets, twitch_irc_addr, backoff: Backoff::default() }
+        let twitch_irc_addr = std::env::var(TWITCH_IRC_ADDR_ENV)
+            .ok()
+            .filter(|s| !s.trim().is_empty());
+        Self {
+            paths,
+            secrets,
+            twitch_irc_addr,
+            backoff: Backoff::default(),
+        }
     }
 }
 
@@ -51,14 +60,50 @@ pub enum StartError {
     Thread(String),
 }
 
+/// A cheap, cloneable handle on a running engine: what commands need.
+#[derive(Clone, Debug)]
+pub struct EngineHandle {
+    chat: ChatClient,
+    events: EventBus,
+    notices: Arc<Vec<Notice>>,
+    paths: Arc<AppPaths>,
+    keyring_available: bool,
+}
+
+impl EngineHandle {
+    pub fn chat(&self) -> &ChatClient {
+        &self.chat
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    pub async fn connect_chat(&self, target: ChatTarget) -> Result<ChatState, ApiError> {
+        self.chat.connect(target).await
+    }
+
+    pub async fn disconnect_chat(&self) -> Result<ChatState, ApiError> {
+        self.chat.disconnect().await
+    }
+
+    pub async fn snapshot(&self) -> Result<AppSnapshot, ApiError> {
+        let view = self.chat.view().await?;
+        Ok(AppSnapshot {
+            chat: view.state,
+            counters: view.counters,
+            velocity: view.velocity,
+            notices: self.notices.as_ref().clone(),
+            paths: self.paths.info(),
+            keyring_available: self.keyring_available,
+        })
+    }
+}
+
 /// A running engine. Dropping it without [`Engine::shutdown`] cancels the actors but does not
 /// wait for them.
 pub struct Engine {
-    chat: ChatClient,
-    events: EventBus,
-    notices: Vec<Notice>,
-    paths: AppPaths,
-    keyring_available: bool,
+    handle: EngineHandle,
     cancel: CancellationToken,
     stopped: Option<oneshot::Receiver<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -75,16 +120,21 @@ impl Engine {
         let mut notices = Vec::new();
         if let Some(p) = problem {
             tracing::warn!(problem = %p.message, "config problem");
-            notices.push(Notice { level: NoticeLevel::Warning, code: NoticeCode::ConfigInvalid, message: p.message });
+            notices.push(Notice {
+                level: NoticeLevel::Warning,
+                code: NoticeCode::ConfigInvalid,
+                message: p.message,
+            });
         }
         let keyring_available = options.secrets.available();
         if !keyring_available {
             notices.push(Notice {
                 level: NoticeLevel::Warning,
                 code: NoticeCode::KeyringUnavailable,
-                message: "No OS keyring is available: StreamCue reads chat anonymously and cannot save \
+                message:
+                    "No OS keyring is available: StreamCue reads chat anonymously and cannot save \
                           logins. Install and unlock a keyring (e.g. GNOME Keyring) to enable them."
-                    .into(),
+                        .into(),
             });
         }
         let credentials = twitch_credentials(&config, options.secrets.as_ref());
@@ -107,20 +157,34 @@ impl Engine {
         let (ready_tx, ready_rx) = oneshot::channel::<Result<Started, DbError>>();
         let (stopped_tx, stopped_rx) = oneshot::channel::<()>();
         let db_path = options.paths.database_file.clone();
-        let chat_options = ChatOptions { twitch_credentials: credentials };
+        let chat_options = ChatOptions {
+            twitch_credentials: credentials,
+        };
         let thread_events = events.clone();
         let thread_cancel = cancel.clone();
         let thread = std::thread::Builder::new()
             .name("streamcue-engine".into())
             .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
                     Ok(rt) => rt,
                     Err(e) => {
-                        let _ = ready_tx.send(Err(DbError::Open { path: String::new(), message: e.to_string() }));
+                        let _ = ready_tx.send(Err(DbError::Open {
+                            path: String::new(),
+                            message: e.to_string(),
+                        }));
                         return;
                     }
                 };
-                rt.block_on(run_engine(db_path, chat_options, thread_events, thread_cancel, ready_tx));
+                rt.block_on(run_engine(
+                    db_path,
+                    chat_options,
+                    thread_events,
+                    thread_cancel,
+                    ready_tx,
+                ));
                 drop(rt);
                 let _ = stopped_tx.send(());
             })
@@ -133,15 +197,19 @@ impl Engine {
             }
             Err(_) => {
                 let _ = thread.join();
-                return Err(StartError::Thread("the engine thread ended during start".into()));
+                return Err(StartError::Thread(
+                    "the engine thread ended during start".into(),
+                ));
             }
         };
         Ok(Engine {
-            chat: started.chat,
-            events,
-            notices,
-            paths: options.paths,
-            keyring_available,
+            handle: EngineHandle {
+                chat: started.chat,
+                events,
+                notices: Arc::new(notices),
+                paths: Arc::new(options.paths),
+                keyring_available,
+            },
             cancel,
             stopped: Some(stopped_rx),
             thread: Some(thread),
@@ -149,12 +217,16 @@ impl Engine {
         })
     }
 
+    pub fn handle(&self) -> EngineHandle {
+        self.handle.clone()
+    }
+
     pub fn chat(&self) -> &ChatClient {
-        &self.chat
+        &self.handle.chat
     }
 
     pub fn events(&self) -> &EventBus {
-        &self.events
+        &self.handle.events
     }
 
     pub fn config(&self) -> &Config {
@@ -162,23 +234,15 @@ impl Engine {
     }
 
     pub async fn connect_chat(&self, target: ChatTarget) -> Result<ChatState, ApiError> {
-        self.chat.connect(target).await
+        self.handle.connect_chat(target).await
     }
 
     pub async fn disconnect_chat(&self) -> Result<ChatState, ApiError> {
-        self.chat.disconnect().await
+        self.handle.disconnect_chat().await
     }
 
     pub async fn snapshot(&self) -> Result<AppSnapshot, ApiError> {
-        let view = self.chat.view().await?;
-        Ok(AppSnapshot {
-            chat: view.state,
-            counters: view.counters,
-            velocity: view.velocity,
-            notices: self.notices.clone(),
-            paths: self.paths.info(),
-            keyring_available: self.keyring_available,
-        })
+        self.handle.snapshot().await
     }
 
     /// Stops everything in order and waits until the database is closed.
@@ -221,7 +285,13 @@ async fn run_engine(
     }
     let tracker = TaskTracker::new();
     let chat_cancel = cancel.child_token();
-    let (chat, chat_task) = ChatClient::spawn(db.clone(), events, chat_options, chat_cancel.clone(), &tracker);
+    let (chat, chat_task) = ChatClient::spawn(
+        db.clone(),
+        events,
+        chat_options,
+        chat_cancel.clone(),
+        &tracker,
+    );
     if ready.send(Ok(Started { chat })).is_err() {
         cancel.cancel();
     }

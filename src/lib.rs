@@ -13,4 +13,4 @@ pub mod logging;
 pub mod paths;
 pub mod secrets;
 
-pub use engine::{Engine, EngineOptions};
+pub use engine::{Engine, EngineHandle, EngineOptions};

@@ -22,7 +22,10 @@ pub fn filter(protocol_debug: bool) -> EnvFilter {
     let base = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
     let wire = if protocol_debug { "trace" } else { "off" };
     let mut filter = EnvFilter::builder().parse_lossy(base);
-    for directive in ["twitch_irc=info".to_string(), format!("streamcue::irc_wire={wire}")] {
+    for directive in [
+        "twitch_irc=info".to_string(),
+        format!("streamcue::irc_wire={wire}"),
+    ] {
         if let Ok(d) = directive.parse() {
             filter = filter.add_directive(d);
         }
@@ -53,7 +56,12 @@ pub fn init(log_dir: &Path, protocol_debug: bool, keep_days: u32) -> LogGuard {
         }
         None => (None, None),
     };
-    let console = fmt::layer().with_target(true).with_filter(filter(protocol_debug));
-    let _ = tracing_subscriber::registry().with(console).with(file_layer).try_init();
+    let console = fmt::layer()
+        .with_target(true)
+        .with_filter(filter(protocol_debug));
+    let _ = tracing_subscriber::registry()
+        .with(console)
+        .with(file_layer)
+        .try_init();
     LogGuard { _file: guard }
 }

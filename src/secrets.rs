@@ -82,9 +82,12 @@ impl KeyringStore {
 
     fn entry(&self, key: SecretKey) -> Result<keyring::Entry, SecretError> {
         if !self.available {
-            return Err(SecretError::Unavailable("no keyring backend answered".into()));
+            return Err(SecretError::Unavailable(
+                "no keyring backend answered".into(),
+            ));
         }
-        keyring::Entry::new(SERVICE, key.account()).map_err(|e| SecretError::Unavailable(e.to_string()))
+        keyring::Entry::new(SERVICE, key.account())
+            .map_err(|e| SecretError::Unavailable(e.to_string()))
     }
 }
 
@@ -126,14 +129,25 @@ impl SecretStore for MemoryStore {
         true
     }
     fn get(&self, key: SecretKey) -> Result<Option<Secret>, SecretError> {
-        Ok(self.values.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned())
+        Ok(self
+            .values
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned())
     }
     fn set(&self, key: SecretKey, value: &Secret) -> Result<(), SecretError> {
-        self.values.lock().unwrap_or_else(|p| p.into_inner()).insert(key, value.clone());
+        self.values
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, value.clone());
         Ok(())
     }
     fn delete(&self, key: SecretKey) -> Result<(), SecretError> {
-        self.values.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+        self.values
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key);
         Ok(())
     }
 }

@@ -1,1 +1,118 @@
-fn main(){}
+//! StreamCue's desktop shell: builds the window and wires it to the core. No logic here.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod ipc;
+mod state;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use streamcue::api::CoreEvent;
+use streamcue::engine::EngineOptions;
+use streamcue::paths::AppPaths;
+use streamcue::secrets::KeyringStore;
+use streamcue::{logging, Engine, EngineHandle};
+use tauri::{Manager, RunEvent};
+use tauri_specta::Event;
+use tokio::sync::broadcast::error::RecvError;
+
+use state::{EngineLifetime, EngineSlot};
+
+/// Most events sent to the window in one batch.
+const MAX_BATCH: usize = 512;
+
+fn main() {
+    let data_dir = parse_data_dir(std::env::args().skip(1));
+    let paths = match AppPaths::resolve(data_dir.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("StreamCue: {e}");
+            std::process::exit(2);
+        }
+    };
+    let (config, _) = streamcue::config::Config::load_or_create(&paths.config_file);
+    let _log = logging::init(
+        &paths.log_dir,
+        config.logging.protocol_debug,
+        config.logging.keep_days,
+    );
+    tracing::info!(data = %paths.data_dir.display(), "StreamCue starting");
+
+    let secrets = Arc::new(KeyringStore::probe());
+    let options = EngineOptions::for_app(paths, secrets);
+    let (slot, engine) = match tauri::async_runtime::block_on(Engine::start(options)) {
+        Ok(engine) => (EngineSlot(Ok(engine.handle())), Some(engine)),
+        Err(e) => {
+            tracing::error!(error = %e, "engine failed to start");
+            (EngineSlot(Err(e.to_string())), None)
+        }
+    };
+    let forward_from = slot.0.as_ref().ok().cloned();
+
+    let specta = ipc::builder();
+    let app = tauri::Builder::default()
+        .invoke_handler(specta.invoke_handler())
+        .manage(slot)
+        .manage(EngineLifetime(Mutex::new(engine)))
+        .setup(move |app| {
+            specta.mount_events(app);
+            if let Some(handle) = forward_from {
+                tauri::async_runtime::spawn(forward_events(app.handle().clone(), handle));
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!("../tauri.conf.json"))
+        .expect("could not build the StreamCue window");
+
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            let engine = app
+                .state::<EngineLifetime>()
+                .0
+                .lock()
+                .ok()
+                .and_then(|mut e| e.take());
+            if let Some(engine) = engine {
+                tauri::async_runtime::block_on(engine.shutdown());
+            }
+        }
+    });
+}
+
+/// Forwards core events to the window, batching whatever queued up meanwhile.
+async fn forward_events(app: tauri::AppHandle, engine: EngineHandle) {
+    let mut rx = engine.events().subscribe();
+    loop {
+        let first = match rx.recv().await {
+            Ok(ev) => ev,
+            Err(RecvError::Lagged(_)) => CoreEvent::Resync,
+            Err(RecvError::Closed) => return,
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(ev) => batch.push(ev),
+                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {
+                    batch.push(CoreEvent::Resync)
+                }
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = ipc::CoreEvents(batch).emit(&app) {
+            tracing::warn!(error = %e, "could not send events to the window");
+        }
+    }
+}
+
+/// `--data-dir DIR` or `--data-dir=DIR`.
+fn parse_data_dir(mut args: impl Iterator<Item = String>) -> Option<PathBuf> {
+    while let Some(arg) = args.next() {
+        if arg == "--data-dir" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(v) = arg.strip_prefix("--data-dir=") {
+            return Some(PathBuf::from(v));
+        }
+    }
+    None
+}

@@ -10,7 +10,10 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Self { base: Duration::from_millis(500), cap: Duration::from_secs(60) }
+        Self {
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(60),
+        }
     }
 }
 

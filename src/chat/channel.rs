@@ -36,7 +36,10 @@ impl ChannelName {
         if s.is_empty() {
             return Err(ChannelNameError::Empty);
         }
-        if let Some(bad) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_')) {
+        if let Some(bad) = s
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+        {
             return Err(ChannelNameError::InvalidCharacter(bad));
         }
         if s.len() > MAX_LEN {
@@ -94,7 +97,11 @@ mod tests {
             "https://m.twitch.tv/shroud/videos?filter=all",
             "http://twitch.tv/Shroud/",
         ] {
-            assert_eq!(ChannelName::parse(input).unwrap().as_str(), "shroud", "input {input:?}");
+            assert_eq!(
+                ChannelName::parse(input).unwrap().as_str(),
+                "shroud",
+                "input {input:?}"
+            );
         }
         assert_eq!(ChannelName::parse("a_b_9").unwrap().as_str(), "a_b_9");
     }
@@ -103,7 +110,10 @@ mod tests {
     fn refuses_what_twitch_would_not_accept() {
         assert_eq!(ChannelName::parse("   "), Err(ChannelNameError::Empty));
         assert_eq!(ChannelName::parse("#"), Err(ChannelNameError::Empty));
-        assert_eq!(ChannelName::parse("twitch.tv/"), Err(ChannelNameError::Empty));
+        assert_eq!(
+            ChannelName::parse("twitch.tv/"),
+            Err(ChannelNameError::Empty)
+        );
         assert_eq!(
             ChannelName::parse("bad name"),
             Err(ChannelNameError::InvalidCharacter(' '))
@@ -112,8 +122,14 @@ mod tests {
             ChannelName::parse("x\r\nJOIN #evil"),
             Err(ChannelNameError::InvalidCharacter('\r'))
         );
-        assert_eq!(ChannelName::parse("café"), Err(ChannelNameError::InvalidCharacter('é')));
-        assert_eq!(ChannelName::parse(&"a".repeat(26)), Err(ChannelNameError::TooLong(26)));
+        assert_eq!(
+            ChannelName::parse("café"),
+            Err(ChannelNameError::InvalidCharacter('é'))
+        );
+        assert_eq!(
+            ChannelName::parse(&"a".repeat(26)),
+            Err(ChannelNameError::TooLong(26))
+        );
         assert_eq!(
             ChannelName::parse("https://youtube.com/watch"),
             Err(ChannelNameError::NotAChannelLink)

@@ -17,7 +17,9 @@ use super::demo::DemoSession;
 use super::twitch::{TwitchCredentials, TwitchSession};
 use super::velocity::VelocityMeter;
 use super::SourceEvent;
-use crate::api::{ApiError, ChatCounters, ChatState, ChatTarget, CoreEvent, ErrorCode, VelocityPoint};
+use crate::api::{
+    ApiError, ChatCounters, ChatState, ChatTarget, CoreEvent, ErrorCode, VelocityPoint,
+};
 use crate::db::{now_ms, Database, Platform};
 use crate::events::EventBus;
 
@@ -78,7 +80,10 @@ impl ChatClient {
         (Self { tx }, handle)
     }
 
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, ApiError> {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, ApiError> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(make(reply)).await.map_err(|_| gone())?;
         rx.await.map_err(|_| gone())
@@ -181,14 +186,14 @@ impl ChatActor {
     /// Handles messages that are already waiting, without going back through `select!`.
     async fn drain_ready(&mut self) {
         for _ in 0..DRAIN_BATCH {
-            let Some(live) = self.live.as_mut() else { return };
+            let Some(live) = self.live.as_mut() else {
+                return;
+            };
             let ev = match &mut live.source {
-                Source::Twitch(s) => {
-                    match futures_now(s.next()) {
-                        Some(ev) => ev,
-                        None => return,
-                    }
-                }
+                Source::Twitch(s) => match futures_now(s.next()) {
+                    Some(ev) => ev,
+                    None => return,
+                },
                 Source::Demo(_) => return,
             };
             self.on_source(ev).await;
@@ -211,7 +216,11 @@ impl ChatActor {
                     Some(l) => (l.counters, l.meter.history()),
                     None => (ChatCounters::default(), self.idle_meter.history()),
                 };
-                let _ = reply.send(ChatView { state: self.state.clone(), counters, velocity });
+                let _ = reply.send(ChatView {
+                    state: self.state.clone(),
+                    counters,
+                    velocity,
+                });
             }
         }
     }
@@ -231,7 +240,9 @@ impl ChatActor {
                 (Platform::Twitch, Some(name))
             }
         };
-        let shown = channel.as_ref().map_or_else(|| "demo".to_string(), |c| c.to_string());
+        let shown = channel
+            .as_ref()
+            .map_or_else(|| "demo".to_string(), |c| c.to_string());
         let started = now_ms();
         let session_id = self
             .db
@@ -240,9 +251,10 @@ impl ChatActor {
             .map_err(|e| ApiError::new(ErrorCode::Database, e.to_string()))?;
         let source = match channel {
             None => Source::Demo(DemoSession::start()),
-            Some(name) => {
-                Source::Twitch(TwitchSession::start(name, self.options.twitch_credentials.as_ref()))
-            }
+            Some(name) => Source::Twitch(TwitchSession::start(
+                name,
+                self.options.twitch_credentials.as_ref(),
+            )),
         };
         tracing::info!(session_id, channel = %shown, platform = platform.as_str(), "chat session started");
         self.live = Some(Live {
@@ -258,7 +270,9 @@ impl ChatActor {
     }
 
     async fn on_source(&mut self, ev: SourceEvent) {
-        let Some(live) = self.live.as_mut() else { return };
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
         match ev {
             SourceEvent::Message(_msg) => {
                 live.meter.record();
@@ -276,7 +290,11 @@ impl ChatActor {
                 tracing::info!(session_id = live.session_id, channel = %live.channel, "chat joined");
                 self.set_state(state);
             }
-            SourceEvent::Reconnecting { attempt, retry_at_ms, reason } => {
+            SourceEvent::Reconnecting {
+                attempt,
+                retry_at_ms,
+                reason,
+            } => {
                 let state = ChatState::Reconnecting {
                     channel: live.channel.clone(),
                     attempt,
@@ -292,7 +310,11 @@ impl ChatActor {
                 let channel = live.channel.clone();
                 tracing::error!(?failure, %message, "chat failed");
                 self.end_live(&format!("failed: {failure:?}")).await;
-                self.set_state(ChatState::Failed { channel, failure, message });
+                self.set_state(ChatState::Failed {
+                    channel,
+                    failure,
+                    message,
+                });
             }
         }
     }
@@ -301,39 +323,64 @@ impl ChatActor {
         let now_sec = now_ms().div_euclid(1000);
         let Some(live) = self.live.as_mut() else {
             for point in self.idle_meter.close_until(now_sec).0 {
-                self.events.publish(CoreEvent::Velocity { point, counters: ChatCounters::default() });
+                self.events.publish(CoreEvent::Velocity {
+                    point,
+                    counters: ChatCounters::default(),
+                });
             }
             return;
         };
         live.counters.malformed_lines = live.source.malformed_lines() as u32;
         let (points, minutes) = live.meter.close_until(now_sec);
         for minute in &minutes {
-            if let Err(e) = self.db.save_velocity(live.session_id, minute, live.counters).await {
+            if let Err(e) = self
+                .db
+                .save_velocity(live.session_id, minute, live.counters)
+                .await
+            {
                 tracing::error!(error = %e, session_id = live.session_id, "could not save velocity");
             }
         }
         for point in points {
-            self.events.publish(CoreEvent::Velocity { point, counters: live.counters });
+            self.events.publish(CoreEvent::Velocity {
+                point,
+                counters: live.counters,
+            });
         }
     }
 
     /// Ends the live session (if any): saves its last seconds and totals, then forgets it.
     async fn end_live(&mut self, reason: &str) {
-        let Some(mut live) = self.live.take() else { return };
+        let Some(mut live) = self.live.take() else {
+            return;
+        };
         live.counters.malformed_lines = live.source.malformed_lines() as u32;
         drop(live.source); // closes the connection first: nothing more is counted.
         let now = now_ms();
         let (_, minutes) = live.meter.close_until(now.div_euclid(1000) + 1);
         for minute in &minutes {
-            if let Err(e) = self.db.save_velocity(live.session_id, minute, live.counters).await {
+            if let Err(e) = self
+                .db
+                .save_velocity(live.session_id, minute, live.counters)
+                .await
+            {
                 tracing::error!(error = %e, "could not save the last velocity");
             }
         }
-        if let Err(e) = self.db.end_session(live.session_id, now, reason, live.counters).await {
+        if let Err(e) = self
+            .db
+            .end_session(live.session_id, now, reason, live.counters)
+            .await
+        {
             tracing::error!(error = %e, "could not end the chat session");
         }
         self.idle_meter = VelocityMeter::new(now.div_euclid(1000) + 1);
-        tracing::info!(session_id = live.session_id, reason, messages = live.counters.messages, "chat session ended");
+        tracing::info!(
+            session_id = live.session_id,
+            reason,
+            messages = live.counters.messages,
+            "chat session ended"
+        );
     }
 
     fn set_state(&mut self, state: ChatState) {

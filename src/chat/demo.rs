@@ -30,7 +30,8 @@ pub fn parse_script(text: &str) -> (Vec<ScriptLine>, Vec<usize>) {
             continue;
         }
         let mut parts = raw.splitn(4, '\t');
-        let (Some(delay), Some(user), Some(text)) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some(delay), Some(user), Some(text)) = (parts.next(), parts.next(), parts.next())
+        else {
             bad.push(i + 1);
             continue;
         };
@@ -38,7 +39,12 @@ pub fn parse_script(text: &str) -> (Vec<ScriptLine>, Vec<usize>) {
             bad.push(i + 1);
             continue;
         };
-        let emotes = parts.next().unwrap_or("").split_whitespace().map(str::to_owned).collect();
+        let emotes = parts
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
         lines.push(ScriptLine {
             delay: Duration::from_millis(delay.min(60_000)),
             user: user.to_owned(),
@@ -67,7 +73,12 @@ impl DemoSession {
             tracing::warn!(?bad, "demo script lines skipped");
         }
         let first_delay = lines.first().map_or(Duration::ZERO, |l| l.delay);
-        Self { lines, index: 0, next_at: Instant::now() + first_delay, joined: false }
+        Self {
+            lines,
+            index: 0,
+            next_at: Instant::now() + first_delay,
+            joined: false,
+        }
     }
 
     /// The next message, at its scripted time. Cancel-safe (state changes after the wait).
@@ -109,19 +120,29 @@ mod tests {
         assert!(total_ms > 120_000, "script is only {total_ms} ms long");
         // Bursts: some 5-second windows are at least 4x the script's average rate.
         let mut t = 0u128;
-        let stamps: Vec<u128> = lines.iter().map(|l| { t += l.delay.as_millis(); t }).collect();
+        let stamps: Vec<u128> = lines
+            .iter()
+            .map(|l| {
+                t += l.delay.as_millis();
+                t
+            })
+            .collect();
         let avg_per_5s = lines.len() as f64 / (total_ms as f64 / 5000.0);
         let peak = stamps
             .iter()
             .map(|&s| stamps.iter().filter(|&&x| x >= s && x < s + 5000).count())
             .max()
             .unwrap();
-        assert!(peak as f64 >= 4.0 * avg_per_5s, "peak {peak} vs average {avg_per_5s:.1}");
+        assert!(
+            peak as f64 >= 4.0 * avg_per_5s,
+            "peak {peak} vs average {avg_per_5s:.1}"
+        );
     }
 
     #[test]
     fn malformed_script_lines_are_skipped() {
-        let (lines, bad) = parse_script("100\ta\thi\n# comment\nnope\tb\nx\ty\tz\n\n50\tc\tKappa hi\tKappa\n");
+        let (lines, bad) =
+            parse_script("100\ta\thi\n# comment\nnope\tb\nx\ty\tz\n\n50\tc\tKappa hi\tKappa\n");
         assert_eq!(bad, vec![3, 4]);
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[1].emotes, vec!["Kappa"]);
@@ -141,7 +162,11 @@ mod tests {
         }
         assert_eq!(
             texts,
-            vec![("one".into(), 1000), ("two".into(), 1500), ("one".into(), 2500)]
+            vec![
+                ("one".into(), 1000),
+                ("two".into(), 1500),
+                ("one".into(), 2500)
+            ]
         );
     }
 }

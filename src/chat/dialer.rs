@@ -33,7 +33,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, PartialEq)]
 pub enum DialEvent {
     /// Waiting `delay` before attempt `attempt` (attempt 1 is the first retry).
-    Waiting { attempt: u32, delay: Duration, reason: String },
+    Waiting {
+        attempt: u32,
+        delay: Duration,
+        reason: String,
+    },
     /// A socket is open (the IRC welcome is still to come).
     Connected,
     /// The attempt failed before a socket was open.
@@ -113,16 +117,28 @@ pub fn attach() -> DialerLease {
     let mut st = lock();
     let generation = st.next_generation;
     st.next_generation += 1;
-    st.attached = Some(Attached { generation, events: tx, stats: stats.clone() });
+    st.attached = Some(Attached {
+        generation,
+        events: tx,
+        stats: stats.clone(),
+    });
     st.last_failure = None;
     ATTEMPT.store(0, Ordering::SeqCst);
-    DialerLease { generation, events: rx, stats }
+    DialerLease {
+        generation,
+        events: rx,
+        stats,
+    }
 }
 
 impl Drop for DialerLease {
     fn drop(&mut self) {
         let mut st = lock();
-        if st.attached.as_ref().is_some_and(|a| a.generation == self.generation) {
+        if st
+            .attached
+            .as_ref()
+            .is_some_and(|a| a.generation == self.generation)
+        {
             st.attached = None;
         }
     }
@@ -160,11 +176,21 @@ impl MakeConnection for TwitchDial {
                 Some(a) => (Some(a.generation), a.stats.clone()),
                 None => (None, Arc::new(GuardStats::default())),
             };
-            let reason = st.last_failure.clone().unwrap_or_else(|| "connection lost".into());
+            let reason = st
+                .last_failure
+                .clone()
+                .unwrap_or_else(|| "connection lost".into());
             (st.target.clone(), delay, generation, stats, reason)
         };
         if attempt > 0 {
-            emit(generation, DialEvent::Waiting { attempt, delay, reason });
+            emit(
+                generation,
+                DialEvent::Waiting {
+                    attempt,
+                    delay,
+                    reason,
+                },
+            );
             tokio::time::sleep(delay).await;
         }
         match tokio::time::timeout(CONNECT_TIMEOUT, open(&target)).await {
@@ -185,7 +211,12 @@ impl MakeConnection for TwitchDial {
             Err(_) => {
                 let error = format!("no answer within {} s", CONNECT_TIMEOUT.as_secs());
                 lock().last_failure = Some(error.clone());
-                emit(generation, DialEvent::Failed { error: error.clone() });
+                emit(
+                    generation,
+                    DialEvent::Failed {
+                        error: error.clone(),
+                    },
+                );
                 Err(TCPTransportConnectError::IOError(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
                     error,
@@ -206,7 +237,9 @@ async fn open(target: &DialTarget) -> std::io::Result<Either<TcpStream, TlsStrea
             use tokio_rustls::rustls::{self, pki_types::ServerName, ClientConfig, RootCertStore};
             static CONNECTOR: OnceLock<tokio_rustls::TlsConnector> = OnceLock::new();
             let connector = CONNECTOR.get_or_init(|| {
-                let roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+                let roots = RootCertStore {
+                    roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+                };
                 let provider = Arc::new(rustls::crypto::ring::default_provider());
                 let config = ClientConfig::builder_with_provider(provider)
                     .with_safe_default_protocol_versions()

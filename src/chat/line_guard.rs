@@ -283,7 +283,9 @@ mod tests {
         let (mut tx, rx) = tokio::io::duplex(1);
         let writer = tokio::spawn(async move {
             use tokio::io::AsyncWriteExt;
-            tx.write_all(b"PING :a\r\nPRIVMSG #x :hello world\r\n").await.unwrap();
+            tx.write_all(b"PING :a\r\nPRIVMSG #x :hello world\r\n")
+                .await
+                .unwrap();
         });
         let stats = Arc::new(GuardStats::default());
         let mut guard = LineGuard::new(rx, stats.clone(), Box::new(|_| {}));

@@ -34,7 +34,14 @@ pub enum SourceEvent {
     /// Joined the channel (first time, or again after a reconnect).
     Joined,
     /// The connection is gone; the next attempt starts at `retry_at_ms` (Unix ms).
-    Reconnecting { attempt: u32, retry_at_ms: i64, reason: String },
+    Reconnecting {
+        attempt: u32,
+        retry_at_ms: i64,
+        reason: String,
+    },
     /// The source stopped for good.
-    Failed { failure: ChatFailure, message: String },
+    Failed {
+        failure: ChatFailure,
+        message: String,
+    },
 }

@@ -32,7 +32,10 @@ impl TwitchCredentials {
     pub fn new(login: &str, token: &Secret) -> Self {
         let raw = token.expose().trim();
         let raw = raw.strip_prefix("oauth:").unwrap_or(raw);
-        Self { login: login.trim().to_ascii_lowercase(), token: Secret::new(raw) }
+        Self {
+            login: login.trim().to_ascii_lowercase(),
+            token: Secret::new(raw),
+        }
     }
 }
 
@@ -67,7 +70,13 @@ impl TwitchSession {
         if let Err(e) = client.join(channel.as_str().to_owned()) {
             tracing::error!(error = %e, "twitch-irc refused a validated channel name");
         }
-        Self { channel, client: Some(client), incoming, lease, failed: false }
+        Self {
+            channel,
+            client: Some(client),
+            incoming,
+            lease,
+            failed: false,
+        }
     }
 
     pub fn channel(&self) -> &ChannelName {
@@ -113,13 +122,21 @@ impl TwitchSession {
 
     fn on_dial(&mut self, ev: DialEvent) -> Option<SourceEvent> {
         match ev {
-            DialEvent::Waiting { attempt, delay, reason } => Some(SourceEvent::Reconnecting {
+            DialEvent::Waiting {
+                attempt,
+                delay,
+                reason,
+            } => Some(SourceEvent::Reconnecting {
                 attempt,
                 retry_at_ms: now_ms() + delay.as_millis() as i64,
                 reason,
             }),
             DialEvent::Closed { reason } | DialEvent::Failed { error: reason } => {
-                Some(SourceEvent::Reconnecting { attempt: 1, retry_at_ms: now_ms(), reason })
+                Some(SourceEvent::Reconnecting {
+                    attempt: 1,
+                    retry_at_ms: now_ms(),
+                    reason,
+                })
             }
             DialEvent::Connected => None,
         }
@@ -153,7 +170,10 @@ impl TwitchSession {
                 })
             }
             ServerMessage::Notice(n)
-                if matches!(n.message_id.as_deref(), Some("msg_channel_suspended" | "msg_banned")) =>
+                if matches!(
+                    n.message_id.as_deref(),
+                    Some("msg_channel_suspended" | "msg_banned")
+                ) =>
             {
                 self.stop();
                 Some(SourceEvent::Failed {

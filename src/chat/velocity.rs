@@ -54,7 +54,11 @@ impl VelocityMeter {
             self.push(self.current_second, count, &mut points, &mut minutes);
             self.current_second += 1;
         }
-        if !points.is_empty() && minutes.last().is_none_or(|m| m.minute != self.minute.minute) {
+        if !points.is_empty()
+            && minutes
+                .last()
+                .is_none_or(|m| m.minute != self.minute.minute)
+        {
             minutes.push(self.minute.clone());
         }
         (points, minutes)
@@ -69,10 +73,16 @@ impl VelocityMeter {
     ) {
         let minute = second.div_euclid(60);
         if minute != self.minute.minute {
-            minutes.push(std::mem::replace(&mut self.minute, MinuteCounts::new(minute)));
+            minutes.push(std::mem::replace(
+                &mut self.minute,
+                MinuteCounts::new(minute),
+            ));
         }
         self.minute.counts[second.rem_euclid(60) as usize] = count;
-        let point = VelocityPoint { second: second as f64, count };
+        let point = VelocityPoint {
+            second: second as f64,
+            count,
+        };
         if self.history.len() == LIVE_WINDOW_SECS {
             self.history.pop_front();
         }
@@ -96,14 +106,26 @@ mod tests {
         m.record();
         m.record();
         let (points, minutes) = m.close_until(119);
-        assert_eq!(points, vec![VelocityPoint { second: 118.0, count: 2 }]);
+        assert_eq!(
+            points,
+            vec![VelocityPoint {
+                second: 118.0,
+                count: 2
+            }]
+        );
         assert_eq!(minutes.len(), 1);
         assert_eq!((minutes[0].minute, minutes[0].counts[58]), (1, 2));
 
         m.record();
         let (points, minutes) = m.close_until(122); // 119 (1 msg), 120, 121 (empty)
-        assert_eq!(points.iter().map(|p| p.count).collect::<Vec<_>>(), vec![1, 0, 0]);
-        assert_eq!(minutes.iter().map(|m| m.minute).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(
+            points.iter().map(|p| p.count).collect::<Vec<_>>(),
+            vec![1, 0, 0]
+        );
+        assert_eq!(
+            minutes.iter().map(|m| m.minute).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
         assert_eq!(minutes[0].counts[59], 1);
         assert_eq!(m.history().len(), 4);
     }

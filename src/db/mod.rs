@@ -51,7 +51,10 @@ impl Database {
             })?;
         }
         let options = SqliteConnectOptions::from_str("sqlite://")
-            .map_err(|e| DbError::Open { path: shown.clone(), message: e.to_string() })?
+            .map_err(|e| DbError::Open {
+                path: shown.clone(),
+                message: e.to_string(),
+            })?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -74,11 +77,15 @@ impl Database {
             .await
             .map_err(|e| classify(&shown, e))?;
         MIGRATOR.run(&pool).await.map_err(|e| match e {
-            sqlx::migrate::MigrateError::VersionMissing(found) => {
-                DbError::NewerSchema { path: shown.clone(), found }
-            }
+            sqlx::migrate::MigrateError::VersionMissing(found) => DbError::NewerSchema {
+                path: shown.clone(),
+                found,
+            },
             sqlx::migrate::MigrateError::Execute(e) => classify(&shown, e),
-            other => DbError::Open { path: shown.clone(), message: other.to_string() },
+            other => DbError::Open {
+                path: shown.clone(),
+                message: other.to_string(),
+            },
         })?;
         Ok(Self { pool })
     }
@@ -89,7 +96,9 @@ impl Database {
 
     /// Waits for pending work, checkpoints the WAL and closes the connection.
     pub async fn close(&self) {
-        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await;
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await;
         self.pool.close().await;
     }
 }
@@ -99,15 +108,22 @@ fn classify(path: &str, e: sqlx::Error) -> DbError {
         let code = db.code().unwrap_or_default();
         // SQLITE_BUSY (5) / SQLITE_LOCKED (6), possibly extended.
         if code == "5" || code == "6" || code.ends_with("05") && code.len() > 2 {
-            return DbError::Locked { path: path.to_string() };
+            return DbError::Locked {
+                path: path.to_string(),
+            };
         }
         if db.message().contains("locked") {
-            return DbError::Locked { path: path.to_string() };
+            return DbError::Locked {
+                path: path.to_string(),
+            };
         }
     }
     match e {
         sqlx::Error::Io(_) | sqlx::Error::Configuration(_) | sqlx::Error::Database(_) => {
-            DbError::Open { path: path.to_string(), message: e.to_string() }
+            DbError::Open {
+                path: path.to_string(),
+                message: e.to_string(),
+            }
         }
         other => DbError::Query(other),
     }

@@ -13,7 +13,10 @@ pub struct MinuteCounts {
 
 impl MinuteCounts {
     pub fn new(minute: i64) -> Self {
-        Self { minute, counts: [0; 60] }
+        Self {
+            minute,
+            counts: [0; 60],
+        }
     }
 
     fn encode(&self) -> Vec<u8> {
@@ -89,7 +92,10 @@ impl Database {
             for (i, count) in m.counts.iter().enumerate() {
                 let second = minute * 60 + i as i64;
                 if (from_sec..=to_sec).contains(&second) {
-                    out.push(VelocityPoint { second: second as f64, count: *count });
+                    out.push(VelocityPoint {
+                        second: second as f64,
+                        count: *count,
+                    });
                 }
             }
         }

@@ -1,0 +1,271 @@
+// StreamCue window entry point: wires the core's commands and events to the cache, the view
+// and the velocity graph. Subscribes before reading the snapshot so no event is missed.
+
+import "./style.css";
+import { type ApiError, type ChatState, type ChatTarget, type CoreEvent, commands, events } from "./bindings";
+import { VelocityGraph } from "./graph";
+import { applyEvents, applySnapshot, emptyCache, hasSession } from "./state";
+import { dom, render, type Source, type UiState } from "./view";
+
+const STORE_SOURCE = "streamcue.source";
+const STORE_CHANNEL = "streamcue.channel";
+/** Wait after the last keystroke before asking the core whether the channel is valid. */
+const VALIDATE_DEBOUNCE_MS = 150;
+
+const cache = emptyCache();
+const ui: UiState = {
+  source: localStorage.getItem(STORE_SOURCE) === "twitch" ? "twitch" : "demo",
+  channelError: "",
+  channelValid: false,
+  busy: false,
+  commandError: "",
+  dismissed: new Set(),
+  fatal: null,
+};
+const graph = new VelocityGraph(dom.graph, dom.graphHover);
+
+/** Re-renders the page and hands the graph its (possibly new) points. */
+function refresh(): void {
+  render(cache, ui, Date.now(), dismissNotice);
+  graph.setPoints(cache.velocity);
+}
+
+function dismissNotice(key: string): void {
+  ui.dismissed.add(key);
+  refresh();
+}
+
+// ---- Events and snapshots -------------------------------------------------------------------
+
+/** While a snapshot is being fetched, event batches wait here and are applied after it. */
+let buffered: CoreEvent[][] | null = [];
+let syncRunning = false;
+let firstSnapshot = true;
+
+function onBatch(batch: CoreEvent[]): void {
+  if (buffered) {
+    buffered.push(batch);
+    return;
+  }
+  const out = applyEvents(cache, batch);
+  refresh();
+  if (out.resync) void resync();
+}
+
+/** Fetches a snapshot, applies it, then the events that arrived meanwhile (duplicates are ignored). */
+async function resync(): Promise<void> {
+  if (syncRunning) return;
+  syncRunning = true;
+  buffered ??= [];
+  try {
+    const res = await commands.appSnapshot();
+    if (res.status === "error") {
+      showSnapshotError(res.error);
+      return;
+    }
+    ui.fatal = null;
+    applySnapshot(cache, res.data);
+    if (firstSnapshot) {
+      firstSnapshot = false;
+      adoptSessionSource(res.data.chat);
+    }
+    const pending = buffered;
+    buffered = null;
+    let again = false;
+    for (const batch of pending) again = applyEvents(cache, batch).resync || again;
+    refresh();
+    if (again) queueMicrotask(() => void resync());
+  } catch (e) {
+    showSnapshotError({ code: "Internal", message: String(e) });
+  } finally {
+    syncRunning = false;
+  }
+}
+
+function showSnapshotError(err: ApiError): void {
+  ui.fatal =
+    err.code === "StartupFailed"
+      ? {
+          title: "StreamCue could not start",
+          explain:
+            "Its engine (which reads chat and saves your sessions) did not start, so there is nothing to show. " +
+            "This usually means another StreamCue window is already open and holds the database, or the data " +
+            "was written by a newer StreamCue. Close other StreamCue windows, then restart the app.",
+          message: err.message,
+        }
+      : {
+          title: "StreamCue could not load its state",
+          explain: "The window could not read the current state from StreamCue's engine.",
+          message: `${err.code}: ${err.message}`,
+        };
+  dom.fatalRetry.hidden = err.code === "StartupFailed";
+  refresh();
+}
+
+/** On first load, if a session is already open (window reloaded), show its source. */
+function adoptSessionSource(chat: ChatState): void {
+  if (chat.state === "disconnected") return;
+  if (chat.channel === "demo") {
+    ui.source = "demo";
+  } else {
+    ui.source = "twitch";
+    if (dom.channelInput.value.trim() === "") {
+      dom.channelInput.value = chat.channel;
+      ui.channelValid = true;
+    }
+  }
+}
+
+// ---- Channel validation ---------------------------------------------------------------------
+
+let validateTimer = 0;
+let validateSeq = 0;
+
+function scheduleValidation(): void {
+  window.clearTimeout(validateTimer);
+  validateTimer = window.setTimeout(() => void validateNow(), VALIDATE_DEBOUNCE_MS);
+}
+
+async function validateNow(): Promise<void> {
+  const seq = ++validateSeq;
+  const input = dom.channelInput.value;
+  if (input.trim() === "") {
+    // Empty is not an error worth shouting about; Connect just stays disabled.
+    ui.channelValid = false;
+    ui.channelError = "";
+    refresh();
+    return;
+  }
+  try {
+    const res = await commands.validateChannel(input);
+    if (seq !== validateSeq) return; // the streamer kept typing
+    ui.channelValid = res.status === "ok";
+    ui.channelError = res.status === "ok" ? "" : res.error.message;
+  } catch (e) {
+    if (seq !== validateSeq) return;
+    ui.channelValid = false;
+    ui.channelError = String(e);
+  }
+  refresh();
+}
+
+// ---- Commands -------------------------------------------------------------------------------
+
+/** Shows a failed command's error where it belongs. */
+function showCommandError(err: ApiError): void {
+  switch (err.code) {
+    case "InvalidChannel":
+      ui.channelValid = false;
+      ui.channelError = err.message;
+      break;
+    case "StartupFailed":
+      showSnapshotError(err);
+      break;
+    case "AlreadyConnected":
+    case "NotConnected":
+      // The window's idea of the connection is stale: show why, and fetch the truth.
+      ui.commandError = err.message;
+      void resync();
+      break;
+    case "Database":
+    case "ShuttingDown":
+    case "Internal":
+      ui.commandError = err.message;
+      break;
+  }
+}
+
+/** Applies the state a command returned (events will say the same; this avoids a stale flash). */
+function applyReturnedState(state: ChatState): void {
+  applyEvents(cache, [{ kind: "chatState", state }]);
+}
+
+async function connect(): Promise<void> {
+  if (ui.busy || hasSession(cache.chat) || ui.fatal) return;
+  const target: ChatTarget =
+    ui.source === "demo" ? { kind: "demo" } : { kind: "twitch", channel: dom.channelInput.value };
+  ui.busy = true;
+  ui.commandError = "";
+  refresh();
+  try {
+    const res = await commands.chatConnect(target);
+    if (res.status === "ok") {
+      if (!hasSession(cache.chat)) applyReturnedState(res.data);
+      if (target.kind === "twitch") localStorage.setItem(STORE_CHANNEL, target.channel);
+    } else {
+      showCommandError(res.error);
+    }
+  } catch (e) {
+    ui.commandError = String(e);
+  } finally {
+    ui.busy = false;
+    refresh();
+  }
+}
+
+async function disconnect(): Promise<void> {
+  if (ui.busy) return;
+  ui.busy = true;
+  ui.commandError = "";
+  refresh();
+  try {
+    const res = await commands.chatDisconnect();
+    if (res.status === "ok") applyReturnedState(res.data);
+    else showCommandError(res.error);
+  } catch (e) {
+    ui.commandError = String(e);
+  } finally {
+    ui.busy = false;
+    refresh();
+  }
+}
+
+function selectSource(source: Source): void {
+  if (ui.busy || hasSession(cache.chat)) return;
+  ui.source = source;
+  localStorage.setItem(STORE_SOURCE, source);
+  refresh();
+  if (source === "twitch") {
+    dom.channelInput.focus();
+    void validateNow();
+  }
+}
+
+// ---- Wiring ---------------------------------------------------------------------------------
+
+dom.sourceDemo.addEventListener("click", () => selectSource("demo"));
+dom.sourceTwitch.addEventListener("click", () => selectSource("twitch"));
+dom.connectBtn.addEventListener("click", () => void connect());
+dom.disconnectBtn.addEventListener("click", () => void disconnect());
+dom.fatalRetry.addEventListener("click", () => void resync());
+dom.channelInput.addEventListener("input", () => {
+  if (ui.commandError) ui.commandError = "";
+  scheduleValidation();
+});
+dom.channelInput.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && !e.isComposing) {
+    e.preventDefault();
+    window.clearTimeout(validateTimer);
+    void connect();
+  }
+});
+
+// The "Reconnecting in N s" countdown ticks on its own between events.
+window.setInterval(() => {
+  if (cache.chat.state === "reconnecting") render(cache, ui, Date.now(), dismissNotice);
+}, 250);
+
+async function start(): Promise<void> {
+  dom.channelInput.value = localStorage.getItem(STORE_CHANNEL) ?? "";
+  refresh();
+  try {
+    await events.coreEvents.listen((e) => onBatch(e.payload));
+  } catch (e) {
+    showSnapshotError({ code: "Internal", message: `Could not subscribe to StreamCue's events: ${String(e)}` });
+    return;
+  }
+  await resync();
+  if (ui.source === "twitch" && dom.channelInput.value.trim() !== "") void validateNow();
+}
+
+void start();

@@ -1,0 +1,116 @@
+// Client-side cache of the core's state: built from an AppSnapshot, then kept current by
+// applying CoreEvents in order. Pure data; it never touches the DOM.
+
+import type { AppSnapshot, ChatCounters, ChatState, CoreEvent, Notice, PathsInfo, VelocityPoint } from "./bindings";
+
+/** Seconds of velocity history kept (and plotted): ten minutes, one point per second. */
+export const WINDOW_SECS = 600;
+
+export interface Cache {
+  chat: ChatState;
+  counters: ChatCounters;
+  /** Oldest first, strictly increasing `second`, at most WINDOW_SECS points. */
+  velocity: VelocityPoint[];
+  notices: Notice[];
+  paths: PathsInfo | null;
+  keyringAvailable: boolean | null;
+}
+
+/** What applying events asks the caller to do besides re-rendering. */
+export interface ApplyOutcome {
+  /** A `resync` event arrived: fetch a fresh snapshot. */
+  resync: boolean;
+}
+
+const ZERO_COUNTERS: ChatCounters = { messages: 0, malformedLines: 0, reconnects: 0 };
+
+export function emptyCache(): Cache {
+  return {
+    chat: { state: "disconnected" },
+    counters: { ...ZERO_COUNTERS },
+    velocity: [],
+    notices: [],
+    paths: null,
+    keyringAvailable: null,
+  };
+}
+
+/** Replaces everything with a snapshot (on load and on resync). */
+export function applySnapshot(cache: Cache, snap: AppSnapshot): void {
+  cache.chat = snap.chat;
+  cache.counters = snap.counters;
+  cache.velocity = [];
+  for (const p of snap.velocity) appendPoint(cache, p);
+  cache.notices = [...snap.notices];
+  cache.paths = snap.paths;
+  cache.keyringAvailable = snap.keyringAvailable;
+}
+
+/** Applies a batch of events, in order. */
+export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOutcome {
+  const out: ApplyOutcome = { resync: false };
+  for (const ev of events) {
+    switch (ev.kind) {
+      case "chatState":
+        applyChatState(cache, ev.state);
+        break;
+      case "velocity":
+        // Counters ride along with the point; a stale (already seen) point must not roll them back.
+        if (appendPoint(cache, ev.point)) cache.counters = ev.counters;
+        break;
+      case "counters":
+        cache.counters = ev.counters;
+        break;
+      case "notice":
+        cache.notices = [...cache.notices, ev.notice];
+        break;
+      case "resync":
+        out.resync = true;
+        break;
+    }
+  }
+  return out;
+}
+
+/** A session is open (or being opened) in these states. */
+export function hasSession(chat: ChatState): boolean {
+  return chat.state === "connecting" || chat.state === "connected" || chat.state === "reconnecting";
+}
+
+function applyChatState(cache: Cache, next: ChatState): void {
+  // A new session starts from zero, like the snapshot does ("the current session's" history).
+  if (next.state === "connecting" && !hasSession(cache.chat)) {
+    cache.velocity = [];
+    cache.counters = { ...ZERO_COUNTERS };
+  }
+  cache.chat = next;
+}
+
+/** Appends a finished second if it is newer than the last one; trims to the window. */
+function appendPoint(cache: Cache, p: VelocityPoint): boolean {
+  const v = cache.velocity;
+  const last = v[v.length - 1];
+  if (last !== undefined && p.second <= last.second) return false; // duplicate or out of order
+  v.push(p);
+  const oldest = p.second - WINDOW_SECS + 1;
+  let drop = 0;
+  while (drop < v.length && (v.length - drop > WINDOW_SECS || v[drop]!.second < oldest)) drop++;
+  if (drop > 0) v.splice(0, drop);
+  return true;
+}
+
+/** Average msg/s over the last 5 complete seconds (fewer if the session is younger). */
+export function currentRate(velocity: readonly VelocityPoint[]): number {
+  const n = Math.min(5, velocity.length);
+  if (n === 0) return 0;
+  let sum = 0;
+  for (let i = velocity.length - n; i < velocity.length; i++) sum += velocity[i]!.count;
+  return sum / n;
+}
+
+/** Highest msg/s in the window. */
+export function peakRate(velocity: readonly VelocityPoint[]): number {
+  let peak = 0;
+  for (const p of velocity) if (p.count > peak) peak = p.count;
+  return peak;
+}
