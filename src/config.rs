@@ -8,14 +8,14 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub chat: ChatConfig,
     pub logging: LoggingConfig,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChatConfig {
     /// The channel filled in when the window opens ("" = the demo chat).
@@ -32,24 +32,6 @@ pub struct LoggingConfig {
     pub protocol_debug: bool,
     /// Log files older than this many days are deleted.
     pub keep_days: u32,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            chat: ChatConfig::default(),
-            logging: LoggingConfig::default(),
-        }
-    }
-}
-
-impl Default for ChatConfig {
-    fn default() -> Self {
-        Self {
-            default_channel: String::new(),
-            twitch_login: String::new(),
-        }
-    }
 }
 
 impl Default for LoggingConfig {

@@ -56,6 +56,7 @@ fn main() {
         .manage(EngineLifetime(Mutex::new(engine)))
         .setup(move |app| {
             specta.mount_events(app);
+            tauri::async_runtime::spawn(exit_on_signal(app.handle().clone()));
             if let Some(handle) = forward_from {
                 tauri::async_runtime::spawn(forward_events(app.handle().clone(), handle));
             }
@@ -102,6 +103,32 @@ async fn forward_events(app: tauri::AppHandle, engine: EngineHandle) {
             tracing::warn!(error = %e, "could not send events to the window");
         }
     }
+}
+
+/// SIGTERM / SIGINT (Ctrl-C, a session logout, a test driver) close the app the same way the
+/// window's close button does, so the engine shuts down in order and nothing is lost.
+async fn exit_on_signal(app: tauri::AppHandle) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: closing"),
+            _ = int.recv() => tracing::info!("SIGINT: closing"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+    }
+    app.exit(0);
 }
 
 /// `--data-dir DIR` or `--data-dir=DIR`.

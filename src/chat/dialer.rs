@@ -149,6 +149,12 @@ pub fn login_confirmed() {
     ATTEMPT.store(0, Ordering::SeqCst);
 }
 
+/// The number the next retry will have (1 = first retry since the last confirmed login), so
+/// that an outage counts up 1, 2, 3... whichever event (closed, failed, waiting) reports it.
+pub fn next_attempt() -> u32 {
+    ATTEMPT.load(Ordering::SeqCst).max(1)
+}
+
 fn emit(generation: Option<u64>, ev: DialEvent) {
     let st = lock();
     if let Some(a) = &st.attached {

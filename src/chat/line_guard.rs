@@ -77,7 +77,11 @@ impl<S> LineGuard<S> {
                 }
                 if !line.is_empty() {
                     match std::str::from_utf8(line) {
-                        Ok(text) if line.len() <= MAX_LINE && is_parseable_irc(text) => {
+                        Ok(text)
+                            if line.len() <= MAX_LINE
+                                && is_parseable_irc(text)
+                                && !panics_twitch_irc(text) =>
+                        {
                             if self.wire_log {
                                 tracing::trace!(target: "streamcue::irc_wire", "< {text}");
                             }
@@ -155,6 +159,63 @@ pub fn is_parseable_irc(line: &str) -> bool {
         rest = next;
     }
     true
+}
+
+/// Whether the line has a tag value that makes twitch-irc 6.1 panic while turning it into a
+/// `ServerMessage`. The panic kills twitch-irc's connection task without closing the session:
+/// chat silently stops (no error, no reconnect). Two cases, both in tags of PRIVMSG and friends:
+/// - `color`: 7 bytes that are not ASCII (it slices bytes 1..3, 3..5, 5..7 as `str`);
+/// - `emotes`: a range `start-end` with `end + 1` overflowing or below `start` (it computes
+///   `end + 1 - start`; only a panic where overflow checks are on, e.g. debug builds).
+pub fn panics_twitch_irc(line: &str) -> bool {
+    let Some(tags) = line
+        .strip_prefix('@')
+        .and_then(|l| l.split_once(' '))
+        .map(|(t, _)| t)
+    else {
+        return false;
+    };
+    tags.split(';').any(|tag| {
+        if let Some(raw) = tag.strip_prefix("color=") {
+            let value = decode_tag_value(raw);
+            value.len() == 7 && !value.is_ascii()
+        } else if let Some(raw) = tag.strip_prefix("emotes=") {
+            let value = decode_tag_value(raw);
+            value
+                .split('/')
+                .filter_map(|emote| emote.split_once(':'))
+                .flat_map(|(_, ranges)| ranges.split(','))
+                .filter_map(|range| range.split_once('-'))
+                .filter_map(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?)))
+                .any(|(start, end)| end.checked_add(1).is_none_or(|end| end < start))
+        } else {
+            false
+        }
+    })
+}
+
+/// IRCv3 tag value unescaping, as twitch-irc does it (borrowed when there is nothing to do).
+fn decode_tag_value(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains('\\') {
+        return raw.into();
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some(':') => out.push(';'),
+            Some('s') => out.push(' '),
+            Some('r') => out.push('\r'),
+            Some('n') => out.push('\n'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out.into()
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for LineGuard<S> {
@@ -294,6 +355,30 @@ mod tests {
         writer.await.unwrap();
         assert_eq!(out, "PING :a\r\nPRIVMSG #x :hello world\r\n");
         assert_eq!(stats.malformed.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn flags_tag_values_that_panic_twitch_irc() {
+        for line in [
+            "@color=#\u{20ac}abc :u!u@u PRIVMSG #c :hi",
+            "@color=#\\s\u{e9}abc :u!u@u PRIVMSG #c :hi",
+            "@emotes=25:5-2 :u!u@u PRIVMSG #c :Kappa hello",
+            "@badges=;emotes=25:0-4,8-3/86:1-1 :u!u@u PRIVMSG #c :Kappa hello",
+            "@emotes=25:0-18446744073709551615 :u!u@u PRIVMSG #c :Kappa",
+            "@emotes=25:9-\\7 :u!u@u PRIVMSG #c :x",
+        ] {
+            assert!(panics_twitch_irc(line), "{line}");
+        }
+        for line in [
+            "PRIVMSG #c :color=#\u{20ac}abc emotes=25:5-2",
+            "@color=#FF4500;emotes=25:0-4,6-10/86:12-21 :u!u@u PRIVMSG #c :Kappa Kappa BibleThump",
+            "@color=;emotes= :u!u@u PRIVMSG #c :hi",
+            "@color=red;emotes=25:x-y :u!u@u PRIVMSG #c :hi",
+            "@emotes=25:40-44;color=#\u{20ac} :u!u@u PRIVMSG #c :Kappa",
+            "@emotes=25:3-2 :u!u@u PRIVMSG #c :x",
+        ] {
+            assert!(!panics_twitch_irc(line), "{line}");
+        }
     }
 
     #[test]

@@ -133,7 +133,7 @@ impl TwitchSession {
             }),
             DialEvent::Closed { reason } | DialEvent::Failed { error: reason } => {
                 Some(SourceEvent::Reconnecting {
-                    attempt: 1,
+                    attempt: dialer::next_attempt(),
                     retry_at_ms: now_ms(),
                     reason,
                 })

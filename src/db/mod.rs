@@ -94,12 +94,24 @@ impl Database {
         &self.pool
     }
 
-    /// Waits for pending work, checkpoints the WAL and closes the connection.
+    /// Waits for pending work, checkpoints the WAL and closes the connection: when this returns,
+    /// the exclusive lock is released.
     pub async fn close(&self) {
-        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await;
-        self.pool.close().await;
+        // sqlx hands a used connection back to the pool from a spawned task. If that task runs
+        // before the pool is marked closed (it can, on a multi-thread runtime), the connection is
+        // parked idle and `Pool::close` returns with it still open and the file still locked.
+        // So: hold the connection, mark the pool closed, and only then let it go back.
+        match self.pool.acquire().await {
+            Ok(mut conn) => {
+                let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&mut *conn)
+                    .await;
+                let closing = self.pool.close(); // marks the pool closed now
+                drop(conn); // returned to a closed pool: closed, not parked
+                closing.await;
+            }
+            Err(_) => self.pool.close().await,
+        }
     }
 }
 

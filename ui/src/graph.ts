@@ -10,6 +10,8 @@ const LINE = "#22d3ee";
 const AXIS_TEXT = "#8b93a7";
 const GRID = "rgba(255, 255, 255, 0.06)";
 const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, Ubuntu, Cantarell, "Noto Sans", sans-serif';
+/** Longest wait for an animation frame before drawing anyway. */
+const FALLBACK_MS = 250;
 /** Y axis never shows less than this, so a quiet chat does not look like a storm. */
 const MIN_Y_MAX = 5;
 
@@ -28,6 +30,7 @@ export class VelocityGraph {
   /** Right edge of the x window (Unix seconds): the newest point, or "now" with no data. */
   private windowEnd = Math.floor(Date.now() / 1000) - 1;
   private frame = 0;
+  private fallback = 0;
   private dataDirty = true;
   private sizeDirty = true;
 
@@ -60,7 +63,8 @@ export class VelocityGraph {
           font: FONT,
           grid: { stroke: GRID, width: 1 },
           ticks: { show: false },
-          space: 90,
+          space: 64,
+          size: 36,
           values: (_u, splits) => splits.map((s) => clock(s, s % 60 !== 0)),
         },
         {
@@ -82,8 +86,9 @@ export class VelocityGraph {
           width: 2,
           fill: (u) => {
             const g = u.ctx.createLinearGradient(0, u.bbox.top, 0, u.bbox.top + u.bbox.height);
-            g.addColorStop(0, "rgba(34, 211, 238, 0.38)");
-            g.addColorStop(1, "rgba(34, 211, 238, 0.02)");
+            g.addColorStop(0, "rgba(34, 211, 238, 0.55)");
+            g.addColorStop(0.6, "rgba(34, 211, 238, 0.22)");
+            g.addColorStop(1, "rgba(34, 211, 238, 0.10)");
             return g;
           },
           points: { show: false },
@@ -108,11 +113,16 @@ export class VelocityGraph {
     this.schedule();
   }
 
+  /** Draws on the next animation frame; a timer covers windows that get no frames (hidden). */
   private schedule(): void {
-    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.draw());
+    if (this.frame !== 0) return;
+    this.frame = requestAnimationFrame(() => this.draw());
+    this.fallback = window.setTimeout(() => this.draw(), FALLBACK_MS);
   }
 
   private draw(): void {
+    cancelAnimationFrame(this.frame);
+    window.clearTimeout(this.fallback);
     this.frame = 0;
     if (this.sizeDirty) {
       this.sizeDirty = false;

@@ -1,20 +1,20 @@
 // StreamCue window entry point: wires the core's commands and events to the cache, the view
 // and the velocity graph. Subscribes before reading the snapshot so no event is missed.
 
+import "./locale"; // first: fixes navigator.language before uPlot reads it
 import "./style.css";
 import { type ApiError, type ChatState, type ChatTarget, type CoreEvent, commands, events } from "./bindings";
 import { VelocityGraph } from "./graph";
-import { applyEvents, applySnapshot, emptyCache, hasSession } from "./state";
+import { applyChatState, applyEvents, applySnapshot, emptyCache, hasSession } from "./state";
 import { dom, render, type Source, type UiState } from "./view";
 
-const STORE_SOURCE = "streamcue.source";
-const STORE_CHANNEL = "streamcue.channel";
 /** Wait after the last keystroke before asking the core whether the channel is valid. */
 const VALIDATE_DEBOUNCE_MS = 150;
 
 const cache = emptyCache();
 const ui: UiState = {
-  source: localStorage.getItem(STORE_SOURCE) === "twitch" ? "twitch" : "demo",
+  // Always starts on Demo: the core does not expose config.chat.default_channel yet.
+  source: "demo",
   channelError: "",
   channelValid: false,
   busy: false,
@@ -39,12 +39,16 @@ function dismissNotice(key: string): void {
 
 /** While a snapshot is being fetched, event batches wait here and are applied after it. */
 let buffered: CoreEvent[][] | null = [];
+/** Most batches kept while waiting; past that they are dropped and a fresh snapshot is taken. */
+const MAX_BUFFERED = 1000;
+let overflowed = false;
 let syncRunning = false;
 let firstSnapshot = true;
 
 function onBatch(batch: CoreEvent[]): void {
   if (buffered) {
-    buffered.push(batch);
+    if (buffered.length < MAX_BUFFERED) buffered.push(batch);
+    else overflowed = true;
     return;
   }
   const out = applyEvents(cache, batch);
@@ -71,7 +75,8 @@ async function resync(): Promise<void> {
     }
     const pending = buffered;
     buffered = null;
-    let again = false;
+    let again = overflowed;
+    overflowed = false;
     for (const batch of pending) again = applyEvents(cache, batch).resync || again;
     refresh();
     if (again) queueMicrotask(() => void resync());
@@ -175,9 +180,12 @@ function showCommandError(err: ApiError): void {
   }
 }
 
-/** Applies the state a command returned (events will say the same; this avoids a stale flash). */
-function applyReturnedState(state: ChatState): void {
-  applyEvents(cache, [{ kind: "chatState", state }]);
+/**
+ * Applies the state a command returned, unless an event already moved the state on since the
+ * command was sent (events say the same; this only avoids a stale flash before they arrive).
+ */
+function applyReturnedState(state: ChatState, versionBefore: number): void {
+  if (cache.chatVersion === versionBefore) applyChatState(cache, state);
 }
 
 async function connect(): Promise<void> {
@@ -187,11 +195,11 @@ async function connect(): Promise<void> {
   ui.busy = true;
   ui.commandError = "";
   refresh();
+  const version = cache.chatVersion;
   try {
     const res = await commands.chatConnect(target);
     if (res.status === "ok") {
-      if (!hasSession(cache.chat)) applyReturnedState(res.data);
-      if (target.kind === "twitch") localStorage.setItem(STORE_CHANNEL, target.channel);
+      applyReturnedState(res.data, version);
     } else {
       showCommandError(res.error);
     }
@@ -208,9 +216,10 @@ async function disconnect(): Promise<void> {
   ui.busy = true;
   ui.commandError = "";
   refresh();
+  const version = cache.chatVersion;
   try {
     const res = await commands.chatDisconnect();
-    if (res.status === "ok") applyReturnedState(res.data);
+    if (res.status === "ok") applyReturnedState(res.data, version);
     else showCommandError(res.error);
   } catch (e) {
     ui.commandError = String(e);
@@ -223,7 +232,6 @@ async function disconnect(): Promise<void> {
 function selectSource(source: Source): void {
   if (ui.busy || hasSession(cache.chat)) return;
   ui.source = source;
-  localStorage.setItem(STORE_SOURCE, source);
   refresh();
   if (source === "twitch") {
     dom.channelInput.focus();
@@ -256,7 +264,6 @@ window.setInterval(() => {
 }, 250);
 
 async function start(): Promise<void> {
-  dom.channelInput.value = localStorage.getItem(STORE_CHANNEL) ?? "";
   refresh();
   try {
     await events.coreEvents.listen((e) => onBatch(e.payload));
@@ -265,7 +272,6 @@ async function start(): Promise<void> {
     return;
   }
   await resync();
-  if (ui.source === "twitch" && dom.channelInput.value.trim() !== "") void validateNow();
 }
 
 void start();

@@ -8,6 +8,8 @@ export const WINDOW_SECS = 600;
 
 export interface Cache {
   chat: ChatState;
+  /** Bumped on every chat state change, so a command's (older) reply can tell it is stale. */
+  chatVersion: number;
   counters: ChatCounters;
   /** Oldest first, strictly increasing `second`, at most WINDOW_SECS points. */
   velocity: VelocityPoint[];
@@ -27,6 +29,7 @@ const ZERO_COUNTERS: ChatCounters = { messages: 0, malformedLines: 0, reconnects
 export function emptyCache(): Cache {
   return {
     chat: { state: "disconnected" },
+    chatVersion: 0,
     counters: { ...ZERO_COUNTERS },
     velocity: [],
     notices: [],
@@ -38,6 +41,7 @@ export function emptyCache(): Cache {
 /** Replaces everything with a snapshot (on load and on resync). */
 export function applySnapshot(cache: Cache, snap: AppSnapshot): void {
   cache.chat = snap.chat;
+  cache.chatVersion++;
   cache.counters = snap.counters;
   cache.velocity = [];
   for (const p of snap.velocity) appendPoint(cache, p);
@@ -77,13 +81,14 @@ export function hasSession(chat: ChatState): boolean {
   return chat.state === "connecting" || chat.state === "connected" || chat.state === "reconnecting";
 }
 
-function applyChatState(cache: Cache, next: ChatState): void {
+export function applyChatState(cache: Cache, next: ChatState): void {
   // A new session starts from zero, like the snapshot does ("the current session's" history).
   if (next.state === "connecting" && !hasSession(cache.chat)) {
     cache.velocity = [];
     cache.counters = { ...ZERO_COUNTERS };
   }
   cache.chat = next;
+  cache.chatVersion++;
 }
 
 /** Appends a finished second if it is newer than the last one; trims to the window. */

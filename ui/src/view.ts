@@ -54,6 +54,8 @@ export const dom = {
   graph: $("velocity-graph"),
   graphHover: $("graph-hover"),
   graphEmpty: $("graph-empty"),
+  graphEmptyTitle: $("graph-empty-title"),
+  graphEmptyText: $("graph-empty-text"),
   pathConfig: $("path-config"),
   pathDb: $("path-db"),
   pathLogs: $("path-logs"),
@@ -82,8 +84,8 @@ export function describeChat(chat: ChatState, nowMs: number): { text: string; ti
     case "reconnecting": {
       const secs = Math.max(0, Math.ceil((chat.retry_at_ms - nowMs) / 1000));
       return {
-        text: `Reconnecting in ${secs} s`,
-        title: chat.reason,
+        text: secs > 0 ? `Reconnecting in ${secs} s` : "Reconnecting now…",
+        title: `${channelLabel(chat.channel)}: ${chat.reason}`,
         detail: `${chat.reason} · attempt ${chat.attempt}`,
       };
     }
@@ -185,6 +187,12 @@ export function render(cache: Cache, ui: UiState, nowMs: number, onDismiss: (key
   setText(dom.malformed, String(cache.counters.malformedLines));
   setText(dom.reconnects, String(cache.counters.reconnects));
   show(dom.graphEmpty, !session && ui.fatal === null && peakRate(cache.velocity) === 0);
+  const failed = cache.chat.state === "failed";
+  setText(dom.graphEmptyTitle, failed ? "Not receiving chat" : "No chat connected");
+  setText(
+    dom.graphEmptyText,
+    failed ? "See the reason above, then press Connect to try again." : "Pick Demo or a Twitch channel above and press Connect.",
+  );
 
   // Footer.
   if (cache.paths) {

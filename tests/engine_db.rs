@@ -1,0 +1,342 @@
+//! Engine start-up against a damaged or busy data folder, and the demo chat source.
+
+mod support;
+
+use std::time::Duration;
+
+use streamcue::api::{ChatCounters, ChatState, ChatTarget, NoticeCode, NoticeLevel};
+use streamcue::config::Config;
+use streamcue::db::{Database, DbError, MinuteCounts, Platform};
+use streamcue::engine::StartError;
+use streamcue::paths::AppPaths;
+use streamcue::secrets::MemoryStore;
+use streamcue::{Engine, EngineOptions};
+use support::{is_connected, now_ms, secs, within, Harness, HarnessOptions};
+
+async fn start_in(dir: &std::path::Path) -> Result<Engine, StartError> {
+    within(
+        secs(15.0),
+        "Engine::start",
+        Engine::start(EngineOptions {
+            paths: AppPaths::under(dir),
+            secrets: std::sync::Arc::new(MemoryStore::default()),
+            twitch_irc_addr: None,
+            backoff: support::short_backoff(),
+        }),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_in_use_is_reported_as_locked() {
+    let mut h = Harness::start(HarnessOptions::default()).await;
+    let path = h.paths.database_file.clone();
+
+    let err = within(secs(10.0), "second Database::open", Database::open(&path))
+        .await
+        .expect_err("a second open must fail while the engine holds the database");
+    match &err {
+        DbError::Locked { path: p } => assert_eq!(p, &path.display().to_string()),
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    assert!(err.to_string().contains("in use"), "{err}");
+
+    // A second engine on the same folder gets the same clear error.
+    match start_in(h.dir.path()).await {
+        Err(StartError::Database(DbError::Locked { .. })) => {}
+        Err(other) => panic!("expected Locked, got {other:?}"),
+        Ok(_) => panic!("a second engine started on a locked database"),
+    }
+
+    // The first engine is unaffected.
+    h.engine().connect_chat(ChatTarget::Demo).await.unwrap();
+    h.events
+        .wait_state(secs(5.0), 1, "Connected", is_connected)
+        .await;
+    h.shutdown_within(secs(5.0)).await;
+    let db = h.reopen_db().await;
+    assert_eq!(db.sessions().await.unwrap().len(), 1);
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_from_a_newer_version_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = AppPaths::under(dir.path()).database_file;
+    let db = Database::open(&path).await.unwrap();
+    let id = db
+        .start_session(Platform::Twitch, "keepme", now_ms())
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
+         VALUES (99999, 'from the future', CURRENT_TIMESTAMP, 1, X'00', 0)",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    db.close().await;
+
+    let err = within(secs(10.0), "Database::open", Database::open(&path))
+        .await
+        .expect_err("a newer schema must be refused");
+    match &err {
+        DbError::NewerSchema { path: p, found } => {
+            assert_eq!(*found, 99999);
+            assert_eq!(p, &path.display().to_string());
+        }
+        other => panic!("expected NewerSchema, got {other:?}"),
+    }
+    assert!(err.to_string().contains("newer StreamCue"), "{err}");
+    match start_in(dir.path()).await {
+        Err(StartError::Database(DbError::NewerSchema { found: 99999, .. })) => {}
+        Err(other) => panic!("expected NewerSchema, got {other:?}"),
+        Ok(_) => panic!("the engine started on a newer schema"),
+    }
+
+    // Nothing was migrated away or deleted.
+    use sqlx::ConnectOptions;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .connect()
+        .await
+        .unwrap();
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(versions.last(), Some(&99999));
+    let channel: String = sqlx::query_scalar("SELECT channel FROM chat_sessions WHERE id = ?")
+        .bind(id)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(channel, "keepme");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_config_is_reported_and_left_alone() {
+    let cases: [(&[u8], &str); 3] = [
+        (
+            b"# R\xc3\xa9glages \xe2\x9c\xa8\r\n[chat]\r\ndefault_channel = \"shroud\"\r\n\r\n[logging]\r\nkeep_days = \"seven\"\r\nprotocol_debug = false",
+            "line 6",
+        ),
+        (b"[chat]\ndefault_channel = \"x\"\ndefualt_channel = \"y\"\n", "line 3"),
+        (b"[chat]\ndefault_channel = \"caf\xe9\"\n", "Could not read"),
+    ];
+    for (text, expected) in cases {
+        let mut h = Harness::start(HarnessOptions {
+            config_toml: Some(text.to_vec()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(h.engine().config(), &Config::default(), "defaults in use");
+        let snap = h.snapshot().await;
+        let notice = snap
+            .notices
+            .iter()
+            .find(|n| n.code == NoticeCode::ConfigInvalid)
+            .unwrap_or_else(|| panic!("no ConfigInvalid notice in {:?}", snap.notices));
+        assert_eq!(notice.level, NoticeLevel::Warning);
+        assert!(
+            notice.message.contains(expected),
+            "{expected:?} not in {:?}",
+            notice.message
+        );
+        assert!(
+            notice
+                .message
+                .contains(&h.paths.config_file.display().to_string()),
+            "the notice names the file: {:?}",
+            notice.message
+        );
+        assert_eq!(snap.chat, ChatState::Disconnected);
+        assert_eq!(
+            std::fs::read(&h.paths.config_file).unwrap(),
+            text,
+            "file untouched at start"
+        );
+        h.shutdown_within(secs(5.0)).await;
+        assert_eq!(
+            std::fs::read(&h.paths.config_file).unwrap(),
+            text,
+            "file untouched at shutdown"
+        );
+    }
+
+    // For contrast: a missing file is created, and a good one gives no notice.
+    let mut h = Harness::start(HarnessOptions::default()).await;
+    assert!(h.paths.config_file.exists());
+    assert!(!h
+        .snapshot()
+        .await
+        .notices
+        .iter()
+        .any(|n| n.code == NoticeCode::ConfigInvalid));
+    h.shutdown_within(secs(5.0)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_left_open_are_closed_as_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = AppPaths::under(dir.path()).database_file;
+    let t0 = now_ms() - 3_600_000;
+    let db = Database::open(&path).await.unwrap();
+    // A crash mid-session: a row never ended, with two minutes of velocity saved.
+    let crashed = db
+        .start_session(Platform::Twitch, "crashy", t0)
+        .await
+        .unwrap();
+    let first_minute = t0.div_euclid(60_000);
+    for minute in [first_minute, first_minute + 1] {
+        let mut m = MinuteCounts::new(minute);
+        m.counts[10] = 3;
+        m.counts[59] = 2;
+        let counters = ChatCounters {
+            messages: 10,
+            malformed_lines: 1,
+            reconnects: 0,
+        };
+        db.save_velocity(crashed, &m, counters).await.unwrap();
+    }
+    // A crash right after connecting: inserted by hand, no velocity at all.
+    let bare: i64 = sqlx::query_scalar(
+        "INSERT INTO chat_sessions (platform, channel, started_at_ms, ended_at_ms) VALUES ('demo', 'demo', ?, NULL) RETURNING id",
+    )
+    .bind(t0 + 1000)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    // A session that ended normally stays as it was.
+    let fine = db
+        .start_session(Platform::Twitch, "fine", t0 + 2000)
+        .await
+        .unwrap();
+    let fine_counters = ChatCounters {
+        messages: 4,
+        malformed_lines: 0,
+        reconnects: 1,
+    };
+    db.end_session(fine, t0 + 5000, "disconnected", fine_counters)
+        .await
+        .unwrap();
+    db.close().await;
+
+    let mut h = Harness::start(HarnessOptions {
+        dir: Some(dir),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        h.snapshot().await.chat,
+        ChatState::Disconnected,
+        "nothing resumes by itself"
+    );
+    h.shutdown_within(secs(5.0)).await;
+
+    let db = h.reopen_db().await;
+    let row = db.session(crashed).await.unwrap().unwrap();
+    assert_eq!(row.end_reason.as_deref(), Some("interrupted"));
+    assert_eq!(
+        row.ended_at_ms,
+        Some((first_minute + 2) * 60_000),
+        "ends after its last recorded minute"
+    );
+    assert_eq!(
+        (row.messages, row.malformed_lines),
+        (10, 1),
+        "totals saved before the crash are kept"
+    );
+    let row = db.session(bare).await.unwrap().unwrap();
+    assert_eq!(row.end_reason.as_deref(), Some("interrupted"));
+    assert_eq!(
+        row.ended_at_ms,
+        Some(t0 + 1000),
+        "no velocity: ends where it started"
+    );
+    let row = db.session(fine).await.unwrap().unwrap();
+    assert_eq!(row.end_reason.as_deref(), Some("disconnected"));
+    assert_eq!(row.ended_at_ms, Some(t0 + 5000));
+    assert_eq!((row.messages, row.reconnects), (4, 1));
+    assert!(db
+        .sessions()
+        .await
+        .unwrap()
+        .iter()
+        .all(|s| s.ended_at_ms.is_some()));
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_chat_connects_and_counts() {
+    let mut h = Harness::start(HarnessOptions::default()).await;
+    let state = h.engine().connect_chat(ChatTarget::Demo).await.unwrap();
+    assert_eq!(
+        state,
+        ChatState::Connecting {
+            channel: "demo".into()
+        }
+    );
+    let connected = h
+        .events
+        .wait_state(secs(5.0), 1, "Connected", is_connected)
+        .await;
+    let ChatState::Connected {
+        channel,
+        session_id,
+    } = connected
+    else {
+        unreachable!()
+    };
+    assert_eq!(channel, "demo");
+    let seen = h
+        .wait_counters(secs(10.0), "demo messages", |c| c.messages >= 3)
+        .await;
+    assert_eq!((seen.malformed_lines, seen.reconnects), (0, 0));
+    h.events
+        .wait(secs(5.0), "a velocity point with demo messages", |log| {
+            log.velocity().iter().any(|(p, _)| p.count > 0)
+        })
+        .await;
+
+    let state = h.engine().disconnect_chat().await.unwrap();
+    assert_eq!(state, ChatState::Disconnected);
+    let after = h.counters().await;
+    assert_eq!(after, ChatCounters::default());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        h.counters().await,
+        ChatCounters::default(),
+        "nothing counted after disconnect"
+    );
+
+    h.shutdown_within(secs(5.0)).await;
+    let db = h.reopen_db().await;
+    let row = db.session(i64::from(session_id)).await.unwrap().unwrap();
+    assert_eq!(
+        (row.platform.as_str(), row.channel.as_str()),
+        ("demo", "demo")
+    );
+    assert_eq!(row.end_reason.as_deref(), Some("disconnected"));
+    assert!(
+        row.messages >= i64::from(seen.messages),
+        "{} < {}",
+        row.messages,
+        seen.messages
+    );
+    let points = db
+        .velocity_points(
+            row.id,
+            row.started_at_ms / 1000 - 1,
+            row.ended_at_ms.unwrap() / 1000 + 1,
+        )
+        .await
+        .unwrap();
+    let stored: i64 = points.iter().map(|p| i64::from(p.count)).sum();
+    assert_eq!(
+        stored, row.messages,
+        "every demo message is in a stored second"
+    );
+    db.close().await;
+}
