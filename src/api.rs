@@ -62,26 +62,40 @@ pub enum ChatFailure {
     ChannelUnavailable,
 }
 
+/// Which platform a chat session is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub enum ChatPlatform {
+    Demo,
+    Twitch,
+}
+
 /// The chat connection's state, as the streamer sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(tag = "state", rename_all = "camelCase")]
 pub enum ChatState {
     Disconnected,
     Connecting {
+        platform: ChatPlatform,
         channel: String,
     },
     Connected {
+        platform: ChatPlatform,
         channel: String,
+        #[serde(rename = "sessionId")]
         session_id: i32,
     },
     /// Lost the connection; the next attempt starts at `retry_at_ms` (Unix ms).
     Reconnecting {
+        platform: ChatPlatform,
         channel: String,
         attempt: u32,
+        #[serde(rename = "retryAtMs")]
         retry_at_ms: f64,
         reason: String,
     },
     Failed {
+        platform: ChatPlatform,
         channel: String,
         failure: ChatFailure,
         message: String,
@@ -152,6 +166,8 @@ pub struct AppSnapshot {
     pub notices: Vec<Notice>,
     pub paths: PathsInfo,
     pub keyring_available: bool,
+    /// The channel to fill in when the window opens (`chat.default_channel`; "" = demo).
+    pub default_channel: String,
 }
 
 /// A change the core announces after it has been persisted. The UI applies these to its cache.

@@ -68,6 +68,7 @@ pub struct EngineHandle {
     notices: Arc<Vec<Notice>>,
     paths: Arc<AppPaths>,
     keyring_available: bool,
+    default_channel: Arc<str>,
 }
 
 impl EngineHandle {
@@ -96,6 +97,7 @@ impl EngineHandle {
             notices: self.notices.as_ref().clone(),
             paths: self.paths.info(),
             keyring_available: self.keyring_available,
+            default_channel: self.default_channel.to_string(),
         })
     }
 }
@@ -209,6 +211,7 @@ impl Engine {
                 notices: Arc::new(notices),
                 paths: Arc::new(options.paths),
                 keyring_available,
+                default_channel: config.chat.default_channel.trim().into(),
             },
             cancel,
             stopped: Some(stopped_rx),

@@ -10,7 +10,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use streamcue::api::{ChatFailure, ChatState, ChatTarget, ErrorCode};
+use streamcue::api::{ChatFailure, ChatPlatform, ChatState, ChatTarget, ErrorCode};
 use streamcue::db::Database;
 use support::fake_irc::{sample_privmsg, FakeIrc, Privmsg};
 use support::{is_connected, is_reconnecting, now_ms, secs, Harness, HarnessOptions};
@@ -43,6 +43,7 @@ async fn connect_and_join(h: &Harness, fake: &FakeIrc, typed: &str, channel: &st
     assert_eq!(
         state,
         ChatState::Connecting {
+            platform: ChatPlatform::Twitch,
             channel: channel.into()
         }
     );
@@ -57,10 +58,11 @@ async fn connect_and_join(h: &Harness, fake: &FakeIrc, typed: &str, channel: &st
         .await
     {
         ChatState::Connected {
+            platform,
             channel: c,
             session_id,
         } => {
-            assert_eq!(c, channel);
+            assert_eq!((platform, c.as_str()), (ChatPlatform::Twitch, channel));
             i64::from(session_id)
         }
         _ => unreachable!(),
@@ -99,8 +101,12 @@ async fn connects_counts_messages_and_stores_velocity() {
     assert_eq!(
         states,
         vec![
-            ChatState::Connecting { channel: CH.into() },
+            ChatState::Connecting {
+                platform: ChatPlatform::Twitch,
+                channel: CH.into()
+            },
             ChatState::Connected {
+                platform: ChatPlatform::Twitch,
                 channel: CH.into(),
                 session_id: session_id as i32
             },
@@ -248,6 +254,7 @@ async fn reconnects_and_rejoins_after_the_server_drops_the_connection() {
     assert_eq!(
         again,
         ChatState::Connected {
+            platform: ChatPlatform::Twitch,
             channel: CH.into(),
             session_id: session_id as i32
         },
@@ -369,6 +376,7 @@ async fn bad_token_fails_once_without_a_retry_storm() {
         channel,
         failure,
         message,
+        ..
     } = &failed
     else {
         unreachable!()

@@ -4,7 +4,7 @@ mod support;
 
 use std::time::Duration;
 
-use streamcue::api::{ChatCounters, ChatState, ChatTarget, NoticeCode, NoticeLevel};
+use streamcue::api::{ChatCounters, ChatPlatform, ChatState, ChatTarget, NoticeCode, NoticeLevel};
 use streamcue::config::Config;
 use streamcue::db::{Database, DbError, MinuteCounts, Platform};
 use streamcue::engine::StartError;
@@ -275,6 +275,7 @@ async fn the_demo_chat_connects_and_counts() {
     assert_eq!(
         state,
         ChatState::Connecting {
+            platform: ChatPlatform::Demo,
             channel: "demo".into()
         }
     );
@@ -285,6 +286,7 @@ async fn the_demo_chat_connects_and_counts() {
     let ChatState::Connected {
         channel,
         session_id,
+        ..
     } = connected
     else {
         unreachable!()

@@ -120,12 +120,24 @@ impl Window {
             "tauri:options".into(),
             serde_json::json!({ "application": APP }),
         );
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("open a WebDriver session on the app");
+        // tauri-driver listens before WebKitWebDriver behind it is ready: the first session
+        // request can be cut off. Retry that (only that) for a while.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("WebDriver session not ready yet ({e}); retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => panic!("open a WebDriver session on the app: {e}"),
+            }
+        };
         window.client = Some(client);
         window
     }

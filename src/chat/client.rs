@@ -126,6 +126,7 @@ impl Source {
 struct Live {
     source: Source,
     session_id: i64,
+    platform: Platform,
     channel: String,
     meter: VelocityMeter,
     counters: ChatCounters,
@@ -260,12 +261,16 @@ impl ChatActor {
         self.live = Some(Live {
             source,
             session_id,
+            platform,
             channel: shown.clone(),
             meter: VelocityMeter::new(started.div_euclid(1000)),
             counters: ChatCounters::default(),
             joined_once: false,
         });
-        self.set_state(ChatState::Connecting { channel: shown });
+        self.set_state(ChatState::Connecting {
+            platform,
+            channel: shown,
+        });
         Ok(self.state.clone())
     }
 
@@ -284,6 +289,7 @@ impl ChatActor {
                 }
                 live.joined_once = true;
                 let state = ChatState::Connected {
+                    platform: live.platform,
                     channel: live.channel.clone(),
                     session_id: live.session_id as i32,
                 };
@@ -296,6 +302,7 @@ impl ChatActor {
                 reason,
             } => {
                 let state = ChatState::Reconnecting {
+                    platform: live.platform,
                     channel: live.channel.clone(),
                     attempt,
                     retry_at_ms: retry_at_ms as f64,
@@ -307,10 +314,11 @@ impl ChatActor {
                 }
             }
             SourceEvent::Failed { failure, message } => {
-                let channel = live.channel.clone();
+                let (platform, channel) = (live.platform, live.channel.clone());
                 tracing::error!(?failure, %message, "chat failed");
                 self.end_live(&format!("failed: {failure:?}")).await;
                 self.set_state(ChatState::Failed {
+                    platform,
                     channel,
                     failure,
                     message,

@@ -3,11 +3,8 @@
 use super::{Database, DbError};
 use crate::api::ChatCounters;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Platform {
-    Demo,
-    Twitch,
-}
+/// The platform of a session, as stored.
+pub use crate::api::ChatPlatform as Platform;
 
 impl Platform {
     pub fn as_str(self) -> &'static str {

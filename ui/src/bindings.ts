@@ -78,7 +78,11 @@ export type AppSnapshot = { chat: ChatState; counters: ChatCounters;
 /**
  * The current session's last ten minutes, oldest first, one point per second.
  */
-velocity: VelocityPoint[]; notices: Notice[]; paths: PathsInfo; keyringAvailable: boolean }
+velocity: VelocityPoint[]; notices: Notice[]; paths: PathsInfo; keyringAvailable: boolean; 
+/**
+ * The channel to fill in when the window opens (`chat.default_channel`; "" = demo).
+ */
+defaultChannel: string }
 /**
  * Running totals for the current chat session.
  */
@@ -96,13 +100,17 @@ export type ChatFailure =
  */
 "ChannelUnavailable"
 /**
+ * Which platform a chat session is on.
+ */
+export type ChatPlatform = "demo" | "twitch"
+/**
  * The chat connection's state, as the streamer sees it.
  */
-export type ChatState = { state: "disconnected" } | { state: "connecting"; channel: string } | { state: "connected"; channel: string; session_id: number } | 
+export type ChatState = { state: "disconnected" } | { state: "connecting"; platform: ChatPlatform; channel: string } | { state: "connected"; platform: ChatPlatform; channel: string; sessionId: number } | 
 /**
  * Lost the connection; the next attempt starts at `retry_at_ms` (Unix ms).
  */
-{ state: "reconnecting"; channel: string; attempt: number; retry_at_ms: number; reason: string } | { state: "failed"; channel: string; failure: ChatFailure; message: string }
+{ state: "reconnecting"; platform: ChatPlatform; channel: string; attempt: number; retryAtMs: number; reason: string } | { state: "failed"; platform: ChatPlatform; channel: string; failure: ChatFailure; message: string }
 /**
  * Which chat a streamer wants to watch.
  */

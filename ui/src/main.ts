@@ -71,7 +71,7 @@ async function resync(): Promise<void> {
     applySnapshot(cache, res.data);
     if (firstSnapshot) {
       firstSnapshot = false;
-      adoptSessionSource(res.data.chat);
+      adoptSessionSource(res.data.chat, res.data.defaultChannel);
     }
     const pending = buffered;
     buffered = null;
@@ -107,10 +107,18 @@ function showSnapshotError(err: ApiError): void {
   refresh();
 }
 
-/** On first load, if a session is already open (window reloaded), show its source. */
-function adoptSessionSource(chat: ChatState): void {
-  if (chat.state === "disconnected") return;
-  if (chat.channel === "demo") {
+/** On first load: if a session is already open (window reloaded), show its source; otherwise
+ *  pre-fill the configured default channel (`chat.default_channel`), if any. */
+function adoptSessionSource(chat: ChatState, defaultChannel: string): void {
+  if (chat.state === "disconnected") {
+    if (defaultChannel !== "") {
+      ui.source = "twitch";
+      dom.channelInput.value = defaultChannel;
+      scheduleValidation();
+    }
+    return;
+  }
+  if (chat.platform === "demo") {
     ui.source = "demo";
   } else {
     ui.source = "twitch";

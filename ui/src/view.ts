@@ -1,7 +1,7 @@
 // DOM rendering: turns the core cache plus the window's own UI state into the page.
 // Idempotent and cheap; it only writes what changed, and never touches the input's value.
 
-import type { ChatState, Notice } from "./bindings";
+import type { ChatPlatform, ChatState, Notice } from "./bindings";
 import { type Cache, currentRate, hasSession, peakRate } from "./state";
 
 export type Source = "demo" | "twitch";
@@ -68,8 +68,8 @@ export function noticeKey(n: Notice): string {
 }
 
 /** How a channel is named in the status: the demo is not a Twitch channel. */
-export function channelLabel(channel: string): string {
-  return channel === "demo" ? "demo chat" : `#${channel}`;
+export function channelLabel(platform: ChatPlatform, channel: string): string {
+  return platform === "demo" ? "demo chat" : `#${channel}`;
 }
 
 /** The state pill's text, its tooltip and the small line under it. */
@@ -78,14 +78,14 @@ export function describeChat(chat: ChatState, nowMs: number): { text: string; ti
     case "disconnected":
       return { text: "Disconnected", title: "Not connected to any chat", detail: "" };
     case "connecting":
-      return { text: `Connecting to ${channelLabel(chat.channel)}…`, title: "", detail: "" };
+      return { text: `Connecting to ${channelLabel(chat.platform, chat.channel)}…`, title: "", detail: "" };
     case "connected":
-      return { text: `Connected to ${channelLabel(chat.channel)}`, title: "", detail: `Session ${chat.session_id}` };
+      return { text: `Connected to ${channelLabel(chat.platform, chat.channel)}`, title: "", detail: `Session ${chat.sessionId}` };
     case "reconnecting": {
-      const secs = Math.max(0, Math.ceil((chat.retry_at_ms - nowMs) / 1000));
+      const secs = Math.max(0, Math.ceil((chat.retryAtMs - nowMs) / 1000));
       return {
         text: secs > 0 ? `Reconnecting in ${secs} s` : "Reconnecting now…",
-        title: `${channelLabel(chat.channel)}: ${chat.reason}`,
+        title: `${channelLabel(chat.platform, chat.channel)}: ${chat.reason}`,
         detail: `${chat.reason} · attempt ${chat.attempt}`,
       };
     }
