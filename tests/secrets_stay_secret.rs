@@ -1,0 +1,100 @@
+//! A Twitch token must never reach a log, the database or the config file, even with every
+//! log level and IRC protocol debugging switched on.
+
+mod support;
+
+use std::path::Path;
+
+use streamcue::api::ChatTarget;
+use support::fake_irc::{privmsg_line, FakeIrc};
+use support::{is_connected, secs, Harness, HarnessOptions};
+
+const TOKEN: &str = "s3cr3tT0kenValue42xyz";
+
+/// Every file below `dir` whose bytes contain `needle`.
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                if bytes.windows(needle.len()).any(|w| w == needle) {
+                    hits.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    hits
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_is_used_but_never_written_anywhere() {
+    // The most verbose logging there is, into a real log folder, before anything else logs.
+    std::env::set_var("RUST_LOG", "trace");
+    let logs = tempfile::tempdir().unwrap();
+    let log_guard = streamcue::logging::init(logs.path(), true, 7);
+
+    let fake = FakeIrc::start().await.unwrap();
+    let mut h = Harness::start(HarnessOptions {
+        twitch_irc_addr: Some(fake.addr_string()),
+        config_toml: Some(b"[chat]\ntwitch_login = \"StreamCueBot\"\n".to_vec()),
+        twitch_token: Some(format!("oauth:{TOKEN}")),
+        ..Default::default()
+    })
+    .await;
+    h.engine()
+        .connect_chat(ChatTarget::Twitch {
+            channel: "secretchan".into(),
+        })
+        .await
+        .unwrap();
+    h.events
+        .wait_state(secs(10.0), 1, "Connected", is_connected)
+        .await;
+    for i in 0..5 {
+        fake.broadcast(
+            "secretchan",
+            &privmsg_line("secretchan", &format!("v{i}"), "hello"),
+        );
+    }
+    h.wait_counters(secs(10.0), "5 messages", |c| c.messages == 5)
+        .await;
+
+    // The login really used the token (with the prefix stripped), so the test means something.
+    let logins = fake.logins();
+    assert!(
+        logins
+            .iter()
+            .any(|l| l.nick == "streamcuebot" && l.token.as_deref() == Some(TOKEN) && l.accepted),
+        "the server never saw the token: {logins:?}"
+    );
+    h.shutdown_within(secs(5.0)).await;
+    drop(log_guard); // flushes the file writer
+
+    let log_text: String = std::fs::read_dir(logs.path())
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(
+        log_text.contains("PASS ***"),
+        "protocol debugging logged the (redacted) login"
+    );
+    assert!(
+        log_text.contains("PRIVMSG #secretchan"),
+        "protocol debugging logged the chat lines"
+    );
+    assert_eq!(
+        files_containing(logs.path(), TOKEN.as_bytes()),
+        Vec::<String>::new(),
+        "token in logs"
+    );
+    assert_eq!(
+        files_containing(h.dir.path(), TOKEN.as_bytes()),
+        Vec::<String>::new(),
+        "token in data"
+    );
+}
