@@ -11,6 +11,7 @@ pub mod engine;
 pub mod events;
 pub mod logging;
 pub mod paths;
+pub mod queue;
 pub mod secrets;
 
 pub use engine::{Engine, EngineHandle, EngineOptions};
