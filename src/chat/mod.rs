@@ -6,6 +6,7 @@ mod client;
 pub mod demo;
 pub mod dialer;
 pub mod line_guard;
+pub mod outgoing;
 pub mod twitch;
 mod velocity;
 
