@@ -16,6 +16,10 @@ pub enum ErrorCode {
     AlreadyConnected,
     /// There is no chat connection to act on.
     NotConnected,
+    /// No request has that id.
+    UnknownRequest,
+    /// The request is not in a state that allows this action (e.g. approving a skipped one).
+    InvalidTransition,
     /// The database could not be read or written.
     Database,
     /// The engine is shutting down or has stopped.
@@ -168,6 +172,109 @@ pub struct AppSnapshot {
     pub keyring_available: bool,
     /// The channel to fill in when the window opens (`chat.default_channel`; "" = demo).
     pub default_channel: String,
+    pub queue: QueueView,
+}
+
+/// Where a viewer request is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub enum RequestState {
+    Pending,
+    Approved,
+    Generating,
+    Ready,
+    Shown,
+    Skipped,
+    Failed,
+    Interrupted,
+}
+
+impl RequestState {
+    pub const ALL: [RequestState; 8] = [
+        Self::Pending,
+        Self::Approved,
+        Self::Generating,
+        Self::Ready,
+        Self::Shown,
+        Self::Skipped,
+        Self::Failed,
+        Self::Interrupted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Generating => "generating",
+            Self::Ready => "ready",
+            Self::Shown => "shown",
+            Self::Skipped => "skipped",
+            Self::Failed => "failed",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Waiting for the generator (counts against the queue's size).
+    pub fn is_waiting(self) -> bool {
+        matches!(self, Self::Pending | Self::Approved)
+    }
+}
+
+/// One viewer request, as the queue panel shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueItem {
+    pub id: i32,
+    pub user_login: String,
+    pub display_name: String,
+    pub prompt: String,
+    pub state: RequestState,
+    /// Why it was skipped, failed or interrupted.
+    pub reason: Option<String>,
+    /// Order among waiting items (smaller first).
+    pub position: i32,
+    pub created_at_ms: f64,
+    pub updated_at_ms: f64,
+}
+
+/// Queue counters for the current chat session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueCounters {
+    pub accepted: u32,
+    pub cooldown_rejects: u32,
+    pub overflow_rejects: u32,
+    pub blocked_prompts: u32,
+    pub usage_replies: u32,
+    pub approved: u32,
+    pub skipped: u32,
+    pub moderated: u32,
+}
+
+/// The queue panel's content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueView {
+    /// Waiting and in-progress items in queue order, then the most recent finished ones.
+    pub items: Vec<QueueItem>,
+    pub auto_approve: bool,
+    pub max_waiting: u32,
+    pub counters: QueueCounters,
+}
+
+/// A streamer's action on one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub enum QueueAction {
+    Approve,
+    Skip,
+    Retry,
+    MoveUp,
+    MoveDown,
 }
 
 /// A change the core announces after it has been persisted. The UI applies these to its cache.
@@ -187,6 +294,17 @@ pub enum CoreEvent {
     },
     Notice {
         notice: Notice,
+    },
+    /// A request was added or changed (state, position).
+    QueueItem {
+        item: QueueItem,
+    },
+    QueueCounters {
+        counters: QueueCounters,
+    },
+    QueueSettings {
+        #[serde(rename = "autoApprove")]
+        auto_approve: bool,
     },
     /// The UI missed events (it was too slow): it should fetch a fresh snapshot.
     Resync,

@@ -12,7 +12,48 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub chat: ChatConfig,
+    pub queue: QueueConfig,
     pub logging: LoggingConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// What chat commands start with.
+    pub command_prefix: String,
+    /// Names of the request command (`!anime`), the status command and the position command.
+    pub request_commands: Vec<String>,
+    pub status_commands: Vec<String>,
+    pub position_commands: Vec<String>,
+    /// Seconds between two accepted requests of one viewer.
+    pub cooldown_seconds: u64,
+    /// Moderators and the broadcaster skip the cooldown.
+    pub exempt_moderators: bool,
+    /// Requests that may wait at once (pending + approved); more are refused as "queue full".
+    pub max_waiting: usize,
+    /// Longest prompt accepted, in characters.
+    pub max_prompt_chars: usize,
+    /// Whole words refused in prompts (case-insensitive).
+    pub blocked_words: Vec<String>,
+    /// Regular expressions refused in prompts (case-insensitive).
+    pub blocked_patterns: Vec<String>,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            command_prefix: "!".into(),
+            request_commands: vec!["anime".into()],
+            status_commands: vec!["status".into()],
+            position_commands: vec!["queue".into(), "position".into()],
+            cooldown_seconds: 30,
+            exempt_moderators: true,
+            max_waiting: 10,
+            max_prompt_chars: 200,
+            blocked_words: Vec::new(),
+            blocked_patterns: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -51,6 +92,23 @@ const DEFAULT_FILE: &str = r#"# StreamCue settings. Delete this file to get the 
 default_channel = ""
 # Twitch account StreamCue logs in as (its token is in the keyring). "" = read-only, anonymous.
 twitch_login = ""
+
+[queue]
+# Chat commands: prefix and names.
+command_prefix = "!"
+request_commands = ["anime"]
+status_commands = ["status"]
+position_commands = ["queue", "position"]
+# Seconds between two accepted requests of one viewer; mods and the broadcaster may skip it.
+cooldown_seconds = 30
+exempt_moderators = true
+# Requests that may wait at once; the next one is told the queue is full.
+max_waiting = 10
+# Longest prompt, in characters.
+max_prompt_chars = 200
+# Refused in prompts: whole words, and regular expressions (both case-insensitive).
+blocked_words = []
+blocked_patterns = []
 
 [logging]
 # Log every IRC line, with tokens redacted. Noisy; for troubleshooting.

@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::db::{Database, DbError};
 use crate::events::EventBus;
 use crate::paths::AppPaths;
+use crate::queue::{inbound_channel, ChatReplies, GenerationQueue, QueueOptions};
 use crate::secrets::{SecretKey, SecretStore};
 
 /// The environment variable that points Twitch IRC at another address (plain TCP).
@@ -64,6 +65,7 @@ pub enum StartError {
 #[derive(Clone, Debug)]
 pub struct EngineHandle {
     chat: ChatClient,
+    queue: GenerationQueue,
     events: EventBus,
     notices: Arc<Vec<Notice>>,
     paths: Arc<AppPaths>,
@@ -80,6 +82,10 @@ impl EngineHandle {
         &self.events
     }
 
+    pub fn queue(&self) -> &GenerationQueue {
+        &self.queue
+    }
+
     pub async fn connect_chat(&self, target: ChatTarget) -> Result<ChatState, ApiError> {
         self.chat.connect(target).await
     }
@@ -90,7 +96,9 @@ impl EngineHandle {
 
     pub async fn snapshot(&self) -> Result<AppSnapshot, ApiError> {
         let view = self.chat.view().await?;
+        let queue = self.queue.view().await?;
         Ok(AppSnapshot {
+            queue,
             chat: view.state,
             counters: view.counters,
             velocity: view.velocity,
@@ -114,6 +122,7 @@ pub struct Engine {
 
 struct Started {
     chat: ChatClient,
+    queue: GenerationQueue,
 }
 
 impl Engine {
@@ -159,8 +168,19 @@ impl Engine {
         let (ready_tx, ready_rx) = oneshot::channel::<Result<Started, DbError>>();
         let (stopped_tx, stopped_rx) = oneshot::channel::<()>();
         let db_path = options.paths.database_file.clone();
+        let (queue_options, queue_problems) = QueueOptions::from_config(&config.queue);
+        for message in queue_problems {
+            tracing::warn!(problem = %message, "config problem");
+            notices.push(Notice {
+                level: NoticeLevel::Warning,
+                code: NoticeCode::ConfigInvalid,
+                message,
+            });
+        }
         let chat_options = ChatOptions {
             twitch_credentials: credentials,
+            inbound: None, // set on the engine thread, with the queue's channel
+            command_prefix: queue_options.names.prefix.clone(),
         };
         let thread_events = events.clone();
         let thread_cancel = cancel.clone();
@@ -183,6 +203,7 @@ impl Engine {
                 rt.block_on(run_engine(
                     db_path,
                     chat_options,
+                    queue_options,
                     thread_events,
                     thread_cancel,
                     ready_tx,
@@ -207,6 +228,7 @@ impl Engine {
         Ok(Engine {
             handle: EngineHandle {
                 chat: started.chat,
+                queue: started.queue,
                 events,
                 notices: Arc::new(notices),
                 paths: Arc::new(options.paths),
@@ -269,7 +291,8 @@ impl Drop for Engine {
 
 async fn run_engine(
     db_path: std::path::PathBuf,
-    chat_options: ChatOptions,
+    mut chat_options: ChatOptions,
+    queue_options: QueueOptions,
     events: EventBus,
     cancel: CancellationToken,
     ready: oneshot::Sender<Result<Started, DbError>>,
@@ -287,21 +310,42 @@ async fn run_engine(
         Err(e) => tracing::error!(error = %e, "could not close interrupted sessions"),
     }
     let tracker = TaskTracker::new();
+    let (inbound_tx, inbound_rx) = inbound_channel();
+    chat_options.inbound = Some(inbound_tx);
     let chat_cancel = cancel.child_token();
     let (chat, chat_task) = ChatClient::spawn(
         db.clone(),
-        events,
+        events.clone(),
         chat_options,
         chat_cancel.clone(),
         &tracker,
     );
-    if ready.send(Ok(Started { chat })).is_err() {
+    let replies_cancel = cancel.child_token();
+    let (replies, replies_task) =
+        ChatReplies::spawn(chat.clone(), replies_cancel.clone(), &tracker);
+    let queue_cancel = cancel.child_token();
+    let (queue, queue_task) = GenerationQueue::spawn(
+        db.clone(),
+        events,
+        replies,
+        queue_options,
+        inbound_rx,
+        queue_cancel.clone(),
+        &tracker,
+    );
+    if ready.send(Ok(Started { chat, queue })).is_err() {
         cancel.cancel();
     }
     cancel.cancelled().await;
-    // Fixed order: chat first (it writes its last second and ends its session).
+    // Fixed order: chat first (it writes its last second and ends its session; nothing new
+    // reaches the queue after it), then the replies (nothing left to say to), then the queue
+    // (it finishes the event in hand), then the database.
     chat_cancel.cancel();
     let _ = chat_task.await;
+    replies_cancel.cancel();
+    let _ = replies_task.await;
+    queue_cancel.cancel();
+    let _ = queue_task.await;
     tracker.close();
     tracker.wait().await;
     db.close().await;

@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 use specta::Type;
-use streamcue::api::{ApiError, AppSnapshot, ChatState, ChatTarget, CoreEvent, ErrorCode};
+use streamcue::api::{
+    ApiError, AppSnapshot, ChatState, ChatTarget, CoreEvent, ErrorCode, QueueAction, QueueItem,
+    QueueView,
+};
 use streamcue::chat::ChannelName;
 use tauri::State;
 use tauri_specta::{collect_commands, collect_events, Event};
@@ -37,6 +40,41 @@ pub async fn chat_connect(
 #[specta::specta]
 pub async fn chat_disconnect(engine: State<'_, EngineSlot>) -> Result<ChatState, ApiError> {
     engine.get()?.disconnect_chat().await
+}
+
+/// The queue panel's content.
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_view(engine: State<'_, EngineSlot>) -> Result<QueueView, ApiError> {
+    engine.get()?.queue().view().await
+}
+
+/// Approve, skip, retry or move one request.
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_act(
+    engine: State<'_, EngineSlot>,
+    id: i32,
+    action: QueueAction,
+) -> Result<QueueItem, ApiError> {
+    engine.get()?.queue().act(id, action).await
+}
+
+/// Skips every waiting request; returns how many.
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_clear(engine: State<'_, EngineSlot>) -> Result<u32, ApiError> {
+    engine.get()?.queue().clear().await
+}
+
+/// Turns auto-approve on or off (off by default).
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_set_auto_approve(
+    engine: State<'_, EngineSlot>,
+    on: bool,
+) -> Result<bool, ApiError> {
+    engine.get()?.queue().set_auto_approve(on).await
 }
 
 /// Normalises what the streamer typed into a channel name, or says what is wrong with it.

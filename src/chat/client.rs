@@ -22,6 +22,7 @@ use crate::api::{
 };
 use crate::db::{now_ms, Database, Platform};
 use crate::events::EventBus;
+use crate::queue::Inbound;
 
 /// Messages handled per wake-up before the actor looks at commands and the clock again.
 const DRAIN_BATCH: usize = 512;
@@ -30,6 +31,10 @@ const DRAIN_BATCH: usize = 512;
 pub struct ChatOptions {
     /// Log in to Twitch as this account; `None` reads anonymously.
     pub twitch_credentials: Option<TwitchCredentials>,
+    /// Where chat lines that may be commands (they contain `command_prefix`) and moderation
+    /// events go. Only ever `try_send`: a full queue drops (and logs) instead of stalling chat.
+    pub inbound: Option<mpsc::Sender<Inbound>>,
+    pub command_prefix: String,
 }
 
 /// What the UI needs to draw the chat panel.
@@ -42,6 +47,8 @@ pub struct ChatView {
 
 enum Command {
     Connect(ChatTarget, oneshot::Sender<Result<ChatState, ApiError>>),
+    /// Send a (sanitised) message; answers whether the account is a moderator/broadcaster.
+    Say(String, String, oneshot::Sender<Result<bool, ApiError>>),
     Disconnect(oneshot::Sender<ChatState>),
     View(oneshot::Sender<ChatView>),
 }
@@ -100,6 +107,13 @@ impl ChatClient {
     pub async fn view(&self) -> Result<ChatView, ApiError> {
         self.ask(Command::View).await
     }
+
+    /// Sends `text` (already sanitised) to `channel` if it is the live Twitch channel and
+    /// StreamCue is logged in. `Ok(elevated)`: whether the account is a mod or the broadcaster.
+    pub async fn say(&self, channel: &str, text: &str) -> Result<bool, ApiError> {
+        self.ask(|r| Command::Say(channel.to_string(), text.to_string(), r))
+            .await?
+    }
 }
 
 enum Source {
@@ -131,6 +145,8 @@ struct Live {
     meter: VelocityMeter,
     counters: ChatCounters,
     joined_once: bool,
+    /// Twitch says our account is a moderator or the broadcaster here.
+    elevated: bool,
 }
 
 struct ChatActor {
@@ -207,6 +223,9 @@ impl ChatActor {
                 let result = self.connect(target).await;
                 let _ = reply.send(result);
             }
+            Command::Say(channel, text, reply) => {
+                let _ = reply.send(self.say(&channel, &text).await);
+            }
             Command::Disconnect(reply) => {
                 self.end_live("disconnected").await;
                 self.set_state(ChatState::Disconnected);
@@ -224,6 +243,21 @@ impl ChatActor {
                 });
             }
         }
+    }
+
+    async fn say(&mut self, channel: &str, text: &str) -> Result<bool, ApiError> {
+        let not_sent = |why: &str| ApiError::new(ErrorCode::NotConnected, why.to_string());
+        let Some(live) = self.live.as_ref() else {
+            return Err(not_sent("No chat is connected."));
+        };
+        let Source::Twitch(session) = &live.source else {
+            return Err(not_sent("The demo chat is read-only."));
+        };
+        if session.channel().as_str() != channel {
+            return Err(not_sent("That channel is no longer connected."));
+        }
+        session.say(text).await.map_err(|e| not_sent(&e))?;
+        Ok(live.elevated)
     }
 
     async fn connect(&mut self, target: ChatTarget) -> Result<ChatState, ApiError> {
@@ -266,6 +300,7 @@ impl ChatActor {
             meter: VelocityMeter::new(started.div_euclid(1000)),
             counters: ChatCounters::default(),
             joined_once: false,
+            elevated: false,
         });
         self.set_state(ChatState::Connecting {
             platform,
@@ -279,10 +314,27 @@ impl ChatActor {
             return;
         };
         match ev {
-            SourceEvent::Message(_msg) => {
+            SourceEvent::Message(msg) => {
                 live.meter.record();
                 live.counters.messages = live.counters.messages.saturating_add(1);
+                if let Some(inbound) = &self.options.inbound {
+                    if msg.text.contains(self.options.command_prefix.as_str()) {
+                        let ev = Inbound::Message {
+                            session_id: live.session_id,
+                            channel: live.channel.clone(),
+                            message: msg,
+                        };
+                        if inbound.try_send(ev).is_err() {
+                            tracing::warn!("command dropped: the queue is not keeping up");
+                        }
+                    }
+                }
             }
+            SourceEvent::UserBanned { login } => self.forward(Inbound::UserBanned { login }),
+            SourceEvent::MessageDeleted { message_id } => {
+                self.forward(Inbound::MessageDeleted { message_id })
+            }
+            SourceEvent::OwnStatus { elevated } => live.elevated = elevated,
             SourceEvent::Joined => {
                 if live.joined_once {
                     live.counters.reconnects += 1;
@@ -389,6 +441,14 @@ impl ChatActor {
             messages = live.counters.messages,
             "chat session ended"
         );
+    }
+
+    fn forward(&self, ev: Inbound) {
+        if let Some(inbound) = &self.options.inbound {
+            if inbound.try_send(ev).is_err() {
+                tracing::warn!("moderation event dropped: the queue is not keeping up");
+            }
+        }
     }
 
     fn set_state(&mut self, state: ChatState) {

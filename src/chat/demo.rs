@@ -93,7 +93,9 @@ impl DemoSession {
         tokio::time::sleep_until(self.next_at).await;
         let line = &self.lines[self.index];
         let message = ChatMessage {
-            user_login: line.user.clone(),
+            user_login: line.user.to_ascii_lowercase(),
+            display_name: line.user.clone(),
+            message_id: None,
             text: line.text.clone(),
             emotes: line.emotes.clone(),
             is_moderator: false,

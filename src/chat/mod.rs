@@ -21,6 +21,10 @@ use crate::api::ChatFailure;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatMessage {
     pub user_login: String,
+    /// How the viewer's name is shown (falls back to the login).
+    pub display_name: String,
+    /// The platform's id for this message (Twitch `id` tag), for moderation (CLEARMSG).
+    pub message_id: Option<String>,
     pub text: String,
     /// Emote names in the order they appear (Twitch `emotes` tag).
     pub emotes: Vec<String>,
@@ -44,5 +48,17 @@ pub enum SourceEvent {
     Failed {
         failure: ChatFailure,
         message: String,
+    },
+    /// A moderator banned or timed out a viewer (Twitch CLEARCHAT with a user).
+    UserBanned {
+        login: String,
+    },
+    /// A moderator deleted one message (Twitch CLEARMSG).
+    MessageDeleted {
+        message_id: String,
+    },
+    /// What Twitch says about StreamCue's own account in the channel (USERSTATE).
+    OwnStatus {
+        elevated: bool,
     },
 }

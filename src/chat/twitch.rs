@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 use twitch_irc::login::StaticLoginCredentials;
-use twitch_irc::message::ServerMessage;
+use twitch_irc::message::{ClearChatAction, ServerMessage};
 use twitch_irc::transport::tcp::TCPTransport;
 use twitch_irc::{ClientConfig, TwitchIRCClient};
 
@@ -41,6 +41,8 @@ impl TwitchCredentials {
 
 pub struct TwitchSession {
     channel: ChannelName,
+    /// Logged in with a token (else anonymous: chat is read-only).
+    logged_in: bool,
     client: Option<Client>,
     incoming: UnboundedReceiver<ServerMessage>,
     lease: DialerLease,
@@ -72,6 +74,7 @@ impl TwitchSession {
         }
         Self {
             channel,
+            logged_in: credentials.is_some(),
             client: Some(client),
             incoming,
             lease,
@@ -149,6 +152,8 @@ impl TwitchSession {
                 let is_moderator = is_broadcaster || m.badges.iter().any(|b| b.name == "moderator");
                 Some(SourceEvent::Message(ChatMessage {
                     user_login: m.sender.login,
+                    display_name: m.sender.name,
+                    message_id: Some(m.message_id),
                     text: m.message_text,
                     emotes: m.emotes.into_iter().map(|e| e.code).collect(),
                     is_moderator,
@@ -181,6 +186,27 @@ impl TwitchSession {
                     message: format!("Twitch: {}", n.message_text.trim()),
                 })
             }
+            ServerMessage::ClearChat(c) if c.channel_login == self.channel.as_str() => {
+                match c.action {
+                    ClearChatAction::UserBanned { user_login, .. }
+                    | ClearChatAction::UserTimedOut { user_login, .. } => {
+                        Some(SourceEvent::UserBanned { login: user_login })
+                    }
+                    ClearChatAction::ChatCleared => None,
+                }
+            }
+            ServerMessage::ClearMsg(c) if c.channel_login == self.channel.as_str() => {
+                Some(SourceEvent::MessageDeleted {
+                    message_id: c.message_id,
+                })
+            }
+            ServerMessage::UserState(u) if u.channel_login == self.channel.as_str() => {
+                let elevated = u
+                    .badges
+                    .iter()
+                    .any(|b| b.name == "moderator" || b.name == "broadcaster");
+                Some(SourceEvent::OwnStatus { elevated })
+            }
             ServerMessage::Reconnect(_) => Some(SourceEvent::Reconnecting {
                 attempt: 1,
                 retry_at_ms: now_ms(),
@@ -193,6 +219,20 @@ impl TwitchSession {
             }
             _ => None,
         }
+    }
+
+    /// Sends a chat message to the joined channel. `text` must already be sanitised.
+    pub async fn say(&self, text: &str) -> Result<(), String> {
+        if !self.logged_in {
+            return Err("StreamCue is not logged in to Twitch: chat is read-only".into());
+        }
+        let Some(client) = &self.client else {
+            return Err("the Twitch connection is closed".into());
+        };
+        client
+            .say(self.channel.as_str().to_owned(), text.to_owned())
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Drops the client, which closes its connections and stops twitch-irc's retries.

@@ -63,7 +63,8 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         return Some(s);
     }
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// Zero-width and other invisible format characters that would let two prompts look the same
@@ -100,14 +101,21 @@ impl PromptRules {
     pub fn new(max_chars: usize, words: &[String], patterns: &[String]) -> Result<Self, String> {
         let mut blocked = Vec::new();
         for w in words.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
-            let re = format!(r"(?i)(^|[^\p{{L}}\p{{N}}_]){}($|[^\p{{L}}\p{{N}}_])", regex::escape(w));
+            let re = format!(
+                r"(?i)(^|[^\p{{L}}\p{{N}}_]){}($|[^\p{{L}}\p{{N}}_])",
+                regex::escape(w)
+            );
             blocked.push(Regex::new(&re).map_err(|e| format!("blocked word {w:?}: {e}"))?);
         }
         for p in patterns.iter().filter(|p| !p.trim().is_empty()) {
-            let re = Regex::new(&format!("(?i){p}")).map_err(|e| format!("blocked pattern {p:?}: {e}"))?;
+            let re = Regex::new(&format!("(?i){p}"))
+                .map_err(|e| format!("blocked pattern {p:?}: {e}"))?;
             blocked.push(re);
         }
-        Ok(Self { max_chars: max_chars.max(1), blocked })
+        Ok(Self {
+            max_chars: max_chars.max(1),
+            blocked,
+        })
     }
 
     /// Turns the raw text after `!anime` into a clean prompt, or says why not.
@@ -124,7 +132,10 @@ impl PromptRules {
         }
         let len = prompt.chars().count();
         if len > self.max_chars {
-            return Err(PromptRefusal::TooLong { len, max: self.max_chars });
+            return Err(PromptRefusal::TooLong {
+                len,
+                max: self.max_chars,
+            });
         }
         if self.blocked.iter().any(|re| re.is_match(&prompt)) {
             return Err(PromptRefusal::Blocked);
@@ -149,14 +160,22 @@ mod tests {
     use super::*;
 
     fn rules() -> PromptRules {
-        PromptRules::new(200, &["badword".into(), "nsfw".into()], &[r"k[i1]ll\s+all".into()]).unwrap()
+        PromptRules::new(
+            200,
+            &["badword".into(), "nsfw".into()],
+            &[r"k[i1]ll\s+all".into()],
+        )
+        .unwrap()
     }
 
     #[test]
     fn parses_commands_whatever_the_case_and_spacing() {
         let n = CommandNames::default();
         let cases: &[(&str, Option<ChatCommand>)] = &[
-            ("!anime \"a cat surfing a wave\"", Some(ChatCommand::Anime(" \"a cat surfing a wave\"".into()))),
+            (
+                "!anime \"a cat surfing a wave\"",
+                Some(ChatCommand::Anime(" \"a cat surfing a wave\"".into())),
+            ),
             ("!ANIME cat", Some(ChatCommand::Anime(" cat".into()))),
             ("  !anime", Some(ChatCommand::Anime(String::new()))),
             ("\u{200B}!anime x", Some(ChatCommand::Anime(" x".into()))),
@@ -174,8 +193,15 @@ mod tests {
         for (line, want) in cases {
             assert_eq!(&n.parse(line), want, "line {line:?}");
         }
-        let custom = CommandNames { prefix: "?".into(), anime: vec!["gen".into()], ..Default::default() };
-        assert_eq!(custom.parse("?gen x"), Some(ChatCommand::Anime(" x".into())));
+        let custom = CommandNames {
+            prefix: "?".into(),
+            anime: vec!["gen".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            custom.parse("?gen x"),
+            Some(ChatCommand::Anime(" x".into()))
+        );
         assert_eq!(custom.parse("!anime x"), None);
     }
 
@@ -189,7 +215,10 @@ mod tests {
             ("\"unclosed quote", "unclosed quote"),
             ("ünïcödé 猫 🐱 surfing", "ünïcödé 猫 🐱 surfing"),
             ("a\u{200B}cat\u{FEFF}", "acat"),
-            ("line one\r\nPRIVMSG #x :injected", "line one PRIVMSG #x :injected"),
+            (
+                "line one\r\nPRIVMSG #x :injected",
+                "line one PRIVMSG #x :injected",
+            ),
             ("bell\u{7}and\u{1b}[31mescape", "bell and [31mescape"),
             ("not a badwordy thing", "not a badwordy thing"),
         ];
@@ -200,12 +229,28 @@ mod tests {
         assert_eq!(r.normalise("  \"\"  "), Err(PromptRefusal::Empty));
         assert_eq!(r.normalise("\u{200B}\u{200B}"), Err(PromptRefusal::Empty));
         assert_eq!(r.normalise("a BADWORD here"), Err(PromptRefusal::Blocked));
-        assert_eq!(r.normalise("b\u{200B}adword"), Err(PromptRefusal::Blocked), "zero-width cannot hide a word");
+        assert_eq!(
+            r.normalise("b\u{200B}adword"),
+            Err(PromptRefusal::Blocked),
+            "zero-width cannot hide a word"
+        );
         assert_eq!(r.normalise("NSFW!"), Err(PromptRefusal::Blocked));
-        assert_eq!(r.normalise("please k1ll   all"), Err(PromptRefusal::Blocked));
+        assert_eq!(
+            r.normalise("please k1ll   all"),
+            Err(PromptRefusal::Blocked)
+        );
         let long = "x".repeat(10 * 1024);
-        assert_eq!(r.normalise(&long), Err(PromptRefusal::TooLong { len: 10 * 1024, max: 200 }));
-        assert_eq!(r.normalise(&"é".repeat(200)).map(|p| p.chars().count()), Ok(200));
+        assert_eq!(
+            r.normalise(&long),
+            Err(PromptRefusal::TooLong {
+                len: 10 * 1024,
+                max: 200
+            })
+        );
+        assert_eq!(
+            r.normalise(&"é".repeat(200)).map(|p| p.chars().count()),
+            Ok(200)
+        );
     }
 
     #[test]

@@ -1,4 +1,9 @@
 //! The generation queue: `!anime` requests from chat, cooldowns, a bounded queue the streamer
 //! approves, and the replies viewers get.
 
+mod actor;
 pub mod command;
+pub mod replies;
+
+pub use actor::{clock_ms, inbound_channel, GenerationQueue, Inbound, QueueOptions};
+pub use replies::{ChatReplies, ReplySink};

@@ -82,7 +82,7 @@ velocity: VelocityPoint[]; notices: Notice[]; paths: PathsInfo; keyringAvailable
 /**
  * The channel to fill in when the window opens (`chat.default_channel`; "" = demo).
  */
-defaultChannel: string }
+defaultChannel: string; queue: QueueView }
 /**
  * Running totals for the current chat session.
  */
@@ -132,6 +132,10 @@ export type CoreEvent = { kind: "chatState"; state: ChatState } |
  */
 { kind: "velocity"; point: VelocityPoint; counters: ChatCounters } | { kind: "counters"; counters: ChatCounters } | { kind: "notice"; notice: Notice } | 
 /**
+ * A request was added or changed (state, position).
+ */
+{ kind: "queueItem"; item: QueueItem } | { kind: "queueCounters"; counters: QueueCounters } | { kind: "queueSettings"; autoApprove: boolean } | 
+/**
  * The UI missed events (it was too slow): it should fetch a fresh snapshot.
  */
 { kind: "resync" }
@@ -155,6 +159,14 @@ export type ErrorCode =
  * There is no chat connection to act on.
  */
 "NotConnected" | 
+/**
+ * No request has that id.
+ */
+"UnknownRequest" | 
+/**
+ * The request is not in a state that allows this action (e.g. approving a skipped one).
+ */
+"InvalidTransition" | 
 /**
  * The database could not be read or written.
  */
@@ -193,6 +205,34 @@ export type NoticeLevel = "Info" | "Warning" | "Error"
  * Where StreamCue keeps its files, shown in the UI so the streamer can find them.
  */
 export type PathsInfo = { configFile: string; databaseFile: string; logDir: string }
+/**
+ * Queue counters for the current chat session.
+ */
+export type QueueCounters = { accepted: number; cooldownRejects: number; overflowRejects: number; blockedPrompts: number; usageReplies: number; approved: number; skipped: number; moderated: number }
+/**
+ * One viewer request, as the queue panel shows it.
+ */
+export type QueueItem = { id: number; userLogin: string; displayName: string; prompt: string; state: RequestState; 
+/**
+ * Why it was skipped, failed or interrupted.
+ */
+reason: string | null; 
+/**
+ * Order among waiting items (smaller first).
+ */
+position: number; createdAtMs: number; updatedAtMs: number }
+/**
+ * The queue panel's content.
+ */
+export type QueueView = { 
+/**
+ * Waiting and in-progress items in queue order, then the most recent finished ones.
+ */
+items: QueueItem[]; autoApprove: boolean; maxWaiting: number; counters: QueueCounters }
+/**
+ * Where a viewer request is in its life.
+ */
+export type RequestState = "pending" | "approved" | "generating" | "ready" | "shown" | "skipped" | "failed" | "interrupted"
 /**
  * One second of chat: how many messages arrived in it.
  */

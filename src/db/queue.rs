@@ -1,0 +1,307 @@
+//! Viewer requests, cooldowns, queue counters and window settings.
+
+use sqlx::Row;
+
+use super::{Database, DbError};
+use crate::api::{QueueCounters, QueueItem, RequestState};
+
+/// A request about to be accepted.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub session_id: Option<i64>,
+    pub channel: String,
+    pub user_login: String,
+    pub display_name: String,
+    pub message_id: Option<String>,
+    pub prompt: String,
+    pub state: RequestState,
+}
+
+/// Names of the counters in `queue_counters`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueCounter {
+    Accepted,
+    CooldownRejects,
+    OverflowRejects,
+    BlockedPrompts,
+    UsageReplies,
+    Approved,
+    Skipped,
+    Moderated,
+}
+
+impl QueueCounter {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::CooldownRejects => "cooldown_rejects",
+            Self::OverflowRejects => "overflow_rejects",
+            Self::BlockedPrompts => "blocked_prompts",
+            Self::UsageReplies => "usage_replies",
+            Self::Approved => "approved",
+            Self::Skipped => "skipped",
+            Self::Moderated => "moderated",
+        }
+    }
+}
+
+const COLUMNS: &str =
+    "id, user_login, display_name, prompt, state, reason, position, created_at_ms, updated_at_ms";
+
+fn item(row: &sqlx::sqlite::SqliteRow) -> Result<QueueItem, DbError> {
+    let state: String = row.try_get("state")?;
+    Ok(QueueItem {
+        id: row.try_get::<i64, _>("id")? as i32,
+        user_login: row.try_get("user_login")?,
+        display_name: row.try_get("display_name")?,
+        prompt: row.try_get("prompt")?,
+        state: RequestState::parse(&state).unwrap_or(RequestState::Interrupted),
+        reason: row.try_get("reason")?,
+        position: row.try_get::<i64, _>("position")? as i32,
+        created_at_ms: row.try_get::<i64, _>("created_at_ms")? as f64,
+        updated_at_ms: row.try_get::<i64, _>("updated_at_ms")? as f64,
+    })
+}
+
+impl Database {
+    /// Accepts a request: inserts it at the end of the queue, starts the viewer's cooldown and
+    /// counts it, in one transaction.
+    pub async fn accept_request(
+        &self,
+        new: &NewRequest,
+        now_ms: i64,
+    ) -> Result<QueueItem, DbError> {
+        let mut tx = self.pool().begin().await?;
+        let position: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM requests")
+                .fetch_one(&mut *tx)
+                .await?;
+        let row = sqlx::query(&format!(
+            "INSERT INTO requests (session_id, channel, user_login, display_name, message_id, prompt, \
+             state, position, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(new.session_id)
+        .bind(&new.channel)
+        .bind(&new.user_login)
+        .bind(&new.display_name)
+        .bind(&new.message_id)
+        .bind(&new.prompt)
+        .bind(new.state.as_str())
+        .bind(position)
+        .bind(now_ms)
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO cooldowns (user_login, last_accepted_ms) VALUES (?, ?) \
+             ON CONFLICT (user_login) DO UPDATE SET last_accepted_ms = excluded.last_accepted_ms",
+        )
+        .bind(&new.user_login)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        bump(&mut tx, new.session_id.unwrap_or(0), QueueCounter::Accepted).await?;
+        if new.state == RequestState::Approved {
+            bump(&mut tx, new.session_id.unwrap_or(0), QueueCounter::Approved).await?;
+        }
+        tx.commit().await?;
+        item(&row)
+    }
+
+    pub async fn request(&self, id: i64) -> Result<Option<QueueItem>, DbError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM requests WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(item).transpose()
+    }
+
+    /// Sets a request's state (and reason), returning it as stored.
+    pub async fn set_request_state(
+        &self,
+        id: i64,
+        state: RequestState,
+        reason: Option<&str>,
+        now_ms: i64,
+    ) -> Result<QueueItem, DbError> {
+        let row = sqlx::query(&format!(
+            "UPDATE requests SET state = ?, reason = ?, updated_at_ms = ? WHERE id = ? RETURNING {COLUMNS}"
+        ))
+        .bind(state.as_str())
+        .bind(reason)
+        .bind(now_ms)
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        item(&row)
+    }
+
+    /// Waiting items (pending, approved), in queue order.
+    pub async fn waiting_requests(&self) -> Result<Vec<QueueItem>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM requests WHERE state IN ('pending', 'approved') ORDER BY position, id"
+        ))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(item).collect()
+    }
+
+    /// Gives the waiting items the positions 1..n in the order of `ids`; returns them.
+    pub async fn reorder_waiting(
+        &self,
+        ids: &[i64],
+        now_ms: i64,
+    ) -> Result<Vec<QueueItem>, DbError> {
+        let mut tx = self.pool().begin().await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            let row = sqlx::query(&format!(
+                "UPDATE requests SET position = ?, updated_at_ms = ? WHERE id = ? RETURNING {COLUMNS}"
+            ))
+            .bind(i as i64 + 1)
+            .bind(now_ms)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            out.push(item(&row)?);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Active items in queue order, then the `recent` most recently finished ones.
+    pub async fn queue_items(&self, recent: i64) -> Result<Vec<QueueItem>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM (\
+               SELECT *, 0 AS grp FROM requests WHERE state IN ('pending', 'approved', 'generating', 'ready') \
+               UNION ALL \
+               SELECT * FROM (SELECT *, 1 AS grp FROM requests \
+                 WHERE state IN ('shown', 'skipped', 'failed', 'interrupted') \
+                 ORDER BY updated_at_ms DESC, id DESC LIMIT ?)) \
+             ORDER BY grp, CASE grp WHEN 0 THEN position ELSE -updated_at_ms END, id"
+        ))
+        .bind(recent)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(item).collect()
+    }
+
+    /// The waiting requests of one viewer.
+    pub async fn waiting_for_user(&self, user_login: &str) -> Result<Vec<QueueItem>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM requests WHERE user_login = ? AND state IN ('pending', 'approved') \
+             ORDER BY position, id"
+        ))
+        .bind(user_login)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(item).collect()
+    }
+
+    /// The waiting request made by a chat message, if any.
+    pub async fn waiting_for_message(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<QueueItem>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM requests WHERE message_id = ? AND state IN ('pending', 'approved')"
+        ))
+        .bind(message_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(item).transpose()
+    }
+
+    pub async fn last_accepted_ms(&self, user_login: &str) -> Result<Option<i64>, DbError> {
+        Ok(
+            sqlx::query_scalar("SELECT last_accepted_ms FROM cooldowns WHERE user_login = ?")
+                .bind(user_login)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// Items left `generating` by a crash or kill become `interrupted` (retryable).
+    pub async fn interrupt_generating(&self, now_ms: i64) -> Result<u64, DbError> {
+        let done = sqlx::query(
+            "UPDATE requests SET state = 'interrupted', \
+             reason = 'StreamCue stopped while this was generating', updated_at_ms = ? \
+             WHERE state = 'generating'",
+        )
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn bump_queue_counter(
+        &self,
+        session_id: i64,
+        counter: QueueCounter,
+    ) -> Result<(), DbError> {
+        let mut conn = self.pool().acquire().await?;
+        bump(&mut conn, session_id, counter).await
+    }
+
+    pub async fn queue_counters(&self, session_id: i64) -> Result<QueueCounters, DbError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT name, value FROM queue_counters WHERE session_id = ?")
+                .bind(session_id)
+                .fetch_all(self.pool())
+                .await?;
+        let mut c = QueueCounters::default();
+        for (name, value) in rows {
+            let v = value.clamp(0, u32::MAX as i64) as u32;
+            match name.as_str() {
+                "accepted" => c.accepted = v,
+                "cooldown_rejects" => c.cooldown_rejects = v,
+                "overflow_rejects" => c.overflow_rejects = v,
+                "blocked_prompts" => c.blocked_prompts = v,
+                "usage_replies" => c.usage_replies = v,
+                "approved" => c.approved = v,
+                "skipped" => c.skipped = v,
+                "moderated" => c.moderated = v,
+                _ => {}
+            }
+        }
+        Ok(c)
+    }
+
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, DbError> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(key)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES (?, ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}
+
+async fn bump(
+    conn: &mut sqlx::SqliteConnection,
+    session_id: i64,
+    counter: QueueCounter,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO queue_counters (session_id, name, value) VALUES (?, ?, 1) \
+         ON CONFLICT (session_id, name) DO UPDATE SET value = value + 1",
+    )
+    .bind(session_id)
+    .bind(counter.name())
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,636 @@
+//! `GenerationQueue`: the actor that owns viewer requests.
+//!
+//! It takes `!anime` / `!status` / `!queue` from chat (via [`Inbound`]), applies the per-viewer
+//! cooldown and the queue's bound, and the streamer's actions from the window. Invariants:
+//! every change is written to SQLite before its `CoreEvent` is published; it is the only writer
+//! of `requests`, `cooldowns` and `queue_counters`; it never blocks the chat actor (chat hands
+//! it messages with `try_send`).
+
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use super::command::{ChatCommand, CommandNames, PromptRefusal, PromptRules};
+use super::replies::ReplySink;
+use crate::api::{ApiError, CoreEvent, ErrorCode, QueueAction, QueueItem, QueueView, RequestState};
+use crate::chat::ChatMessage;
+use crate::db::{Database, DbError, NewRequest, QueueCounter};
+use crate::events::EventBus;
+
+/// How many finished requests the panel keeps showing.
+const RECENT_FINISHED: i64 = 20;
+const AUTO_APPROVE_KEY: &str = "queue.auto_approve";
+const HEALTH_EVERY: Duration = Duration::from_secs(60);
+
+/// The queue's rules, from the config.
+#[derive(Debug, Clone)]
+pub struct QueueOptions {
+    pub names: CommandNames,
+    pub rules: PromptRules,
+    pub cooldown: Duration,
+    pub max_waiting: usize,
+    /// Moderators and the broadcaster skip the cooldown.
+    pub exempt_moderators: bool,
+}
+
+impl Default for QueueOptions {
+    fn default() -> Self {
+        Self {
+            names: CommandNames::default(),
+            rules: PromptRules::new(200, &[], &[]).expect("no patterns"),
+            cooldown: Duration::from_secs(30),
+            max_waiting: 10,
+            exempt_moderators: true,
+        }
+    }
+}
+
+impl QueueOptions {
+    /// The queue's rules from the config. A blocklist entry that is not a valid pattern is
+    /// left out and reported (the rest still apply).
+    pub fn from_config(c: &crate::config::QueueConfig) -> (Self, Vec<String>) {
+        let names = CommandNames {
+            prefix: c.command_prefix.clone(),
+            anime: c.request_commands.clone(),
+            status: c.status_commands.clone(),
+            queue: c.position_commands.clone(),
+        };
+        let mut problems = Vec::new();
+        let mut patterns = Vec::new();
+        for p in &c.blocked_patterns {
+            match PromptRules::new(1, &[], std::slice::from_ref(p)) {
+                Ok(_) => patterns.push(p.clone()),
+                Err(e) => problems.push(format!("queue.blocked_patterns: {e}; it is ignored")),
+            }
+        }
+        let rules = PromptRules::new(c.max_prompt_chars, &c.blocked_words, &patterns)
+            .expect("every pattern was checked");
+        let options = Self {
+            names,
+            rules,
+            cooldown: Duration::from_secs(c.cooldown_seconds),
+            max_waiting: c.max_waiting.max(1),
+            exempt_moderators: c.exempt_moderators,
+        };
+        (options, problems)
+    }
+}
+
+/// What chat hands the queue.
+#[derive(Debug, Clone)]
+pub enum Inbound {
+    /// A chat line that starts with the command prefix.
+    Message {
+        session_id: i64,
+        channel: String,
+        message: ChatMessage,
+    },
+    /// CLEARCHAT for a user: banned or timed out.
+    UserBanned { login: String },
+    /// CLEARMSG: one message deleted by a moderator.
+    MessageDeleted { message_id: String },
+}
+
+enum Command {
+    View(oneshot::Sender<Result<QueueView, ApiError>>),
+    Act(
+        i32,
+        QueueAction,
+        oneshot::Sender<Result<QueueItem, ApiError>>,
+    ),
+    Clear(oneshot::Sender<Result<u32, ApiError>>),
+    SetAutoApprove(bool, oneshot::Sender<Result<bool, ApiError>>),
+}
+
+/// Handle on the queue actor.
+#[derive(Clone, Debug)]
+pub struct GenerationQueue {
+    tx: mpsc::Sender<Command>,
+}
+
+/// The channel chat uses to hand the queue commands and moderation events. Chat only ever
+/// `try_send`s into it, so a flood is dropped (and logged) instead of stalling chat.
+pub fn inbound_channel() -> (mpsc::Sender<Inbound>, mpsc::Receiver<Inbound>) {
+    mpsc::channel(1024)
+}
+
+fn gone() -> ApiError {
+    ApiError::new(ErrorCode::ShuttingDown, "StreamCue is shutting down.")
+}
+
+fn db_error(e: DbError) -> ApiError {
+    ApiError::new(ErrorCode::Database, e.to_string())
+}
+
+impl GenerationQueue {
+    /// Starts the actor. Chat delivers to the sender half of `inbound` (see [`inbound_channel`]).
+    pub fn spawn(
+        db: Database,
+        events: EventBus,
+        replies: ReplySink,
+        options: QueueOptions,
+        inbound_rx: mpsc::Receiver<Inbound>,
+        cancel: CancellationToken,
+        tracker: &tokio_util::task::TaskTracker,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(64);
+        let actor = QueueActor {
+            db,
+            events,
+            replies,
+            options,
+            auto_approve: false,
+            session_id: 0,
+        };
+        let handle = tracker.spawn(actor.run(rx, inbound_rx, cancel));
+        (Self { tx }, handle)
+    }
+
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, ApiError>>) -> Command,
+    ) -> Result<T, ApiError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    pub async fn view(&self) -> Result<QueueView, ApiError> {
+        self.ask(Command::View).await
+    }
+
+    pub async fn act(&self, id: i32, action: QueueAction) -> Result<QueueItem, ApiError> {
+        self.ask(|r| Command::Act(id, action, r)).await
+    }
+
+    /// Skips every waiting request; returns how many.
+    pub async fn clear(&self) -> Result<u32, ApiError> {
+        self.ask(Command::Clear).await
+    }
+
+    pub async fn set_auto_approve(&self, on: bool) -> Result<bool, ApiError> {
+        self.ask(|r| Command::SetAutoApprove(on, r)).await
+    }
+}
+
+struct QueueActor {
+    db: Database,
+    events: EventBus,
+    replies: ReplySink,
+    options: QueueOptions,
+    auto_approve: bool,
+    /// The chat session the latest command came from (counters are per session).
+    session_id: i64,
+}
+
+impl QueueActor {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Command>,
+        mut inbound: mpsc::Receiver<Inbound>,
+        cancel: CancellationToken,
+    ) {
+        match self.db.interrupt_generating(clock_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                requests = n,
+                "requests left generating were marked interrupted"
+            ),
+            Err(e) => tracing::error!(error = %e, "could not mark interrupted requests"),
+        }
+        self.auto_approve =
+            matches!(self.db.setting(AUTO_APPROVE_KEY).await, Ok(Some(v)) if v == "true");
+        let mut health = tokio::time::interval(HEALTH_EVERY);
+        health.tick().await;
+        loop {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break,
+                Some(cmd) = rx.recv() => self.on_command(cmd).await,
+                Some(msg) = inbound.recv() => self.on_inbound(msg).await,
+                _ = health.tick() => self.log_health().await,
+                else => break,
+            }
+        }
+        tracing::info!("generation queue stopped");
+    }
+
+    async fn log_health(&self) {
+        let waiting = self
+            .db
+            .waiting_requests()
+            .await
+            .map(|w| w.len())
+            .unwrap_or(0);
+        let c = self
+            .db
+            .queue_counters(self.session_id)
+            .await
+            .unwrap_or_default();
+        tracing::info!(
+            queue_depth = waiting,
+            accepted = c.accepted,
+            cooldown_rejects = c.cooldown_rejects,
+            overflow_rejects = c.overflow_rejects,
+            blocked = c.blocked_prompts,
+            skipped = c.skipped,
+            auto_approve = self.auto_approve,
+            "queue health"
+        );
+    }
+
+    async fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::View(reply) => {
+                let _ = reply.send(self.view().await.map_err(db_error));
+            }
+            Command::Act(id, action, reply) => {
+                let _ = reply.send(self.act(id, action).await);
+            }
+            Command::Clear(reply) => {
+                let _ = reply.send(self.clear().await.map_err(db_error));
+            }
+            Command::SetAutoApprove(on, reply) => {
+                let result = self
+                    .db
+                    .set_setting(AUTO_APPROVE_KEY, if on { "true" } else { "false" })
+                    .await;
+                let _ = reply.send(match result {
+                    Ok(()) => {
+                        self.auto_approve = on;
+                        self.events
+                            .publish(CoreEvent::QueueSettings { auto_approve: on });
+                        Ok(on)
+                    }
+                    Err(e) => Err(db_error(e)),
+                });
+            }
+        }
+    }
+
+    async fn view(&self) -> Result<QueueView, DbError> {
+        Ok(QueueView {
+            items: self.db.queue_items(RECENT_FINISHED).await?,
+            auto_approve: self.auto_approve,
+            max_waiting: self.options.max_waiting as u32,
+            counters: self.db.queue_counters(self.session_id).await?,
+        })
+    }
+
+    async fn publish_item(&self, item: &QueueItem) {
+        self.events
+            .publish(CoreEvent::QueueItem { item: item.clone() });
+    }
+
+    async fn count(&self, counter: QueueCounter) {
+        if let Err(e) = self.db.bump_queue_counter(self.session_id, counter).await {
+            tracing::error!(error = %e, "could not count");
+        }
+        self.publish_counters().await;
+    }
+
+    async fn publish_counters(&self) {
+        match self.db.queue_counters(self.session_id).await {
+            Ok(counters) => self.events.publish(CoreEvent::QueueCounters { counters }),
+            Err(e) => tracing::error!(error = %e, "could not read queue counters"),
+        }
+    }
+
+    async fn act(&mut self, id: i32, action: QueueAction) -> Result<QueueItem, ApiError> {
+        let item = self
+            .db
+            .request(id as i64)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| {
+                ApiError::new(ErrorCode::UnknownRequest, format!("No request #{id}."))
+            })?;
+        use RequestState::*;
+        let (to, reason, counter) = match (action, item.state) {
+            (QueueAction::Approve, Pending) => (Approved, None, Some(QueueCounter::Approved)),
+            (QueueAction::Skip, Pending | Approved | Failed | Interrupted) => (
+                Skipped,
+                Some("skipped by the streamer"),
+                Some(QueueCounter::Skipped),
+            ),
+            (QueueAction::Retry, Failed | Interrupted) => (Approved, None, None),
+            (QueueAction::Retry, Skipped) => (Pending, None, None),
+            (QueueAction::MoveUp | QueueAction::MoveDown, Pending | Approved) => {
+                let delta = if action == QueueAction::MoveUp { -1 } else { 1 };
+                return self.move_item(id as i64, delta).await;
+            }
+            (action, state) => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidTransition,
+                    format!(
+                        "Request #{id} is {}: it cannot be {}.",
+                        state.as_str(),
+                        verb(action)
+                    ),
+                ))
+            }
+        };
+        let stored = self
+            .db
+            .set_request_state(id as i64, to, reason, clock_ms())
+            .await
+            .map_err(db_error)?;
+        tracing::info!(request_id = id, user = %stored.user_login, outcome = to.as_str(), "request updated by the streamer");
+        self.publish_item(&stored).await;
+        if let Some(c) = counter {
+            self.count(c).await;
+        }
+        Ok(stored)
+    }
+
+    async fn move_item(&mut self, id: i64, delta: i64) -> Result<QueueItem, ApiError> {
+        let waiting = self.db.waiting_requests().await.map_err(db_error)?;
+        let mut ids: Vec<i64> = waiting.iter().map(|i| i.id as i64).collect();
+        let Some(from) = ids.iter().position(|&x| x == id) else {
+            return Err(ApiError::new(
+                ErrorCode::InvalidTransition,
+                "Only waiting requests can be moved.",
+            ));
+        };
+        let to = (from as i64 + delta).clamp(0, ids.len() as i64 - 1) as usize;
+        let moved = ids.remove(from);
+        ids.insert(to, moved);
+        let items = self
+            .db
+            .reorder_waiting(&ids, clock_ms())
+            .await
+            .map_err(db_error)?;
+        for item in &items {
+            self.publish_item(item).await;
+        }
+        Ok(items
+            .into_iter()
+            .find(|i| i.id as i64 == id)
+            .expect("moved item is waiting"))
+    }
+
+    async fn clear(&mut self) -> Result<u32, DbError> {
+        let waiting = self.db.waiting_requests().await?;
+        for item in &waiting {
+            let stored = self
+                .db
+                .set_request_state(
+                    item.id as i64,
+                    RequestState::Skipped,
+                    Some("cleared by the streamer"),
+                    clock_ms(),
+                )
+                .await?;
+            self.db
+                .bump_queue_counter(self.session_id, QueueCounter::Skipped)
+                .await?;
+            self.publish_item(&stored).await;
+        }
+        self.publish_counters().await;
+        Ok(waiting.len() as u32)
+    }
+
+    async fn on_inbound(&mut self, inbound: Inbound) {
+        let result = match inbound {
+            Inbound::Message {
+                session_id,
+                channel,
+                message,
+            } => {
+                self.session_id = session_id;
+                self.on_message(channel, message).await
+            }
+            Inbound::UserBanned { login } => self.on_banned(&login).await,
+            Inbound::MessageDeleted { message_id } => self.on_deleted(&message_id).await,
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "queue could not handle a chat event");
+        }
+    }
+
+    async fn on_message(&mut self, channel: String, message: ChatMessage) -> Result<(), DbError> {
+        let Some(command) = self.options.names.parse(&message.text) else {
+            return Ok(());
+        };
+        let name = &message.display_name;
+        match command {
+            ChatCommand::Status => {
+                let waiting = self.db.waiting_requests().await?;
+                let approved = waiting
+                    .iter()
+                    .filter(|i| i.state == RequestState::Approved)
+                    .count();
+                self.replies.say(
+                    &channel,
+                    format!(
+                        "StreamCue: {} waiting ({approved} approved), queue limit {}, cooldown {} s, auto-approve {}.",
+                        waiting.len(),
+                        self.options.max_waiting,
+                        self.options.cooldown.as_secs(),
+                        if self.auto_approve { "on" } else { "off" },
+                    ),
+                );
+            }
+            ChatCommand::Queue => {
+                let waiting = self.db.waiting_requests().await?;
+                let text = match waiting
+                    .iter()
+                    .position(|i| i.user_login == message.user_login)
+                {
+                    Some(p) => format!(
+                        "@{name} your request is #{} of {}: \"{}\"",
+                        p + 1,
+                        waiting.len(),
+                        short(&waiting[p].prompt)
+                    ),
+                    None => format!("@{name} you have no request waiting. {}", self.usage()),
+                };
+                self.replies.say(&channel, text);
+            }
+            ChatCommand::Anime(raw) => self.on_anime(channel, message, &raw).await?,
+        }
+        Ok(())
+    }
+
+    fn usage(&self) -> String {
+        let anime = self
+            .options
+            .names
+            .anime
+            .first()
+            .map_or("anime", String::as_str);
+        format!("Usage: {}{anime} <what to draw>", self.options.names.prefix)
+    }
+
+    async fn on_anime(
+        &mut self,
+        channel: String,
+        message: ChatMessage,
+        raw: &str,
+    ) -> Result<(), DbError> {
+        let name = message.display_name.clone();
+        let user = message.user_login.clone();
+        let prompt = match self.options.rules.normalise(raw) {
+            Ok(p) => p,
+            Err(refusal) => {
+                let (counter, text) = match &refusal {
+                    PromptRefusal::Empty => (
+                        QueueCounter::UsageReplies,
+                        format!(
+                            "@{name} {}, e.g. {}{} \"a cat surfing a wave\"",
+                            self.usage(),
+                            self.options.names.prefix,
+                            self.options
+                                .names
+                                .anime
+                                .first()
+                                .map_or("anime", String::as_str)
+                        ),
+                    ),
+                    PromptRefusal::TooLong { .. } => {
+                        (QueueCounter::BlockedPrompts, format!("@{name} {refusal}."))
+                    }
+                    PromptRefusal::Blocked => {
+                        (QueueCounter::BlockedPrompts, format!("@{name} {refusal}."))
+                    }
+                };
+                tracing::info!(user = %user, outcome = ?refusal, "request refused");
+                self.count(counter).await;
+                self.replies.say(&channel, text);
+                return Ok(());
+            }
+        };
+        let now = clock_ms();
+        let exempt =
+            self.options.exempt_moderators && (message.is_moderator || message.is_broadcaster);
+        if !exempt {
+            if let Some(last) = self.db.last_accepted_ms(&user).await? {
+                let cooldown = self.options.cooldown.as_millis() as i64;
+                let left = last + cooldown - now;
+                if left > 0 {
+                    let secs = (left + 999) / 1000;
+                    tracing::info!(user = %user, wait_s = secs, outcome = "cooldown", "request refused");
+                    self.count(QueueCounter::CooldownRejects).await;
+                    self.replies.say(
+                        &channel,
+                        format!("@{name} please wait {secs} s before your next request."),
+                    );
+                    return Ok(());
+                }
+            }
+        }
+        let waiting = self.db.waiting_requests().await?;
+        if waiting.len() >= self.options.max_waiting {
+            tracing::info!(user = %user, queue_depth = waiting.len(), outcome = "queue_full", "request refused");
+            self.count(QueueCounter::OverflowRejects).await;
+            self.replies.say(
+                &channel,
+                format!(
+                    "@{name} the queue is full ({} waiting). Try again in a bit!",
+                    waiting.len()
+                ),
+            );
+            return Ok(());
+        }
+        let state = if self.auto_approve {
+            RequestState::Approved
+        } else {
+            RequestState::Pending
+        };
+        let new = NewRequest {
+            session_id: (self.session_id > 0).then_some(self.session_id),
+            channel: channel.clone(),
+            user_login: user.clone(),
+            display_name: name.clone(),
+            message_id: message.message_id.clone(),
+            prompt,
+            state,
+        };
+        let item = self.db.accept_request(&new, now).await?;
+        let position = waiting.len() + 1;
+        tracing::info!(request_id = item.id, user = %user, queue_depth = position, outcome = "accepted", "request accepted");
+        self.publish_item(&item).await;
+        self.publish_counters().await;
+        self.replies.say(
+            &channel,
+            format!(
+                "@{name} got it! \"{}\" is #{position} in the queue.",
+                short(&item.prompt)
+            ),
+        );
+        Ok(())
+    }
+
+    async fn on_banned(&mut self, login: &str) -> Result<(), DbError> {
+        for item in self.db.waiting_for_user(login).await? {
+            self.moderate(item, "the viewer was banned or timed out")
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn on_deleted(&mut self, message_id: &str) -> Result<(), DbError> {
+        if let Some(item) = self.db.waiting_for_message(message_id).await? {
+            self.moderate(item, "a moderator deleted the chat message")
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn moderate(&mut self, item: QueueItem, reason: &str) -> Result<(), DbError> {
+        let stored = self
+            .db
+            .set_request_state(
+                item.id as i64,
+                RequestState::Skipped,
+                Some(reason),
+                clock_ms(),
+            )
+            .await?;
+        tracing::info!(request_id = item.id, user = %item.user_login, outcome = "moderated", reason, "request skipped");
+        self.db
+            .bump_queue_counter(self.session_id, QueueCounter::Moderated)
+            .await?;
+        self.publish_item(&stored).await;
+        self.publish_counters().await;
+        Ok(())
+    }
+}
+
+fn verb(action: QueueAction) -> &'static str {
+    match action {
+        QueueAction::Approve => "approved",
+        QueueAction::Skip => "skipped",
+        QueueAction::Retry => "retried",
+        QueueAction::MoveUp | QueueAction::MoveDown => "moved",
+    }
+}
+
+/// The prompt as echoed in chat: at most 60 characters.
+fn short(prompt: &str) -> String {
+    if prompt.chars().count() <= 60 {
+        prompt.to_string()
+    } else {
+        prompt.chars().take(59).chain(['…']).collect()
+    }
+}
+
+/// Wall-clock ms that follows Tokio's clock, so cooldowns can be tested with paused time.
+pub fn clock_ms() -> i64 {
+    crate::db::now_ms() + paused_offset_ms()
+}
+
+/// How far Tokio's (possibly paused and advanced) clock is ahead of the real one, in ms.
+fn paused_offset_ms() -> i64 {
+    use std::sync::Mutex;
+    static ANCHOR: Mutex<Option<(tokio::time::Instant, std::time::Instant)>> = Mutex::new(None);
+    let Ok(mut anchor) = ANCHOR.lock() else {
+        return 0;
+    };
+    let (tokio_then, std_then) =
+        *anchor.get_or_insert((tokio::time::Instant::now(), std::time::Instant::now()));
+    let tokio_elapsed = tokio::time::Instant::now().saturating_duration_since(tokio_then);
+    let std_elapsed = std_then.elapsed();
+    tokio_elapsed.as_millis() as i64 - std_elapsed.as_millis() as i64
+}
