@@ -92,7 +92,11 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             app_snapshot,
             chat_connect,
             chat_disconnect,
-            validate_channel
+            validate_channel,
+            queue_view,
+            queue_act,
+            queue_clear,
+            queue_set_auto_approve
         ])
         .events(collect_events![CoreEvents])
 }

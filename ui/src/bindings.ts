@@ -49,6 +49,50 @@ async validateChannel(input: string) : Promise<Result<string, ApiError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * The queue panel's content.
+ */
+async queueView() : Promise<Result<QueueView, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("queue_view") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Approve, skip, retry or move one request.
+ */
+async queueAct(id: number, action: QueueAction) : Promise<Result<QueueItem, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("queue_act", { id, action }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Skips every waiting request; returns how many.
+ */
+async queueClear() : Promise<Result<number, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("queue_clear") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Turns auto-approve on or off (off by default).
+ */
+async queueSetAutoApprove(on: boolean) : Promise<Result<boolean, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("queue_set_auto_approve", { on }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -205,6 +249,10 @@ export type NoticeLevel = "Info" | "Warning" | "Error"
  * Where StreamCue keeps its files, shown in the UI so the streamer can find them.
  */
 export type PathsInfo = { configFile: string; databaseFile: string; logDir: string }
+/**
+ * A streamer's action on one request.
+ */
+export type QueueAction = "approve" | "skip" | "retry" | "moveUp" | "moveDown"
 /**
  * Queue counters for the current chat session.
  */
