@@ -292,6 +292,7 @@ impl ChatActor {
             )),
         };
         tracing::info!(session_id, channel = %shown, platform = platform.as_str(), "chat session started");
+        self.forward(Inbound::SessionStarted { session_id });
         self.live = Some(Live {
             source,
             session_id,

@@ -68,6 +68,11 @@ impl TwitchSession {
         // Our dialer already spaces out retries with backoff; this only stops bursts.
         config.new_connection_every = Duration::from_millis(50);
         config.connect_timeout = Duration::from_secs(20);
+        // One connection carries everything. twitch-irc opens an extra pool connection when 5
+        // messages were sent within 150 ms; `ChatReplies` already paces what StreamCue says (at
+        // most 100 per 30 s), and an extra connection would reorder replies and look like a
+        // reconnect to the dialer (which counts every new socket as an attempt).
+        config.max_waiting_messages_per_connection = 200;
         let (incoming, client) = Client::new(config);
         if let Err(e) = client.join(channel.as_str().to_owned()) {
             tracing::error!(error = %e, "twitch-irc refused a validated channel name");

@@ -86,6 +86,8 @@ pub enum Inbound {
         channel: String,
         message: ChatMessage,
     },
+    /// A chat session started: counters from now on belong to it.
+    SessionStarted { session_id: i64 },
     /// CLEARCHAT for a user: banned or timed out.
     UserBanned { login: String },
     /// CLEARMSG: one message deleted by a moderator.
@@ -400,6 +402,11 @@ impl QueueActor {
             } => {
                 self.session_id = session_id;
                 self.on_message(channel, message).await
+            }
+            Inbound::SessionStarted { session_id } => {
+                self.session_id = session_id;
+                self.publish_counters().await;
+                Ok(())
             }
             Inbound::UserBanned { login } => self.on_banned(&login).await,
             Inbound::MessageDeleted { message_id } => self.on_deleted(&message_id).await,

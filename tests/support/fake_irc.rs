@@ -86,6 +86,8 @@ struct State {
     joins: Vec<(u64, String)>,
     /// (connection, line) for every line received from a client, in order.
     received: Vec<(u64, String)>,
+    /// When each line of `received` arrived (same index).
+    received_at: Vec<Instant>,
     logins: Vec<Login>,
     closed: usize,
     tasks: Vec<AbortHandle>,
@@ -255,6 +257,16 @@ impl FakeIrc {
             .received
             .iter()
             .map(|(_, l)| l.clone())
+            .collect()
+    }
+
+    /// Every line received from clients with when it arrived, in order.
+    pub fn received_timed(&self) -> Vec<(Instant, String)> {
+        let st = self.shared.lock();
+        st.received_at
+            .iter()
+            .copied()
+            .zip(st.received.iter().map(|(_, l)| l.clone()))
             .collect()
     }
 
@@ -475,6 +487,7 @@ pub fn parse_client_line(line: &str) -> Option<(String, Vec<String>)> {
 fn handle_line(shared: &Shared, id: u64, line: &str, out: &mut String) -> Flow {
     let mut st = shared.lock();
     st.received.push((id, line.to_string()));
+    st.received_at.push(Instant::now());
     let Some((command, params)) = parse_client_line(line) else {
         return Flow::Continue;
     };
