@@ -13,5 +13,6 @@ pub mod logging;
 pub mod paths;
 pub mod queue;
 pub mod secrets;
+pub mod twitch_auth;
 
 pub use engine::{Engine, EngineHandle, EngineOptions};

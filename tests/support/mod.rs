@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fake_irc;
+pub mod fake_oauth;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
