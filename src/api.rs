@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+pub use crate::twitch_auth::AccountState;
+
 /// Stable, machine-readable error codes. The UI switches on these; never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub enum ErrorCode {
@@ -18,6 +20,8 @@ pub enum ErrorCode {
     NotConnected,
     /// No request has that id.
     UnknownRequest,
+    /// Logging in to Twitch failed or is not set up; the message says why and what to do.
+    Login,
     /// The request is not in a state that allows this action (e.g. approving a skipped one).
     InvalidTransition,
     /// The database could not be read or written.
@@ -173,6 +177,10 @@ pub struct AppSnapshot {
     /// The channel to fill in when the window opens (`chat.default_channel`; "" = demo).
     pub default_channel: String,
     pub queue: QueueView,
+    /// The Twitch login (for replies in chat).
+    pub account: AccountState,
+    /// Whether `chat.twitch_client_id` is set (needed for "Log in with Twitch").
+    pub twitch_client_id_set: bool,
 }
 
 /// Where a viewer request is in its life.
@@ -305,6 +313,9 @@ pub enum CoreEvent {
     QueueSettings {
         #[serde(rename = "autoApprove")]
         auto_approve: bool,
+    },
+    Account {
+        state: AccountState,
     },
     /// The UI missed events (it was too slow): it should fetch a fresh snapshot.
     Resync,

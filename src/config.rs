@@ -64,6 +64,9 @@ pub struct ChatConfig {
     /// The Twitch account StreamCue logs in as (its token lives in the OS keyring).
     /// Empty: read chat anonymously.
     pub twitch_login: String,
+    /// The Client ID of the Twitch app used for "Log in with Twitch" (a public client you
+    /// register at dev.twitch.tv; see the README).
+    pub twitch_client_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +95,8 @@ const DEFAULT_FILE: &str = r#"# StreamCue settings. Delete this file to get the 
 default_channel = ""
 # Twitch account StreamCue logs in as (its token is in the keyring). "" = read-only, anonymous.
 twitch_login = ""
+# Client ID of your Twitch app, for "Log in with Twitch" (README: two-minute set-up).
+twitch_client_id = ""
 
 [queue]
 # Chat commands: prefix and names.

@@ -13,7 +13,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::api::{
-    ApiError, AppSnapshot, ChatState, ChatTarget, ErrorCode, Notice, NoticeCode, NoticeLevel,
+    ApiError, AppSnapshot, ChatState, ChatTarget, CoreEvent, ErrorCode, Notice, NoticeCode,
+    NoticeLevel,
 };
 use crate::chat::dialer::{self, DialTarget};
 use crate::chat::twitch::TwitchCredentials;
@@ -23,11 +24,16 @@ use crate::db::{Database, DbError};
 use crate::events::EventBus;
 use crate::paths::AppPaths;
 use crate::queue::{inbound_channel, ChatReplies, GenerationQueue, QueueOptions};
-use crate::secrets::{SecretKey, SecretStore};
+use crate::secrets::{Secret, SecretKey, SecretStore};
+use crate::twitch_auth::{AccountOptions, AccountState, AuthError, LoginPrompt, TwitchAccount};
 
 /// The environment variable that points Twitch IRC at another address (plain TCP).
 /// A development and testing knob; never set in normal use.
 pub const TWITCH_IRC_ADDR_ENV: &str = "STREAMCUE_TWITCH_IRC_ADDR";
+
+/// The environment variable that points "Log in with Twitch" at another identity server
+/// (e.g. `http://127.0.0.1:PORT`). A development and testing knob; never set in normal use.
+pub const TWITCH_ID_URL_ENV: &str = "STREAMCUE_TWITCH_ID_URL";
 
 pub struct EngineOptions {
     pub paths: AppPaths,
@@ -66,6 +72,8 @@ pub enum StartError {
 pub struct EngineHandle {
     chat: ChatClient,
     queue: GenerationQueue,
+    account: TwitchAccount,
+    twitch_client_id: Arc<str>,
     events: EventBus,
     notices: Arc<Vec<Notice>>,
     paths: Arc<AppPaths>,
@@ -86,8 +94,35 @@ impl EngineHandle {
         &self.queue
     }
 
+    pub fn account(&self) -> &TwitchAccount {
+        &self.account
+    }
+
+    /// Connects chat, logged in as the streamer's Twitch account when there is one.
     pub async fn connect_chat(&self, target: ChatTarget) -> Result<ChatState, ApiError> {
-        self.chat.connect(target).await
+        let credentials = self.account.credentials().await.ok().flatten();
+        self.chat.connect_as(target, credentials).await
+    }
+
+    /// Starts "Log in with Twitch" (Device Code Grant) with the configured client id.
+    pub async fn start_login(&self) -> Result<LoginPrompt, ApiError> {
+        self.account
+            .start_login(&self.twitch_client_id)
+            .await
+            .map_err(login_error)
+    }
+
+    pub async fn cancel_login(&self) -> Result<(), ApiError> {
+        self.account.cancel_login().await.map_err(login_error)
+    }
+
+    pub async fn logout(&self) -> Result<(), ApiError> {
+        self.account.logout().await.map_err(login_error)
+    }
+
+    /// The fallback: a token the streamer pasted (with or without `oauth:`). Returns the login.
+    pub async fn paste_token(&self, token: Secret) -> Result<String, ApiError> {
+        self.account.paste_token(token).await.map_err(login_error)
     }
 
     pub async fn disconnect_chat(&self) -> Result<ChatState, ApiError> {
@@ -106,6 +141,8 @@ impl EngineHandle {
             paths: self.paths.info(),
             keyring_available: self.keyring_available,
             default_channel: self.default_channel.to_string(),
+            account: self.account.state(),
+            twitch_client_id_set: !self.twitch_client_id.is_empty(),
         })
     }
 }
@@ -123,6 +160,7 @@ pub struct Engine {
 struct Started {
     chat: ChatClient,
     queue: GenerationQueue,
+    account: TwitchAccount,
 }
 
 impl Engine {
@@ -183,6 +221,7 @@ impl Engine {
             command_prefix: queue_options.names.prefix.clone(),
         };
         let thread_events = events.clone();
+        let thread_secrets = options.secrets.clone();
         let thread_cancel = cancel.clone();
         let thread = std::thread::Builder::new()
             .name("streamcue-engine".into())
@@ -201,6 +240,7 @@ impl Engine {
                     }
                 };
                 rt.block_on(run_engine(
+                    thread_secrets,
                     db_path,
                     chat_options,
                     queue_options,
@@ -229,6 +269,8 @@ impl Engine {
             handle: EngineHandle {
                 chat: started.chat,
                 queue: started.queue,
+                account: started.account,
+                twitch_client_id: config.chat.twitch_client_id.trim().into(),
                 events,
                 notices: Arc::new(notices),
                 paths: Arc::new(options.paths),
@@ -290,6 +332,7 @@ impl Drop for Engine {
 }
 
 async fn run_engine(
+    secrets: Arc<dyn SecretStore>,
     db_path: std::path::PathBuf,
     mut chat_options: ChatOptions,
     queue_options: QueueOptions,
@@ -324,6 +367,7 @@ async fn run_engine(
     let (replies, replies_task) =
         ChatReplies::spawn(chat.clone(), replies_cancel.clone(), &tracker);
     let queue_cancel = cancel.child_token();
+    let events_for_account = events.clone();
     let (queue, queue_task) = GenerationQueue::spawn(
         db.clone(),
         events,
@@ -333,7 +377,38 @@ async fn run_engine(
         queue_cancel.clone(),
         &tracker,
     );
-    if ready.send(Ok(Started { chat, queue })).is_err() {
+    let account_cancel = cancel.child_token();
+    let account_options = AccountOptions {
+        base_url: std::env::var(TWITCH_ID_URL_ENV)
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| crate::twitch_auth::DEFAULT_BASE_URL.to_string()),
+        ..AccountOptions::default()
+    };
+    let (account, account_task) =
+        match TwitchAccount::start(secrets, account_options, account_cancel.clone()) {
+            Ok(started) => started,
+            Err(e) => {
+                let _ = ready.send(Err(DbError::Open {
+                    path: String::new(),
+                    message: e.to_string(),
+                }));
+                return;
+            }
+        };
+    tracker.spawn(forward_account(
+        account.watch(),
+        events_for_account,
+        cancel.clone(),
+    ));
+    if ready
+        .send(Ok(Started {
+            chat,
+            queue,
+            account,
+        }))
+        .is_err()
+    {
         cancel.cancel();
     }
     cancel.cancelled().await;
@@ -346,9 +421,35 @@ async fn run_engine(
     let _ = replies_task.await;
     queue_cancel.cancel();
     let _ = queue_task.await;
+    account_cancel.cancel();
+    let _ = account_task.await;
     tracker.close();
     tracker.wait().await;
     db.close().await;
+}
+
+/// Announces every change of the Twitch login.
+async fn forward_account(
+    mut rx: tokio::sync::watch::Receiver<AccountState>,
+    events: EventBus,
+    cancel: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            changed = rx.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let state = rx.borrow_and_update().clone();
+                events.publish(CoreEvent::Account { state });
+            }
+        }
+    }
+}
+
+fn login_error(e: AuthError) -> ApiError {
+    ApiError::new(ErrorCode::Login, e.to_string())
 }
 
 fn twitch_credentials(config: &Config, secrets: &dyn SecretStore) -> Option<TwitchCredentials> {

@@ -9,6 +9,8 @@ use streamcue::api::{
     QueueView,
 };
 use streamcue::chat::ChannelName;
+use streamcue::secrets::Secret;
+use streamcue::twitch_auth::LoginPrompt;
 use tauri::State;
 use tauri_specta::{collect_commands, collect_events, Event};
 
@@ -77,6 +79,37 @@ pub async fn queue_set_auto_approve(
     engine.get()?.queue().set_auto_approve(on).await
 }
 
+/// Starts "Log in with Twitch": returns the code to enter at the activation link.
+#[tauri::command]
+#[specta::specta]
+pub async fn account_login(engine: State<'_, EngineSlot>) -> Result<LoginPrompt, ApiError> {
+    engine.get()?.start_login().await
+}
+
+/// Stops waiting for the streamer to approve the login.
+#[tauri::command]
+#[specta::specta]
+pub async fn account_cancel_login(engine: State<'_, EngineSlot>) -> Result<(), ApiError> {
+    engine.get()?.cancel_login().await
+}
+
+/// Logs out: forgets (and revokes) the token.
+#[tauri::command]
+#[specta::specta]
+pub async fn account_logout(engine: State<'_, EngineSlot>) -> Result<(), ApiError> {
+    engine.get()?.logout().await
+}
+
+/// The fallback: use a token the streamer pasted. Returns the account's login name.
+#[tauri::command]
+#[specta::specta]
+pub async fn account_paste_token(
+    engine: State<'_, EngineSlot>,
+    token: String,
+) -> Result<String, ApiError> {
+    engine.get()?.paste_token(Secret::new(token)).await
+}
+
 /// Normalises what the streamer typed into a channel name, or says what is wrong with it.
 #[tauri::command]
 #[specta::specta]
@@ -96,7 +129,11 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             queue_view,
             queue_act,
             queue_clear,
-            queue_set_auto_approve
+            queue_set_auto_approve,
+            account_login,
+            account_cancel_login,
+            account_logout,
+            account_paste_token
         ])
         .events(collect_events![CoreEvents])
 }

@@ -46,7 +46,11 @@ pub struct ChatView {
 }
 
 enum Command {
-    Connect(ChatTarget, oneshot::Sender<Result<ChatState, ApiError>>),
+    Connect(
+        ChatTarget,
+        Option<TwitchCredentials>,
+        oneshot::Sender<Result<ChatState, ApiError>>,
+    ),
     /// Send a (sanitised) message; answers whether the account is a moderator/broadcaster.
     Say(String, String, oneshot::Sender<Result<bool, ApiError>>),
     Disconnect(oneshot::Sender<ChatState>),
@@ -96,8 +100,19 @@ impl ChatClient {
         rx.await.map_err(|_| gone())
     }
 
+    /// Connects with the credentials from [`ChatOptions`] (or anonymously).
     pub async fn connect(&self, target: ChatTarget) -> Result<ChatState, ApiError> {
-        self.ask(|r| Command::Connect(target, r)).await?
+        self.ask(|r| Command::Connect(target, None, r)).await?
+    }
+
+    /// Connects logged in as `credentials` (falls back to [`ChatOptions`] when `None`).
+    pub async fn connect_as(
+        &self,
+        target: ChatTarget,
+        credentials: Option<TwitchCredentials>,
+    ) -> Result<ChatState, ApiError> {
+        self.ask(|r| Command::Connect(target, credentials, r))
+            .await?
     }
 
     pub async fn disconnect(&self) -> Result<ChatState, ApiError> {
@@ -219,8 +234,8 @@ impl ChatActor {
 
     async fn on_command(&mut self, cmd: Command) {
         match cmd {
-            Command::Connect(target, reply) => {
-                let result = self.connect(target).await;
+            Command::Connect(target, credentials, reply) => {
+                let result = self.connect(target, credentials).await;
                 let _ = reply.send(result);
             }
             Command::Say(channel, text, reply) => {
@@ -260,7 +275,11 @@ impl ChatActor {
         Ok(live.elevated)
     }
 
-    async fn connect(&mut self, target: ChatTarget) -> Result<ChatState, ApiError> {
+    async fn connect(
+        &mut self,
+        target: ChatTarget,
+        credentials: Option<TwitchCredentials>,
+    ) -> Result<ChatState, ApiError> {
         if self.live.is_some() {
             return Err(ApiError::new(
                 ErrorCode::AlreadyConnected,
@@ -288,7 +307,9 @@ impl ChatActor {
             None => Source::Demo(DemoSession::start()),
             Some(name) => Source::Twitch(TwitchSession::start(
                 name,
-                self.options.twitch_credentials.as_ref(),
+                credentials
+                    .as_ref()
+                    .or(self.options.twitch_credentials.as_ref()),
             )),
         };
         tracing::info!(session_id, channel = %shown, platform = platform.as_str(), "chat session started");

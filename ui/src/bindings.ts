@@ -93,6 +93,50 @@ async queueSetAutoApprove(on: boolean) : Promise<Result<boolean, ApiError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Starts "Log in with Twitch": returns the code to enter at the activation link.
+ */
+async accountLogin() : Promise<Result<LoginPrompt, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("account_login") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Stops waiting for the streamer to approve the login.
+ */
+async accountCancelLogin() : Promise<Result<null, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("account_cancel_login") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Logs out: forgets (and revokes) the token.
+ */
+async accountLogout() : Promise<Result<null, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("account_logout") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The fallback: use a token the streamer pasted. Returns the account's login name.
+ */
+async accountPasteToken(token: string) : Promise<Result<string, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("account_paste_token", { token }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -112,6 +156,34 @@ coreEvents: "core-events"
 /** user-defined types **/
 
 /**
+ * The Twitch login as the streamer sees it.
+ */
+export type AccountState = 
+/**
+ * Not logged in. `message` says why when it was not the streamer's doing (e.g. a saved
+ * token Twitch no longer accepts).
+ */
+{ state: "loggedOut"; message: string | null } | 
+/**
+ * Talking to Twitch: checking a saved token or asking for a login code.
+ */
+{ state: "checking" } | 
+/**
+ * The streamer must open `verification_uri` and enter `user_code` before
+ * `expires_at_ms` (Unix ms).
+ */
+{ state: "waitingForUser"; userCode: string; verificationUri: string; expiresAtMs: number } | 
+/**
+ * Logged in as `login`. `warning` says what does not work (e.g. no keyring to save the
+ * login in, or a pasted token that cannot send chat).
+ */
+{ state: "loggedIn"; login: string; warning: string | null } | 
+/**
+ * The last login attempt failed, or a saved login could not be checked; `message` says
+ * why and what to do.
+ */
+{ state: "failed"; message: string }
+/**
  * An error as the UI receives it: a stable code plus a sentence for a person.
  */
 export type ApiError = { code: ErrorCode; message: string }
@@ -126,7 +198,15 @@ velocity: VelocityPoint[]; notices: Notice[]; paths: PathsInfo; keyringAvailable
 /**
  * The channel to fill in when the window opens (`chat.default_channel`; "" = demo).
  */
-defaultChannel: string; queue: QueueView }
+defaultChannel: string; queue: QueueView; 
+/**
+ * The Twitch login (for replies in chat).
+ */
+account: AccountState; 
+/**
+ * Whether `chat.twitch_client_id` is set (needed for "Log in with Twitch").
+ */
+twitchClientIdSet: boolean }
 /**
  * Running totals for the current chat session.
  */
@@ -178,7 +258,7 @@ export type CoreEvent = { kind: "chatState"; state: ChatState } |
 /**
  * A request was added or changed (state, position).
  */
-{ kind: "queueItem"; item: QueueItem } | { kind: "queueCounters"; counters: QueueCounters } | { kind: "queueSettings"; autoApprove: boolean } | 
+{ kind: "queueItem"; item: QueueItem } | { kind: "queueCounters"; counters: QueueCounters } | { kind: "queueSettings"; autoApprove: boolean } | { kind: "account"; state: AccountState } | 
 /**
  * The UI missed events (it was too slow): it should fetch a fresh snapshot.
  */
@@ -208,6 +288,10 @@ export type ErrorCode =
  */
 "UnknownRequest" | 
 /**
+ * Logging in to Twitch failed or is not set up; the message says why and what to do.
+ */
+"Login" | 
+/**
  * The request is not in a state that allows this action (e.g. approving a skipped one).
  */
 "InvalidTransition" | 
@@ -227,6 +311,10 @@ export type ErrorCode =
  * Anything else; the message says what.
  */
 "Internal"
+/**
+ * What the streamer needs to approve a device login.
+ */
+export type LoginPrompt = { userCode: string; verificationUri: string; expiresAtMs: number }
 /**
  * Something the streamer should know that is not tied to one action.
  */
