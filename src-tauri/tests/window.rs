@@ -210,6 +210,33 @@ impl Window {
         }
     }
 
+    /// Types `typed` as the channel (Twitch selected), waits until it is accepted, clicks
+    /// Connect and waits for the connected state.
+    async fn connect_twitch(&self, typed: &str) {
+        let input = self.wait_for("#channel-input").await;
+        input.clear().await.unwrap();
+        input.send_keys(typed).await.unwrap();
+        self.until(
+            "the channel to be accepted",
+            Duration::from_secs(5),
+            || async {
+                self.text("#channel-error").await.trim().is_empty()
+                    && self
+                        .wait_for("#connect-btn")
+                        .await
+                        .is_enabled()
+                        .await
+                        .unwrap_or(false)
+            },
+        )
+        .await;
+        self.click("#connect-btn").await;
+        self.until("connected", Duration::from_secs(20), || async {
+            self.state().await == "connected"
+        })
+        .await;
+    }
+
     async fn state(&self) -> String {
         self.attr("#chat-state", "data-state")
             .await
@@ -361,20 +388,8 @@ async fn twitch_chat_connects_counts_graphs_and_disconnects() {
     assert_eq!(server.connections_total(), 0);
 
     // A URL form of the channel is accepted and connects.
-    input.clear().await.unwrap();
-    input
-        .send_keys("https://www.twitch.tv/StreamCueTest")
-        .await
-        .unwrap();
-    w.until("the error to clear", Duration::from_secs(5), || async {
-        w.text("#channel-error").await.trim().is_empty()
-    })
-    .await;
-    w.click("#connect-btn").await;
-    w.until("connected", Duration::from_secs(20), || async {
-        w.state().await == "connected"
-    })
-    .await;
+    w.connect_twitch("https://www.twitch.tv/StreamCueTest")
+        .await;
     assert!(
         w.text("#chat-state").await.contains("streamcuetest"),
         "state pill names the channel"
@@ -506,6 +521,100 @@ async fn demo_chat_plays_with_no_account() {
         s.messages as u64 >= shown,
         "saved {} < shown {shown}",
         s.messages
+    );
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_requests_appear_in_the_queue_and_the_streamer_decides() {
+    if !can_run("chat_requests_appear_in_the_queue_and_the_streamer_decides") {
+        return;
+    }
+    let server = FakeIrc::start().await.expect("fake server");
+    let data = tempfile::tempdir().unwrap();
+    let mut w = Window::open(data.path(), &server.addr().to_string()).await;
+    w.click("#source-twitch").await;
+    w.connect_twitch("queuetest").await;
+    assert!(
+        server
+            .wait_joins("queuetest", 1, Duration::from_secs(5))
+            .await
+    );
+
+    // Three viewers ask; one asks with nothing to draw (usage reply, not queued).
+    for (user, text) in [
+        ("pixelcat", "!anime \"a cat surfing a wave\""),
+        ("neonfox", "!anime neon city at night, rain"),
+        ("sleepy_owl", "!anime"),
+        ("mochibyte", "!ANIME “tiny robot gardening” 🌱"),
+    ] {
+        server.broadcast("queuetest", &privmsg_line("queuetest", user, text));
+    }
+    w.until(
+        "three pending requests",
+        Duration::from_secs(15),
+        || async { w.text("#queue-waiting").await.trim() == "3" },
+    )
+    .await;
+    let ids: Vec<String> = {
+        let script = "return Array.from(document.querySelectorAll('.queue-item')).map(e => e.dataset.id + ':' + e.dataset.state);";
+        let v = w.c().execute(script, vec![]).await.unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert!(ids.iter().all(|s| s.ends_with(":pending")), "{ids:?}");
+    let first = ids[0].split(':').next().unwrap().to_string();
+    let second = ids[1].split(':').next().unwrap().to_string();
+
+    w.click(&format!(
+        ".queue-item[data-id='{first}'] [data-action='approve']"
+    ))
+    .await;
+    w.click(&format!(
+        ".queue-item[data-id='{second}'] [data-action='skip']"
+    ))
+    .await;
+    w.until(
+        "approve and skip to show",
+        Duration::from_secs(10),
+        || async {
+            w.attr(&format!(".queue-item[data-id='{first}']"), "data-state")
+                .await
+                .as_deref()
+                == Some("approved")
+                && w.attr(&format!(".queue-item[data-id='{second}']"), "data-state")
+                    .await
+                    .as_deref()
+                    == Some("skipped")
+        },
+    )
+    .await;
+    w.until("the counters", Duration::from_secs(10), || async {
+        w.number("#q-accepted").await == 3 && w.number("#q-skipped").await == 1
+    })
+    .await;
+    w.screenshot("queue").await;
+
+    w.quit_app().await;
+    w.close().await;
+    // The window showed what the database holds.
+    let db = streamcue::db::Database::open(&data.path().join("streamcue.db"))
+        .await
+        .unwrap();
+    let first_row = db.request(first.parse().unwrap()).await.unwrap().unwrap();
+    let second_row = db.request(second.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(first_row.prompt, "a cat surfing a wave");
+    assert_eq!(first_row.state, streamcue::api::RequestState::Approved);
+    assert_eq!(second_row.state, streamcue::api::RequestState::Skipped);
+    let waiting = db.waiting_requests().await.unwrap();
+    assert_eq!(
+        waiting.len(),
+        2,
+        "approved + one still pending: {waiting:?}"
     );
     db.close().await;
 }

@@ -144,15 +144,27 @@ impl PromptRules {
     }
 }
 
-/// `"x"`, `“x”`, `'x'` → `x` (only when the whole prompt is wrapped).
-fn strip_quotes(s: &str) -> &str {
-    for (open, close) in [('"', '"'), ('“', '”'), ('„', '“'), ('\'', '\''), ('«', '»')] {
-        if let Some(inner) = s.strip_prefix(open).and_then(|r| r.strip_suffix(close)) {
-            return inner;
+/// Removes the quotes a viewer put around the prompt: `"x"`, `“x”`, `'x'` → `x`; also
+/// `"x" 🌱` → `x 🌱` (quoted part first, then more) and an unmatched leading `"`.
+fn strip_quotes(s: &str) -> std::borrow::Cow<'_, str> {
+    for (open, close) in [('"', '"'), ('“', '”'), ('„', '“'), ('«', '»'), ('\'', '\'')] {
+        let Some(rest) = s.strip_prefix(open) else {
+            continue;
+        };
+        if let Some(end) = rest.find(close) {
+            let (inside, after) = (&rest[..end], &rest[end + close.len_utf8()..]);
+            if after.is_empty() {
+                return inside.into();
+            }
+            if open != '\'' {
+                return format!("{}{}", inside.trim_end(), after).into();
+            }
+        }
+        if open != '\'' {
+            return rest.into();
         }
     }
-    // An unmatched leading quote (`!anime "a cat`) is dropped too.
-    s.strip_prefix(['"', '“']).unwrap_or(s)
+    s.into()
 }
 
 #[cfg(test)]
@@ -212,6 +224,9 @@ mod tests {
             (" \"a cat surfing a wave\"", "a cat surfing a wave"),
             ("   a   cat\t\tsurfing  ", "a cat surfing"),
             ("“curly quotes”", "curly quotes"),
+            ("“tiny robot gardening” 🌱", "tiny robot gardening 🌱"),
+            ("\"a cat\" surfing", "a cat surfing"),
+            ("it's a cat's hat", "it's a cat's hat"),
             ("\"unclosed quote", "unclosed quote"),
             ("ünïcödé 猫 🐱 surfing", "ünïcödé 猫 🐱 surfing"),
             ("a\u{200B}cat\u{FEFF}", "acat"),

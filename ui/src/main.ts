@@ -3,13 +3,25 @@
 
 import "./locale"; // first: fixes navigator.language before uPlot reads it
 import "./style.css";
-import { type ApiError, type ChatState, type ChatTarget, type CoreEvent, commands, events } from "./bindings";
+import {
+  type ApiError,
+  type ChatState,
+  type ChatTarget,
+  type CoreEvent,
+  commands,
+  events,
+  type QueueAction,
+} from "./bindings";
 import { VelocityGraph } from "./graph";
+import { isWaiting, upsertItem, waitingCount } from "./queue";
+import { emptyQueueUi, qdom, type RowAction } from "./queue-view";
 import { applyChatState, applyEvents, applySnapshot, emptyCache, hasSession } from "./state";
 import { dom, render, type Source, type UiState } from "./view";
 
 /** Wait after the last keystroke before asking the core whether the channel is valid. */
 const VALIDATE_DEBOUNCE_MS = 150;
+/** How long Clear waits for its confirming second click. */
+const CLEAR_CONFIRM_MS = 3000;
 
 const cache = emptyCache();
 const ui: UiState = {
@@ -21,6 +33,7 @@ const ui: UiState = {
   commandError: "",
   dismissed: new Set(),
   fatal: null,
+  queue: emptyQueueUi(),
 };
 const graph = new VelocityGraph(dom.graph, dom.graphHover);
 
@@ -176,6 +189,8 @@ function showCommandError(err: ApiError): void {
       break;
     case "AlreadyConnected":
     case "NotConnected":
+    case "UnknownRequest":
+    case "InvalidTransition":
       // The window's idea of the connection is stale: show why, and fetch the truth.
       ui.commandError = err.message;
       void resync();
@@ -247,6 +262,129 @@ function selectSource(source: Source): void {
   }
 }
 
+// ---- Queue commands -------------------------------------------------------------------------
+
+const DONE: Record<QueueAction, string> = {
+  approve: "approved",
+  skip: "skipped",
+  retry: "retried",
+  moveUp: "moved",
+  moveDown: "moved",
+};
+
+/** Shows a failed queue command's error in the panel (`about`: the request acted on, if any). */
+function showQueueError(err: ApiError, about?: { id: number; action: QueueAction }): void {
+  ui.queue.errorDetail = err.message;
+  switch (err.code) {
+    case "StartupFailed":
+      showSnapshotError(err);
+      break;
+    case "UnknownRequest":
+    case "InvalidTransition": {
+      // The request changed (or went) since the panel was drawn: say so, and fetch the truth.
+      // The core's message names the request by id, which the panel does not show: name the viewer.
+      const item = about && cache.queue.items.find((it) => it.id === about.id);
+      ui.queue.error = item
+        ? `${item.displayName || item.userLogin}'s request changed before your click arrived, so it was not ` +
+          `${DONE[about.action]}. The list is up to date now.`
+        : err.message;
+      void resync();
+      break;
+    }
+    default:
+      ui.queue.error = err.message;
+      break;
+  }
+}
+
+const ROW_ACTIONS: Record<RowAction, QueueAction> = {
+  approve: "approve",
+  skip: "skip",
+  retry: "retry",
+  up: "moveUp",
+  down: "moveDown",
+};
+
+async function queueAct(id: number, action: QueueAction): Promise<void> {
+  if (ui.queue.busy.has(id) || ui.fatal) return;
+  ui.queue.busy.add(id);
+  ui.queue.error = "";
+  refresh();
+  try {
+    const res = await commands.queueAct(id, action);
+    if (res.status === "error") showQueueError(res.error, { id, action });
+    // A move renumbers its neighbours too: their events redraw the order all at once.
+    else if (action !== "moveUp" && action !== "moveDown") upsertItem(cache.queue, res.data);
+  } catch (e) {
+    ui.queue.error = String(e);
+  } finally {
+    ui.queue.busy.delete(id);
+    refresh();
+  }
+}
+
+let clearTimer = 0;
+
+function disarmClear(): void {
+  window.clearTimeout(clearTimer);
+  ui.queue.clearArmed = false;
+}
+
+/** First click asks "Clear N?"; a second one within CLEAR_CONFIRM_MS skips every waiting request. */
+function onClearClick(): void {
+  if (ui.queue.toolsBusy || waitingCount(cache.queue) === 0) return;
+  if (!ui.queue.clearArmed) {
+    ui.queue.clearArmed = true;
+    clearTimer = window.setTimeout(() => {
+      ui.queue.clearArmed = false;
+      refresh();
+    }, CLEAR_CONFIRM_MS);
+    refresh();
+    return;
+  }
+  disarmClear();
+  void clearQueue();
+}
+
+async function clearQueue(): Promise<void> {
+  ui.queue.toolsBusy = true;
+  ui.queue.error = "";
+  refresh();
+  try {
+    // The skipped requests arrive as events.
+    const res = await commands.queueClear();
+    if (res.status === "error") showQueueError(res.error);
+  } catch (e) {
+    ui.queue.error = String(e);
+  } finally {
+    ui.queue.toolsBusy = false;
+    refresh();
+  }
+}
+
+async function toggleAutoApprove(): Promise<void> {
+  if (ui.queue.toolsBusy || ui.fatal) return;
+  ui.queue.toolsBusy = true;
+  ui.queue.error = "";
+  refresh();
+  try {
+    const res = await commands.queueSetAutoApprove(!cache.queue.autoApprove);
+    if (res.status === "ok") cache.queue.autoApprove = res.data;
+    else showQueueError(res.error);
+  } catch (e) {
+    ui.queue.error = String(e);
+  } finally {
+    ui.queue.toolsBusy = false;
+    refresh();
+  }
+}
+
+/** The request a row element belongs to. */
+function rowId(el: Element): number | null {
+  const row = el.closest<HTMLElement>(".queue-item");
+  return row ? Number(row.dataset.id) : null;
+}
+
 // ---- Wiring ---------------------------------------------------------------------------------
 
 dom.sourceDemo.addEventListener("click", () => selectSource("demo"));
@@ -266,10 +404,47 @@ dom.channelInput.addEventListener("keydown", (e) => {
   }
 });
 
+qdom.autoApprove.addEventListener("click", () => void toggleAutoApprove());
+qdom.clear.addEventListener("click", onClearClick);
+qdom.clear.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && ui.queue.clearArmed) {
+    disarmClear();
+    refresh();
+  }
+});
+qdom.errorClose.addEventListener("click", () => {
+  ui.queue.error = "";
+  refresh();
+});
+// One listener for every row button (rows come and go).
+qdom.body.addEventListener("click", (e) => {
+  const btn = (e.target as Element).closest<HTMLButtonElement>("button[data-action]");
+  const id = btn ? rowId(btn) : null;
+  if (!btn || id === null || btn.disabled) return;
+  const action = ROW_ACTIONS[btn.dataset.action as RowAction];
+  if (action) void queueAct(id, action);
+});
+// Alt+Up / Alt+Down move the focused request (focus follows it).
+qdom.body.addEventListener("keydown", (e) => {
+  if (!e.altKey || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
+  const id = rowId(e.target as Element);
+  const item = id === null ? undefined : cache.queue.items.find((it) => it.id === id);
+  if (!item || !isWaiting(item.state)) return;
+  e.preventDefault();
+  const waiting = cache.queue.items.filter((it) => isWaiting(it.state));
+  const at = waiting.indexOf(item);
+  const up = e.key === "ArrowUp";
+  if ((up && at > 0) || (!up && at < waiting.length - 1)) void queueAct(item.id, up ? "moveUp" : "moveDown");
+});
+
 // The "Reconnecting in N s" countdown ticks on its own between events.
 window.setInterval(() => {
   if (cache.chat.state === "reconnecting") render(cache, ui, Date.now(), dismissNotice);
 }, 250);
+// Requests' ages ("12 s ago") too.
+window.setInterval(() => {
+  if (cache.queue.items.length > 0) render(cache, ui, Date.now(), dismissNotice);
+}, 1000);
 
 async function start(): Promise<void> {
   refresh();

@@ -2,6 +2,7 @@
 // applying CoreEvents in order. Pure data; it never touches the DOM.
 
 import type { AppSnapshot, ChatCounters, ChatState, CoreEvent, Notice, PathsInfo, VelocityPoint } from "./bindings";
+import { emptyQueue, type QueueCache, queueFromView, upsertItem, ZERO_QUEUE_COUNTERS } from "./queue";
 
 /** Seconds of velocity history kept (and plotted): ten minutes, one point per second. */
 export const WINDOW_SECS = 600;
@@ -16,6 +17,8 @@ export interface Cache {
   notices: Notice[];
   paths: PathsInfo | null;
   keyringAvailable: boolean | null;
+  /** Viewer requests (the generation queue). */
+  queue: QueueCache;
 }
 
 /** What applying events asks the caller to do besides re-rendering. */
@@ -35,6 +38,7 @@ export function emptyCache(): Cache {
     notices: [],
     paths: null,
     keyringAvailable: null,
+    queue: emptyQueue(),
   };
 }
 
@@ -48,6 +52,7 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): void {
   cache.notices = [...snap.notices];
   cache.paths = snap.paths;
   cache.keyringAvailable = snap.keyringAvailable;
+  cache.queue = queueFromView(snap.queue);
 }
 
 /** Applies a batch of events, in order. */
@@ -68,6 +73,15 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
       case "notice":
         cache.notices = [...cache.notices, ev.notice];
         break;
+      case "queueItem":
+        upsertItem(cache.queue, ev.item);
+        break;
+      case "queueCounters":
+        cache.queue.counters = ev.counters;
+        break;
+      case "queueSettings":
+        cache.queue.autoApprove = ev.autoApprove;
+        break;
       case "resync":
         out.resync = true;
         break;
@@ -86,6 +100,8 @@ export function applyChatState(cache: Cache, next: ChatState): void {
   if (next.state === "connecting" && !hasSession(cache.chat)) {
     cache.velocity = [];
     cache.counters = { ...ZERO_COUNTERS };
+    // Queue counters are per session too (the requests themselves carry over).
+    cache.queue.counters = { ...ZERO_QUEUE_COUNTERS };
   }
   cache.chat = next;
   cache.chatVersion++;

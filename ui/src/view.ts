@@ -2,6 +2,8 @@
 // Idempotent and cheap; it only writes what changed, and never touches the input's value.
 
 import type { ChatPlatform, ChatState, Notice } from "./bindings";
+import { $, setAttr, setText, show } from "./dom";
+import { type QueueUiState, renderQueue } from "./queue-view";
 import { type Cache, currentRate, hasSession, peakRate } from "./state";
 
 export type Source = "demo" | "twitch";
@@ -21,13 +23,9 @@ export interface UiState {
   dismissed: Set<string>;
   /** Full-window error: the engine is not usable. */
   fatal: { title: string; explain: string; message: string } | null;
+  /** The queue panel's own state (actions in flight, Clear's confirm step, its errors). */
+  queue: QueueUiState;
 }
-
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`missing #${id}`);
-  return el as T;
-};
 
 export const dom = {
   fatal: $("fatal"),
@@ -94,18 +92,6 @@ export function describeChat(chat: ChatState, nowMs: number): { text: string; ti
       return { text: `Failed: ${what}`, title: chat.message, detail: chat.message };
     }
   }
-}
-
-function setText(el: HTMLElement, text: string): void {
-  if (el.textContent !== text) el.textContent = text;
-}
-
-function setAttr(el: HTMLElement, name: string, value: string): void {
-  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
-}
-
-function show(el: HTMLElement, visible: boolean): void {
-  if (el.hidden === visible) el.hidden = !visible;
 }
 
 let renderedNotices = "";
@@ -193,6 +179,8 @@ export function render(cache: Cache, ui: UiState, nowMs: number, onDismiss: (key
     dom.graphEmptyText,
     failed ? "See the reason above, then press Connect to try again." : "Pick Demo or a Twitch channel above and press Connect.",
   );
+
+  renderQueue(cache.queue, ui.queue, cache.chat, nowMs);
 
   // Footer.
   if (cache.paths) {
