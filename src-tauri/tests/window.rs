@@ -290,6 +290,12 @@ impl Window {
 
 impl Drop for Window {
     fn drop(&mut self) {
+        // After a failed test the app may still run under the driver: stop it too.
+        for pid in descendants(self.driver.id()) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
         stop_driver(&mut self.driver);
     }
 }

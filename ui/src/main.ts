@@ -12,6 +12,7 @@ import {
   events,
   type QueueAction,
 } from "./bindings";
+import { initAccount, renderAccount } from "./account";
 import { VelocityGraph } from "./graph";
 import { isWaiting, upsertItem, waitingCount } from "./queue";
 import { emptyQueueUi, qdom, type RowAction } from "./queue-view";
@@ -40,6 +41,7 @@ const graph = new VelocityGraph(dom.graph, dom.graphHover);
 /** Re-renders the page and hands the graph its (possibly new) points. */
 function refresh(): void {
   render(cache, ui, Date.now(), dismissNotice);
+  renderAccount(cache.account, cache.twitchClientIdSet, Date.now());
   graph.setPoints(cache.velocity);
 }
 
@@ -387,6 +389,7 @@ function rowId(el: Element): number | null {
 
 // ---- Wiring ---------------------------------------------------------------------------------
 
+initAccount(refresh);
 dom.sourceDemo.addEventListener("click", () => selectSource("demo"));
 dom.sourceTwitch.addEventListener("click", () => selectSource("twitch"));
 dom.connectBtn.addEventListener("click", () => void connect());

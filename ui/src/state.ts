@@ -1,7 +1,16 @@
 // Client-side cache of the core's state: built from an AppSnapshot, then kept current by
 // applying CoreEvents in order. Pure data; it never touches the DOM.
 
-import type { AppSnapshot, ChatCounters, ChatState, CoreEvent, Notice, PathsInfo, VelocityPoint } from "./bindings";
+import type {
+  AccountState,
+  AppSnapshot,
+  ChatCounters,
+  ChatState,
+  CoreEvent,
+  Notice,
+  PathsInfo,
+  VelocityPoint,
+} from "./bindings";
 import { emptyQueue, type QueueCache, queueFromView, upsertItem, ZERO_QUEUE_COUNTERS } from "./queue";
 
 /** Seconds of velocity history kept (and plotted): ten minutes, one point per second. */
@@ -19,6 +28,10 @@ export interface Cache {
   keyringAvailable: boolean | null;
   /** Viewer requests (the generation queue). */
   queue: QueueCache;
+  /** The Twitch login (needed for replies in chat). */
+  account: AccountState;
+  /** Whether `chat.twitch_client_id` is configured ("Log in with Twitch" needs it). */
+  twitchClientIdSet: boolean;
 }
 
 /** What applying events asks the caller to do besides re-rendering. */
@@ -39,6 +52,8 @@ export function emptyCache(): Cache {
     paths: null,
     keyringAvailable: null,
     queue: emptyQueue(),
+    account: { state: "checking" },
+    twitchClientIdSet: false,
   };
 }
 
@@ -53,6 +68,8 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): void {
   cache.paths = snap.paths;
   cache.keyringAvailable = snap.keyringAvailable;
   cache.queue = queueFromView(snap.queue);
+  cache.account = snap.account;
+  cache.twitchClientIdSet = snap.twitchClientIdSet;
 }
 
 /** Applies a batch of events, in order. */
@@ -81,6 +98,9 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
         break;
       case "queueSettings":
         cache.queue.autoApprove = ev.autoApprove;
+        break;
+      case "account":
+        cache.account = ev.state;
         break;
       case "resync":
         out.resync = true;
