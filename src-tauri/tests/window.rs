@@ -6,6 +6,9 @@
 
 #[path = "../../tests/support/fake_irc.rs"]
 mod fake_irc;
+#[path = "../../tests/support/fake_oauth.rs"]
+#[allow(dead_code)]
+mod fake_oauth;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -86,6 +89,11 @@ struct Window {
 
 impl Window {
     async fn open(data_dir: &Path, irc_addr: &str) -> Window {
+        Self::open_with(data_dir, irc_addr, &[]).await
+    }
+
+    /// Like `open`, with more environment for the app (e.g. the login service's address).
+    async fn open_with(data_dir: &Path, irc_addr: &str, env: &[(&str, String)]) -> Window {
         let port = free_port();
         let native_port = free_port();
         let driver = Command::new("tauri-driver")
@@ -98,6 +106,7 @@ impl Window {
             .env("STREAMCUE_DATA_DIR", data_dir)
             .env("STREAMCUE_TWITCH_IRC_ADDR", irc_addr)
             .env("RUST_LOG", "info")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -623,4 +632,85 @@ async fn chat_requests_appear_in_the_queue_and_the_streamer_decides() {
         "approved + one still pending: {waiting:?}"
     );
     db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_in_with_twitch_then_chat_as_that_account() {
+    if !can_run("log_in_with_twitch_then_chat_as_that_account") {
+        return;
+    }
+    const TOKEN: &str = "e2eAccessTokenXyz123";
+    let irc = FakeIrc::start().await.expect("fake IRC");
+    let oauth = fake_oauth::FakeOauth::start().await;
+    oauth.set_device(1, 300);
+    oauth.approve_after(2, TOKEN, None, "streamerbob");
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("config.toml"),
+        format!("[chat]\ntwitch_client_id = \"{}\"\n", oauth.client_id()),
+    )
+    .unwrap();
+    let mut w = Window::open_with(
+        data.path(),
+        &irc.addr().to_string(),
+        &[("STREAMCUE_TWITCH_ID_URL", oauth.base_url())],
+    )
+    .await;
+
+    w.until("the login button", Duration::from_secs(20), || async {
+        w.attr("#account", "data-state").await.as_deref() == Some("loggedOut")
+    })
+    .await;
+    w.click("#account-login").await;
+    let code = oauth.user_code();
+    w.until(
+        "the device code to show",
+        Duration::from_secs(10),
+        || async { w.text("#account-code").await.trim() == code },
+    )
+    .await;
+    assert!(
+        w.text("#account-status")
+            .await
+            .contains("twitch.tv/activate")
+            || w.text("#account-status").await.contains("127.0.0.1")
+    );
+    w.screenshot("login-code").await;
+    w.until("logged in", Duration::from_secs(15), || async {
+        w.attr("#account", "data-state").await.as_deref() == Some("loggedIn")
+    })
+    .await;
+    assert!(w.text("#account-status").await.contains("streamerbob"));
+
+    // Chat now logs in as that account, with that token.
+    w.click("#source-twitch").await;
+    w.connect_twitch("bobschannel").await;
+    let logins = irc.logins();
+    assert!(
+        logins
+            .iter()
+            .any(|l| l.nick == "streamerbob" && l.token.as_deref() == Some(TOKEN)),
+        "chat did not log in as the account"
+    );
+    // The token never reached the page.
+    let html = w.c().source().await.unwrap();
+    assert!(!html.contains(TOKEN), "the token is in the page");
+
+    w.click("#disconnect-btn").await;
+    w.click("#account-logout").await;
+    w.until("logged out", Duration::from_secs(10), || async {
+        w.attr("#account", "data-state").await.as_deref() == Some("loggedOut")
+    })
+    .await;
+    assert!(
+        !oauth.token_is_valid(TOKEN),
+        "logging out revoked the token"
+    );
+    w.quit_app().await;
+    w.close().await;
+    let log_files = std::fs::read_dir(data.path().join("logs")).unwrap();
+    for f in log_files.flatten() {
+        let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+        assert!(!text.contains(TOKEN), "the token reached the app's log");
+    }
 }

@@ -41,7 +41,7 @@ export function renderAccount(state: AccountState, clientIdSet: boolean, nowMs: 
       break;
     case "waitingForUser": {
       const left = Math.max(0, Math.ceil((state.expiresAtMs - nowMs) / 1000));
-      status = `Enter the code at ${state.verificationUri.replace(/^https?:\/\//, "")}`;
+      status = `Enter this code at ${state.verificationUri.replace(/^https?:\/\/(www\.)?/, "")}`;
       adom.code.textContent = `${state.userCode}`;
       adom.code.title = `Open ${state.verificationUri} and enter this code (expires in ${left} s)`;
       break;
