@@ -60,6 +60,9 @@ impl TwitchSession {
     /// Starts connecting and joining; progress arrives through [`TwitchSession::next`].
     pub fn start(channel: ChannelName, credentials: Option<&TwitchCredentials>) -> Self {
         let lease = dialer::attach();
+        // This session takes every message twitch-irc produces (see `next`), so the line
+        // guards may hold twitch-irc's read-ahead to what it has not taken yet.
+        lease.stats.read_ahead.enable();
         let creds = match credentials {
             Some(c) => StaticLoginCredentials::new(c.login.clone(), Some(c.token.expose().into())),
             None => StaticLoginCredentials::anonymous(),
@@ -111,6 +114,7 @@ impl TwitchSession {
                 }
                 msg = self.incoming.recv() => match msg {
                     Some(msg) => {
+                        self.lease.stats.read_ahead.took_one();
                         if let Some(ev) = self.on_message(msg) {
                             return ev;
                         }
