@@ -65,3 +65,43 @@ pub fn init(log_dir: &Path, protocol_debug: bool, keep_days: u32) -> LogGuard {
         .try_init();
     LogGuard { _file: guard }
 }
+
+/// Lets a repeated log line through at most once per second, saying how many were held back
+/// (a flood of identical warnings must not become a flood of log lines).
+pub struct Throttle {
+    last_ms: std::sync::atomic::AtomicI64,
+    held: std::sync::atomic::AtomicU64,
+}
+
+impl Throttle {
+    pub const fn new() -> Self {
+        Self {
+            last_ms: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
+            held: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// `Some(held back since the last one)` when this occurrence may be logged.
+    pub fn allow(&self) -> Option<u64> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let now = crate::db::now_ms();
+        let last = self.last_ms.load(Relaxed);
+        if now - last >= 1000
+            && self
+                .last_ms
+                .compare_exchange(last, now, Relaxed, Relaxed)
+                .is_ok()
+        {
+            Some(self.held.swap(0, Relaxed))
+        } else {
+            self.held.fetch_add(1, Relaxed);
+            None
+        }
+    }
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -346,8 +346,14 @@ impl ChatActor {
                             channel: live.channel.clone(),
                             message: msg,
                         };
+                        static DROPPED: crate::logging::Throttle = crate::logging::Throttle::new();
                         if inbound.try_send(ev).is_err() {
-                            tracing::warn!("command dropped: the queue is not keeping up");
+                            if let Some(also) = DROPPED.allow() {
+                                tracing::warn!(
+                                    also_dropped = also,
+                                    "command dropped: the queue is not keeping up"
+                                );
+                            }
                         }
                     }
                 }

@@ -58,6 +58,11 @@ impl SlidingWindow {
         self.limit = limit.max(1);
     }
 
+    /// Returns the slot taken last (the message was not sent after all).
+    pub fn undo(&mut self) {
+        self.sent.pop_back();
+    }
+
     /// Takes a slot at `now`, or says how long until one frees up.
     pub fn try_acquire(&mut self, now: Instant) -> Result<(), Duration> {
         while self

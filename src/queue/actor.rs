@@ -13,7 +13,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::command::{ChatCommand, CommandNames, PromptRefusal, PromptRules};
 use super::replies::ReplySink;
-use crate::api::{ApiError, CoreEvent, ErrorCode, QueueAction, QueueItem, QueueView, RequestState};
+use crate::api::{
+    ApiError, CoreEvent, ErrorCode, QueueAction, QueueCounters, QueueItem, QueueView, RequestState,
+};
 use crate::chat::ChatMessage;
 use crate::db::{Database, DbError, NewRequest, QueueCounter};
 use crate::events::EventBus;
@@ -144,6 +146,7 @@ impl GenerationQueue {
             options,
             auto_approve: false,
             session_id: 0,
+            cached_counters: (-1, QueueCounters::default()),
         };
         let handle = tracker.spawn(actor.run(rx, inbound_rx, cancel));
         (Self { tx }, handle)
@@ -184,6 +187,8 @@ struct QueueActor {
     auto_approve: bool,
     /// The chat session the latest command came from (counters are per session).
     session_id: i64,
+    /// (session, its counters) as last read or written.
+    cached_counters: (i64, QueueCounters),
 }
 
 impl QueueActor {
@@ -271,12 +276,12 @@ impl QueueActor {
         }
     }
 
-    async fn view(&self) -> Result<QueueView, DbError> {
+    async fn view(&mut self) -> Result<QueueView, DbError> {
         Ok(QueueView {
             items: self.db.queue_items(RECENT_FINISHED).await?,
             auto_approve: self.auto_approve,
             max_waiting: self.options.max_waiting as u32,
-            counters: self.db.queue_counters(self.session_id).await?,
+            counters: self.counters().await?,
         })
     }
 
@@ -285,15 +290,46 @@ impl QueueActor {
             .publish(CoreEvent::QueueItem { item: item.clone() });
     }
 
-    async fn count(&self, counter: QueueCounter) {
-        if let Err(e) = self.db.bump_queue_counter(self.session_id, counter).await {
-            tracing::error!(error = %e, "could not count");
+    async fn count(&mut self, counter: QueueCounter) {
+        match self.db.bump_queue_counter(self.session_id, counter).await {
+            Ok(()) => self.note(counter).await,
+            Err(e) => tracing::error!(error = %e, "could not count"),
         }
         self.publish_counters().await;
     }
 
-    async fn publish_counters(&self) {
-        match self.db.queue_counters(self.session_id).await {
+    /// The current session's counters, read from the database once per session and then kept
+    /// in step with every write (so a refused command costs no extra read).
+    async fn counters(&mut self) -> Result<QueueCounters, DbError> {
+        if self.cached_counters.0 != self.session_id {
+            let fresh = self.db.queue_counters(self.session_id).await?;
+            self.cached_counters = (self.session_id, fresh);
+        }
+        Ok(self.cached_counters.1)
+    }
+
+    /// Mirrors a counter just written to the database.
+    async fn note(&mut self, counter: QueueCounter) {
+        if self.counters().await.is_err() {
+            self.cached_counters.0 = -1; // re-read next time
+            return;
+        }
+        let c = &mut self.cached_counters.1;
+        let field = match counter {
+            QueueCounter::Accepted => &mut c.accepted,
+            QueueCounter::CooldownRejects => &mut c.cooldown_rejects,
+            QueueCounter::OverflowRejects => &mut c.overflow_rejects,
+            QueueCounter::BlockedPrompts => &mut c.blocked_prompts,
+            QueueCounter::UsageReplies => &mut c.usage_replies,
+            QueueCounter::Approved => &mut c.approved,
+            QueueCounter::Skipped => &mut c.skipped,
+            QueueCounter::Moderated => &mut c.moderated,
+        };
+        *field = field.saturating_add(1);
+    }
+
+    async fn publish_counters(&mut self) {
+        match self.counters().await {
             Ok(counters) => self.events.publish(CoreEvent::QueueCounters { counters }),
             Err(e) => tracing::error!(error = %e, "could not read queue counters"),
         }
@@ -387,6 +423,7 @@ impl QueueActor {
             self.db
                 .bump_queue_counter(self.session_id, QueueCounter::Skipped)
                 .await?;
+            self.note(QueueCounter::Skipped).await;
             self.publish_item(&stored).await;
         }
         self.publish_counters().await;
@@ -555,6 +592,10 @@ impl QueueActor {
             state,
         };
         let item = self.db.accept_request(&new, now).await?;
+        self.note(QueueCounter::Accepted).await;
+        if state == RequestState::Approved {
+            self.note(QueueCounter::Approved).await;
+        }
         let position = waiting.len() + 1;
         tracing::info!(request_id = item.id, user = %user, queue_depth = position, outcome = "accepted", "request accepted");
         self.publish_item(&item).await;
@@ -599,6 +640,7 @@ impl QueueActor {
         self.db
             .bump_queue_counter(self.session_id, QueueCounter::Moderated)
             .await?;
+        self.note(QueueCounter::Moderated).await;
         self.publish_item(&stored).await;
         self.publish_counters().await;
         Ok(())

@@ -25,8 +25,11 @@ pub struct ReplySink {
 impl ReplySink {
     /// Queues `text` for `channel`; never blocks.
     pub fn say(&self, channel: &str, text: String) {
-        if let Err(e) = self.tx.try_send((channel.to_string(), text)) {
-            tracing::warn!(error = %e, "chat reply dropped: too many waiting");
+        static DROPPED: crate::logging::Throttle = crate::logging::Throttle::new();
+        if self.tx.try_send((channel.to_string(), text)).is_err() {
+            if let Some(also) = DROPPED.allow() {
+                tracing::warn!(also_dropped = also, "chat reply dropped: too many waiting");
+            }
         }
     }
 
@@ -86,7 +89,14 @@ async fn run(
         }
         match chat.say(&channel, &text).await {
             Ok(elevated) => window.set_limit(if elevated { 100 } else { 20 }),
-            Err(e) => tracing::info!(code = ?e.code, reason = %e.message, "chat reply not sent"),
+            Err(e) => {
+                // Nothing went out (read-only chat, no session): give the slot back.
+                window.undo();
+                static NOT_SENT: crate::logging::Throttle = crate::logging::Throttle::new();
+                if let Some(also) = NOT_SENT.allow() {
+                    tracing::info!(code = ?e.code, reason = %e.message, also_not_sent = also, "chat reply not sent");
+                }
+            }
         }
     }
 }
