@@ -244,6 +244,28 @@ impl Database {
         bump(&mut conn, session_id, counter).await
     }
 
+    /// Adds several counts at once (one transaction): the queue batches refusals under load.
+    pub async fn add_queue_counts(
+        &self,
+        session_id: i64,
+        counts: &[(QueueCounter, u32)],
+    ) -> Result<(), DbError> {
+        let mut tx = self.pool().begin().await?;
+        for (counter, n) in counts.iter().filter(|(_, n)| *n > 0) {
+            sqlx::query(
+                "INSERT INTO queue_counters (session_id, name, value) VALUES (?, ?, ?) \
+                 ON CONFLICT (session_id, name) DO UPDATE SET value = value + excluded.value",
+            )
+            .bind(session_id)
+            .bind(counter.name())
+            .bind(*n as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn queue_counters(&self, session_id: i64) -> Result<QueueCounters, DbError> {
         let rows: Vec<(String, i64)> =
             sqlx::query_as("SELECT name, value FROM queue_counters WHERE session_id = ?")

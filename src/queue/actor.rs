@@ -24,6 +24,9 @@ use crate::events::EventBus;
 const RECENT_FINISHED: i64 = 20;
 const AUTO_APPROVE_KEY: &str = "queue.auto_approve";
 const HEALTH_EVERY: Duration = Duration::from_secs(60);
+/// Refusal counts are written (then announced) at most this often: under a command flood each
+/// refused command costs no database write of its own.
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// The queue's rules, from the config.
 #[derive(Debug, Clone)]
@@ -147,6 +150,9 @@ impl GenerationQueue {
             auto_approve: false,
             session_id: 0,
             cached_counters: (-1, QueueCounters::default()),
+            unflushed: Vec::new(),
+            unflushed_session: 0,
+            cooldowns: std::collections::HashMap::new(),
         };
         let handle = tracker.spawn(actor.run(rx, inbound_rx, cancel));
         (Self { tx }, handle)
@@ -189,6 +195,12 @@ struct QueueActor {
     session_id: i64,
     /// (session, its counters) as last read or written.
     cached_counters: (i64, QueueCounters),
+    /// Refusals counted in memory, not yet written (for `unflushed_session`).
+    unflushed: Vec<(QueueCounter, u32)>,
+    unflushed_session: i64,
+    /// Viewers' last accepted request (ms), as read from or written to the database;
+    /// `None`: no cooldown on record. Entries whose cooldown is over are dropped every second.
+    cooldowns: std::collections::HashMap<String, Option<i64>>,
 }
 
 impl QueueActor {
@@ -210,16 +222,20 @@ impl QueueActor {
             matches!(self.db.setting(AUTO_APPROVE_KEY).await, Ok(Some(v)) if v == "true");
         let mut health = tokio::time::interval(HEALTH_EVERY);
         health.tick().await;
+        let mut flush = tokio::time::interval(FLUSH_EVERY);
+        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
                 Some(cmd) = rx.recv() => self.on_command(cmd).await,
                 Some(msg) = inbound.recv() => self.on_inbound(msg).await,
+                _ = flush.tick() => self.on_flush_tick().await,
                 _ = health.tick() => self.log_health().await,
                 else => break,
             }
         }
+        self.flush_counts().await;
         tracing::info!("generation queue stopped");
     }
 
@@ -326,6 +342,57 @@ impl QueueActor {
             QueueCounter::Moderated => &mut c.moderated,
         };
         *field = field.saturating_add(1);
+    }
+
+    /// Counts a refusal in memory; it is written and announced by the next flush.
+    async fn count_soon(&mut self, counter: QueueCounter) {
+        if self.unflushed_session != self.session_id {
+            self.flush_counts().await;
+            self.unflushed_session = self.session_id;
+        }
+        match self.unflushed.iter_mut().find(|(c, _)| *c == counter) {
+            Some((_, n)) => *n += 1,
+            None => self.unflushed.push((counter, 1)),
+        }
+    }
+
+    /// Writes the counted refusals, then mirrors and announces them.
+    async fn flush_counts(&mut self) {
+        if self.unflushed.is_empty() {
+            return;
+        }
+        let counts = std::mem::take(&mut self.unflushed);
+        let session = self.unflushed_session;
+        if let Err(e) = self.db.add_queue_counts(session, &counts).await {
+            tracing::error!(error = %e, "could not save queue counters");
+            return;
+        }
+        if session == self.session_id {
+            for (counter, n) in counts {
+                for _ in 0..n {
+                    self.note(counter).await;
+                }
+            }
+            self.publish_counters().await;
+        }
+    }
+
+    async fn on_flush_tick(&mut self) {
+        self.flush_counts().await;
+        let now = clock_ms();
+        let cooldown = self.options.cooldown.as_millis() as i64;
+        self.cooldowns
+            .retain(|_, last| last.is_some_and(|t| t + cooldown > now));
+    }
+
+    /// When the viewer last had a request accepted (cached; see `cooldowns`).
+    async fn last_accepted(&mut self, user: &str) -> Result<Option<i64>, DbError> {
+        if let Some(known) = self.cooldowns.get(user) {
+            return Ok(*known);
+        }
+        let last = self.db.last_accepted_ms(user).await?;
+        self.cooldowns.insert(user.to_string(), last);
+        Ok(last)
     }
 
     async fn publish_counters(&mut self) {
@@ -540,7 +607,7 @@ impl QueueActor {
                     }
                 };
                 tracing::info!(user = %user, outcome = ?refusal, "request refused");
-                self.count(counter).await;
+                self.count_soon(counter).await;
                 self.replies.say(&channel, text);
                 return Ok(());
             }
@@ -549,13 +616,13 @@ impl QueueActor {
         let exempt =
             self.options.exempt_moderators && (message.is_moderator || message.is_broadcaster);
         if !exempt {
-            if let Some(last) = self.db.last_accepted_ms(&user).await? {
+            if let Some(last) = self.last_accepted(&user).await? {
                 let cooldown = self.options.cooldown.as_millis() as i64;
                 let left = last + cooldown - now;
                 if left > 0 {
                     let secs = (left + 999) / 1000;
                     tracing::info!(user = %user, wait_s = secs, outcome = "cooldown", "request refused");
-                    self.count(QueueCounter::CooldownRejects).await;
+                    self.count_soon(QueueCounter::CooldownRejects).await;
                     self.replies.say(
                         &channel,
                         format!("@{name} please wait {secs} s before your next request."),
@@ -567,7 +634,7 @@ impl QueueActor {
         let waiting = self.db.waiting_requests().await?;
         if waiting.len() >= self.options.max_waiting {
             tracing::info!(user = %user, queue_depth = waiting.len(), outcome = "queue_full", "request refused");
-            self.count(QueueCounter::OverflowRejects).await;
+            self.count_soon(QueueCounter::OverflowRejects).await;
             self.replies.say(
                 &channel,
                 format!(
@@ -592,6 +659,7 @@ impl QueueActor {
             state,
         };
         let item = self.db.accept_request(&new, now).await?;
+        self.cooldowns.insert(user.clone(), Some(now));
         self.note(QueueCounter::Accepted).await;
         if state == RequestState::Approved {
             self.note(QueueCounter::Approved).await;
