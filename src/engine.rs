@@ -469,8 +469,3 @@ fn twitch_credentials(config: &Config, secrets: &dyn SecretStore) -> Option<Twit
         }
     }
 }
-
-/// Maps an unexpected error to the IPC error type.
-pub fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(ErrorCode::Internal, e.to_string())
-}
