@@ -13,7 +13,55 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     pub chat: ChatConfig,
     pub queue: QueueConfig,
+    pub generator: GeneratorConfig,
     pub logging: LoggingConfig,
+}
+
+/// The generator's advanced knobs. The backend, endpoint URL and timeout are set in the window
+/// (Settings → Generator) and kept in the database; credentials live in the OS keyring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GeneratorConfig {
+    /// HTTP attempts per generation (timeouts, 5xx and 429 are retried).
+    pub max_attempts: u32,
+    /// First retry delay in ms (doubles each retry, with jitter).
+    pub retry_backoff_ms: u64,
+    /// Longest a whole generation (request, redirects/polls, download) may take.
+    pub overall_timeout_seconds: u64,
+    /// Clips larger than this are refused.
+    pub max_clip_mb: u64,
+    /// Degraded mode: consecutive failures that enter it.
+    pub failures_to_degrade: u32,
+    /// Degraded mode: an approved request waiting longer than this enters it.
+    pub max_wait_seconds: u64,
+    /// Degraded mode: clips generated in a row that leave it.
+    pub healthy_to_recover: u32,
+    /// Degraded mode: how often the endpoint's health is probed (0 = never).
+    pub probe_every_seconds: u64,
+    /// Degraded mode: refuse new requests until it ends.
+    pub pause_intake_when_degraded: bool,
+    /// Offline demo clips: length in seconds.
+    pub offline_clip_seconds: u32,
+    /// The ffmpeg program (offline backend).
+    pub ffmpeg: String,
+}
+
+impl Default for GeneratorConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            retry_backoff_ms: 1000,
+            overall_timeout_seconds: 600,
+            max_clip_mb: 500,
+            failures_to_degrade: 3,
+            max_wait_seconds: 300,
+            healthy_to_recover: 2,
+            probe_every_seconds: 30,
+            pause_intake_when_degraded: false,
+            offline_clip_seconds: 4,
+            ffmpeg: "ffmpeg".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +162,26 @@ max_prompt_chars = 200
 # Refused in prompts: whole words, and regular expressions (both case-insensitive).
 blocked_words = []
 blocked_patterns = []
+
+[generator]
+# Backend, endpoint URL, timeout and credentials are set in the window (Settings → Generator).
+# HTTP attempts per clip (timeouts, 5xx and 429 are retried) and the first retry delay.
+max_attempts = 3
+retry_backoff_ms = 1000
+# Longest one clip may take in all (request, redirects or job polls, download), and its size.
+overall_timeout_seconds = 600
+max_clip_mb = 500
+# Degraded mode: entered after this many failures in a row, or when an approved request has
+# waited this long; left after this many clips in a row or a passing health probe.
+failures_to_degrade = 3
+max_wait_seconds = 300
+healthy_to_recover = 2
+probe_every_seconds = 30
+# Refuse new requests while degraded (otherwise they queue up).
+pause_intake_when_degraded = false
+# Offline demo clips.
+offline_clip_seconds = 4
+ffmpeg = "ffmpeg"
 
 [logging]
 # Log every IRC line, with tokens redacted. Noisy; for troubleshooting.

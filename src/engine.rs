@@ -22,8 +22,10 @@ use crate::chat::{Backoff, ChatClient, ChatOptions};
 use crate::config::Config;
 use crate::db::{Database, DbError};
 use crate::events::EventBus;
+use crate::generator::worker::WorkerSetup;
+use crate::generator::{GenerationSignals, GenerationWorker, GeneratorOptions};
 use crate::paths::AppPaths;
-use crate::queue::{inbound_channel, ChatReplies, GenerationQueue, QueueOptions};
+use crate::queue::{inbound_channel, ChatReplies, GenerationQueue, QueueOptions, QueueSetup};
 use crate::secrets::{Secret, SecretKey, SecretStore};
 use crate::twitch_auth::{AccountOptions, AccountState, AuthError, LoginPrompt, TwitchAccount};
 
@@ -72,6 +74,7 @@ pub enum StartError {
 pub struct EngineHandle {
     chat: ChatClient,
     queue: GenerationQueue,
+    generator: GenerationWorker,
     account: TwitchAccount,
     twitch_client_id: Arc<str>,
     events: EventBus,
@@ -96,6 +99,10 @@ impl EngineHandle {
 
     pub fn account(&self) -> &TwitchAccount {
         &self.account
+    }
+
+    pub fn generator(&self) -> &GenerationWorker {
+        &self.generator
     }
 
     /// Connects chat, logged in as the streamer's Twitch account when there is one.
@@ -132,7 +139,9 @@ impl EngineHandle {
     pub async fn snapshot(&self) -> Result<AppSnapshot, ApiError> {
         let view = self.chat.view().await?;
         let queue = self.queue.view().await?;
+        let generator = self.generator.status().await?;
         Ok(AppSnapshot {
+            generator,
             queue,
             chat: view.state,
             counters: view.counters,
@@ -160,6 +169,7 @@ pub struct Engine {
 struct Started {
     chat: ChatClient,
     queue: GenerationQueue,
+    generator: GenerationWorker,
     account: TwitchAccount,
 }
 
@@ -220,6 +230,8 @@ impl Engine {
             inbound: None, // set on the engine thread, with the queue's channel
             command_prefix: queue_options.names.prefix.clone(),
         };
+        let generator_options = GeneratorOptions::from_config(&config.generator);
+        let clips_dir = options.paths.clips_dir.clone();
         let thread_events = events.clone();
         let thread_secrets = options.secrets.clone();
         let thread_cancel = cancel.clone();
@@ -243,7 +255,7 @@ impl Engine {
                     thread_secrets,
                     db_path,
                     chat_options,
-                    queue_options,
+                    (queue_options, generator_options, clips_dir),
                     thread_events,
                     thread_cancel,
                     ready_tx,
@@ -269,6 +281,7 @@ impl Engine {
             handle: EngineHandle {
                 chat: started.chat,
                 queue: started.queue,
+                generator: started.generator,
                 account: started.account,
                 twitch_client_id: config.chat.twitch_client_id.trim().into(),
                 events,
@@ -335,7 +348,11 @@ async fn run_engine(
     secrets: Arc<dyn SecretStore>,
     db_path: std::path::PathBuf,
     mut chat_options: ChatOptions,
-    queue_options: QueueOptions,
+    (queue_options, generator_options, clips_dir): (
+        QueueOptions,
+        GeneratorOptions,
+        std::path::PathBuf,
+    ),
     events: EventBus,
     cancel: CancellationToken,
     ready: oneshot::Sender<Result<Started, DbError>>,
@@ -368,11 +385,29 @@ async fn run_engine(
         ChatReplies::spawn(chat.clone(), replies_cancel.clone(), &tracker);
     let queue_cancel = cancel.child_token();
     let events_for_account = events.clone();
+    let signals = GenerationSignals::default();
+    let generator_cancel = cancel.child_token();
+    let (generator, generator_task) = GenerationWorker::spawn(
+        WorkerSetup {
+            db: db.clone(),
+            events: events.clone(),
+            replies: replies.clone(),
+            secrets: secrets.clone(),
+            signals: signals.clone(),
+            options: generator_options,
+            clips_dir,
+        },
+        generator_cancel.clone(),
+        &tracker,
+    );
     let (queue, queue_task) = GenerationQueue::spawn(
-        db.clone(),
-        events,
-        replies,
-        queue_options,
+        QueueSetup {
+            db: db.clone(),
+            events,
+            replies,
+            options: queue_options,
+            signals,
+        },
         inbound_rx,
         queue_cancel.clone(),
         &tracker,
@@ -405,6 +440,7 @@ async fn run_engine(
         .send(Ok(Started {
             chat,
             queue,
+            generator,
             account,
         }))
         .is_err()
@@ -413,10 +449,13 @@ async fn run_engine(
     }
     cancel.cancelled().await;
     // Fixed order: chat first (it writes its last second and ends its session; nothing new
-    // reaches the queue after it), then the replies (nothing left to say to), then the queue
-    // (it finishes the event in hand), then the database.
+    // reaches the queue after it), then the generator (the item in hand is written as
+    // interrupted, its partial file removed), then the replies (nothing left to say to), then
+    // the queue (it finishes the event in hand), then the database.
     chat_cancel.cancel();
     let _ = chat_task.await;
+    generator_cancel.cancel();
+    let _ = generator_task.await;
     replies_cancel.cancel();
     let _ = replies_task.await;
     queue_cancel.cancel();

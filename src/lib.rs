@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod engine;
 pub mod events;
+pub mod generator;
 pub mod logging;
 pub mod paths;
 pub mod queue;

@@ -13,6 +13,8 @@ pub struct AppPaths {
     pub database_file: PathBuf,
     pub log_dir: PathBuf,
     pub data_dir: PathBuf,
+    /// Finished clips (`request-<id>.mp4`).
+    pub clips_dir: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +29,7 @@ impl AppPaths {
             database_file: dir.join("streamcue.db"),
             log_dir: dir.join("logs"),
             data_dir: dir.to_path_buf(),
+            clips_dir: dir.join("clips"),
         }
     }
 
@@ -38,6 +41,7 @@ impl AppPaths {
             database_file: dirs.data_dir().join("streamcue.db"),
             log_dir: dirs.data_local_dir().join("logs"),
             data_dir: dirs.data_dir().to_path_buf(),
+            clips_dir: dirs.data_dir().join("clips"),
         })
     }
 

@@ -38,12 +38,17 @@ impl fmt::Display for Secret {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SecretKey {
     TwitchToken,
+    /// Modal proxy auth for the generation endpoint (`Modal-Key` / `Modal-Secret`).
+    ModalKey,
+    ModalSecret,
 }
 
 impl SecretKey {
     fn account(self) -> &'static str {
         match self {
             SecretKey::TwitchToken => "twitch-token",
+            SecretKey::ModalKey => "modal-key",
+            SecretKey::ModalSecret => "modal-secret",
         }
     }
 }

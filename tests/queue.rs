@@ -54,6 +54,8 @@ async fn start(
         config_toml: Some(config_text.as_bytes().to_vec()),
         twitch_token: logged_in.then(|| TOKEN.to_string()),
         dir,
+        // The queue alone: approved requests stay approved (the generator has its own tests).
+        generation_paused: true,
         ..Default::default()
     })
     .await
@@ -522,6 +524,7 @@ async fn chat_fills_the_queue_and_gets_exactly_the_right_replies_within_the_rate
     // The queue has handled all 23 commands (Sol's overflow is counted)...
     let counters = wait_counters(&h, "Sol's overflow counted", |c| c.overflow_rejects == 3).await;
     let want = QueueCounters {
+        paused_rejects: 0,
         accepted: 10,
         cooldown_rejects: 1,
         overflow_rejects: 3,
@@ -1032,15 +1035,18 @@ async fn streamer_actions_change_states_persist_and_are_announced() {
     assert_db_matches_announced(&db, &announced).await;
     assert_eq!(db_rows(&db).await.len(), 7);
     // Simulate a failed generation, then restart.
+    let was = db.request(i64::from(id[2])).await.unwrap().unwrap().state;
     let failed = db
         .set_request_state(
             i64::from(id[2]),
+            was,
             Failed,
             Some("the generator crashed"),
             now_ms(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .expect("the request was in the state just read");
     db.close().await;
 
     let mut h = restart(h, &fake, false, &cfg).await;
@@ -1134,10 +1140,12 @@ async fn a_restart_restores_the_queue_and_interrupted_generations_can_be_retried
     // The crash case: an item left `generating` (as if StreamCue was killed mid-generation).
     h.shutdown_within(secs(5.0)).await;
     let db = h.reopen_db().await;
+    let was = db.request(i64::from(id[1])).await.unwrap().unwrap().state;
     let generating = db
-        .set_request_state(i64::from(id[1]), Generating, None, now_ms())
+        .set_request_state(i64::from(id[1]), was, Generating, None, now_ms())
         .await
-        .unwrap();
+        .unwrap()
+        .expect("the request was in the state just read");
     assert_eq!(generating.state, Generating);
     db.close().await;
 
@@ -1356,6 +1364,7 @@ async fn counters_are_kept_per_session_and_persisted() {
     );
     let a = wait_counters(&h, "moderated", |c| c.moderated == 1).await;
     let want_a = QueueCounters {
+        paused_rejects: 0,
         accepted: 3,
         cooldown_rejects: 1,
         overflow_rejects: 1,

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use streamcue::api::{
-    ApiError, AppSnapshot, ChatState, ChatTarget, CoreEvent, ErrorCode, QueueAction, QueueItem,
-    QueueView,
+    ApiError, AppSnapshot, ChatState, ChatTarget, ConnectionCheck, CoreEvent, ErrorCode,
+    GeneratorSettingsUpdate, GeneratorStatus, QueueAction, QueueItem, QueueView,
 };
 use streamcue::chat::ChannelName;
 use streamcue::secrets::Secret;
@@ -119,6 +119,35 @@ pub fn validate_channel(input: String) -> Result<String, ApiError> {
         .map_err(|e| ApiError::new(ErrorCode::InvalidChannel, e.to_string()))
 }
 
+/// Saves the generator settings (credentials go to the OS keyring).
+#[tauri::command]
+#[specta::specta]
+pub async fn generator_update_settings(
+    engine: State<'_, EngineSlot>,
+    update: GeneratorSettingsUpdate,
+) -> Result<GeneratorStatus, ApiError> {
+    engine.get()?.generator().update_settings(update).await
+}
+
+/// **Test connection**: the endpoint's health (remote) or ffmpeg (offline).
+#[tauri::command]
+#[specta::specta]
+pub async fn generator_test_connection(
+    engine: State<'_, EngineSlot>,
+) -> Result<ConnectionCheck, ApiError> {
+    engine.get()?.generator().test_connection().await
+}
+
+/// Pauses or resumes generation.
+#[tauri::command]
+#[specta::specta]
+pub async fn generator_set_paused(
+    engine: State<'_, EngineSlot>,
+    paused: bool,
+) -> Result<GeneratorStatus, ApiError> {
+    engine.get()?.generator().set_paused(paused).await
+}
+
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(collect_commands![
@@ -133,7 +162,10 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             account_login,
             account_cancel_login,
             account_logout,
-            account_paste_token
+            account_paste_token,
+            generator_update_settings,
+            generator_test_connection,
+            generator_set_paused
         ])
         .events(collect_events![CoreEvents])
 }

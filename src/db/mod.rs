@@ -4,6 +4,7 @@
 //! exclusive lock, so a second StreamCue on the same data dir gets a clear "locked" error
 //! instead of two writers; schema changes only through `migrations/`.
 
+mod generation;
 mod queue;
 mod sessions;
 mod velocity;
@@ -15,6 +16,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode, SqlitePoolOptions};
 use sqlx::SqlitePool;
 
+pub use generation::{ClaimedRequest, RunOutcome};
 pub use queue::{NewRequest, QueueCounter};
 pub use sessions::{ChatSessionRow, Platform};
 pub use velocity::MinuteCounts;

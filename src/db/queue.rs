@@ -28,6 +28,7 @@ pub enum QueueCounter {
     Approved,
     Skipped,
     Moderated,
+    PausedRejects,
 }
 
 impl QueueCounter {
@@ -41,14 +42,15 @@ impl QueueCounter {
             Self::Approved => "approved",
             Self::Skipped => "skipped",
             Self::Moderated => "moderated",
+            Self::PausedRejects => "paused_rejects",
         }
     }
 }
 
-const COLUMNS: &str =
-    "id, user_login, display_name, prompt, state, reason, position, created_at_ms, updated_at_ms";
+pub(super) const COLUMNS: &str = "id, user_login, display_name, prompt, state, reason, position, \
+     created_at_ms, updated_at_ms, file_path, attempts, generation_ms";
 
-fn item(row: &sqlx::sqlite::SqliteRow) -> Result<QueueItem, DbError> {
+pub(super) fn item(row: &sqlx::sqlite::SqliteRow) -> Result<QueueItem, DbError> {
     let state: String = row.try_get("state")?;
     Ok(QueueItem {
         id: row.try_get::<i64, _>("id")? as i32,
@@ -60,6 +62,11 @@ fn item(row: &sqlx::sqlite::SqliteRow) -> Result<QueueItem, DbError> {
         position: row.try_get::<i64, _>("position")? as i32,
         created_at_ms: row.try_get::<i64, _>("created_at_ms")? as f64,
         updated_at_ms: row.try_get::<i64, _>("updated_at_ms")? as f64,
+        file_path: row.try_get("file_path")?,
+        attempts: row.try_get::<i64, _>("attempts")?.clamp(0, u32::MAX as i64) as u32,
+        generation_ms: row
+            .try_get::<Option<i64>, _>("generation_ms")?
+            .map(|v| v as f64),
     })
 }
 
@@ -78,7 +85,8 @@ impl Database {
                 .await?;
         let row = sqlx::query(&format!(
             "INSERT INTO requests (session_id, channel, user_login, display_name, message_id, prompt, \
-             state, position, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             state, position, created_at_ms, updated_at_ms, approved_at_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              RETURNING {COLUMNS}"
         ))
         .bind(new.session_id)
@@ -91,6 +99,7 @@ impl Database {
         .bind(position)
         .bind(now_ms)
         .bind(now_ms)
+        .bind((new.state == RequestState::Approved).then_some(now_ms))
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
@@ -117,24 +126,30 @@ impl Database {
         row.as_ref().map(item).transpose()
     }
 
-    /// Sets a request's state (and reason), returning it as stored.
+    /// Moves a request from state `from` to `to` (with a reason), returning it as stored;
+    /// `None` when it is no longer in `from` (another actor changed it meanwhile).
     pub async fn set_request_state(
         &self,
         id: i64,
-        state: RequestState,
+        from: RequestState,
+        to: RequestState,
         reason: Option<&str>,
         now_ms: i64,
-    ) -> Result<QueueItem, DbError> {
+    ) -> Result<Option<QueueItem>, DbError> {
         let row = sqlx::query(&format!(
-            "UPDATE requests SET state = ?, reason = ?, updated_at_ms = ? WHERE id = ? RETURNING {COLUMNS}"
+            "UPDATE requests SET state = ?, reason = ?, updated_at_ms = ?, \
+             approved_at_ms = CASE WHEN ?1 = 'approved' THEN ? ELSE approved_at_ms END \
+             WHERE id = ? AND state = ? RETURNING {COLUMNS}"
         ))
-        .bind(state.as_str())
+        .bind(to.as_str())
         .bind(reason)
         .bind(now_ms)
+        .bind(now_ms)
         .bind(id)
-        .fetch_one(self.pool())
+        .bind(from.as_str())
+        .fetch_optional(self.pool())
         .await?;
-        item(&row)
+        row.as_ref().map(item).transpose()
     }
 
     /// Waiting items (pending, approved), in queue order.
@@ -222,16 +237,26 @@ impl Database {
         )
     }
 
-    /// Items left `generating` by a crash or kill become `interrupted` (retryable).
+    /// Items left `generating` by a crash or kill become `interrupted` (retryable), and
+    /// their generation runs are closed.
     pub async fn interrupt_generating(&self, now_ms: i64) -> Result<u64, DbError> {
+        let mut tx = self.pool().begin().await?;
         let done = sqlx::query(
             "UPDATE requests SET state = 'interrupted', \
              reason = 'StreamCue stopped while this was generating', updated_at_ms = ? \
              WHERE state = 'generating'",
         )
         .bind(now_ms)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        sqlx::query(
+            "UPDATE generations SET finished_at_ms = ?, outcome = 'interrupted', \
+             reason = 'StreamCue stopped while this was generating' WHERE finished_at_ms IS NULL",
+        )
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
@@ -284,6 +309,7 @@ impl Database {
                 "approved" => c.approved = v,
                 "skipped" => c.skipped = v,
                 "moderated" => c.moderated = v,
+                "paused_rejects" => c.paused_rejects = v,
                 _ => {}
             }
         }

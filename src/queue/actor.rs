@@ -19,6 +19,7 @@ use crate::api::{
 use crate::chat::ChatMessage;
 use crate::db::{Database, DbError, NewRequest, QueueCounter};
 use crate::events::EventBus;
+use crate::generator::GenerationSignals;
 
 /// How many finished requests the panel keeps showing.
 const RECENT_FINISHED: i64 = 20;
@@ -110,6 +111,15 @@ enum Command {
     SetAutoApprove(bool, oneshot::Sender<Result<bool, ApiError>>),
 }
 
+/// What the queue actor is started with.
+pub struct QueueSetup {
+    pub db: Database,
+    pub events: EventBus,
+    pub replies: ReplySink,
+    pub options: QueueOptions,
+    pub signals: GenerationSignals,
+}
+
 /// Handle on the queue actor.
 #[derive(Clone, Debug)]
 pub struct GenerationQueue {
@@ -133,17 +143,22 @@ fn db_error(e: DbError) -> ApiError {
 impl GenerationQueue {
     /// Starts the actor. Chat delivers to the sender half of `inbound` (see [`inbound_channel`]).
     pub fn spawn(
-        db: Database,
-        events: EventBus,
-        replies: ReplySink,
-        options: QueueOptions,
+        setup: QueueSetup,
         inbound_rx: mpsc::Receiver<Inbound>,
         cancel: CancellationToken,
         tracker: &tokio_util::task::TaskTracker,
     ) -> (Self, tokio::task::JoinHandle<()>) {
+        let QueueSetup {
+            db,
+            events,
+            replies,
+            options,
+            signals,
+        } = setup;
         let (tx, rx) = mpsc::channel(64);
         let actor = QueueActor {
             db,
+            signals,
             events,
             replies,
             options,
@@ -187,6 +202,8 @@ impl GenerationQueue {
 
 struct QueueActor {
     db: Database,
+    /// Wakes the generator when a request becomes approved; says when intake is paused.
+    signals: GenerationSignals,
     events: EventBus,
     replies: ReplySink,
     options: QueueOptions,
@@ -210,14 +227,6 @@ impl QueueActor {
         mut inbound: mpsc::Receiver<Inbound>,
         cancel: CancellationToken,
     ) {
-        match self.db.interrupt_generating(clock_ms()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(
-                requests = n,
-                "requests left generating were marked interrupted"
-            ),
-            Err(e) => tracing::error!(error = %e, "could not mark interrupted requests"),
-        }
         self.auto_approve =
             matches!(self.db.setting(AUTO_APPROVE_KEY).await, Ok(Some(v)) if v == "true");
         let mut health = tokio::time::interval(HEALTH_EVERY);
@@ -340,6 +349,7 @@ impl QueueActor {
             QueueCounter::Approved => &mut c.approved,
             QueueCounter::Skipped => &mut c.skipped,
             QueueCounter::Moderated => &mut c.moderated,
+            QueueCounter::PausedRejects => &mut c.paused_rejects,
         };
         *field = field.saturating_add(1);
     }
@@ -438,10 +448,19 @@ impl QueueActor {
         };
         let stored = self
             .db
-            .set_request_state(id as i64, to, reason, clock_ms())
+            .set_request_state(id as i64, item.state, to, reason, clock_ms())
             .await
-            .map_err(db_error)?;
+            .map_err(db_error)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidTransition,
+                    format!("Request #{id} changed meanwhile; try again."),
+                )
+            })?;
         tracing::info!(request_id = id, user = %stored.user_login, outcome = to.as_str(), "request updated by the streamer");
+        if to == Approved {
+            self.signals.work_available();
+        }
         self.publish_item(&stored).await;
         if let Some(c) = counter {
             self.count(c).await;
@@ -477,16 +496,22 @@ impl QueueActor {
 
     async fn clear(&mut self) -> Result<u32, DbError> {
         let waiting = self.db.waiting_requests().await?;
+        let mut cleared = 0;
         for item in &waiting {
-            let stored = self
+            let Some(stored) = self
                 .db
                 .set_request_state(
                     item.id as i64,
+                    item.state,
                     RequestState::Skipped,
                     Some("cleared by the streamer"),
                     clock_ms(),
                 )
-                .await?;
+                .await?
+            else {
+                continue; // claimed by the generator meanwhile
+            };
+            cleared += 1;
             self.db
                 .bump_queue_counter(self.session_id, QueueCounter::Skipped)
                 .await?;
@@ -494,7 +519,7 @@ impl QueueActor {
             self.publish_item(&stored).await;
         }
         self.publish_counters().await;
-        Ok(waiting.len() as u32)
+        Ok(cleared)
     }
 
     async fn on_inbound(&mut self, inbound: Inbound) {
@@ -612,6 +637,15 @@ impl QueueActor {
                 return Ok(());
             }
         };
+        if self.signals.intake_paused() {
+            tracing::info!(user = %user, outcome = "paused", "request refused");
+            self.count_soon(QueueCounter::PausedRejects).await;
+            self.replies.say(
+                &channel,
+                format!("@{name} clip requests are paused while generation recovers. Try again in a few minutes!"),
+            );
+            return Ok(());
+        }
         let now = clock_ms();
         let exempt =
             self.options.exempt_moderators && (message.is_moderator || message.is_broadcaster);
@@ -663,6 +697,7 @@ impl QueueActor {
         self.note(QueueCounter::Accepted).await;
         if state == RequestState::Approved {
             self.note(QueueCounter::Approved).await;
+            self.signals.work_available();
         }
         let position = waiting.len() + 1;
         tracing::info!(request_id = item.id, user = %user, queue_depth = position, outcome = "accepted", "request accepted");
@@ -695,15 +730,19 @@ impl QueueActor {
     }
 
     async fn moderate(&mut self, item: QueueItem, reason: &str) -> Result<(), DbError> {
-        let stored = self
+        let Some(stored) = self
             .db
             .set_request_state(
                 item.id as i64,
+                item.state,
                 RequestState::Skipped,
                 Some(reason),
                 clock_ms(),
             )
-            .await?;
+            .await?
+        else {
+            return Ok(()); // claimed by the generator meanwhile
+        };
         tracing::info!(request_id = item.id, user = %item.user_login, outcome = "moderated", reason, "request skipped");
         self.db
             .bump_queue_counter(self.session_id, QueueCounter::Moderated)

@@ -5,5 +5,5 @@ mod actor;
 pub mod command;
 pub mod replies;
 
-pub use actor::{clock_ms, inbound_channel, GenerationQueue, Inbound, QueueOptions};
+pub use actor::{clock_ms, inbound_channel, GenerationQueue, Inbound, QueueOptions, QueueSetup};
 pub use replies::{ChatReplies, ReplySink};

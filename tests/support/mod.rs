@@ -67,6 +67,8 @@ pub struct HarnessOptions {
     pub backoff: Backoff,
     /// Reuse this data folder (e.g. one prepared by the test).
     pub dir: Option<tempfile::TempDir>,
+    /// Pause generation at start (tests of the queue alone: approved requests stay approved).
+    pub generation_paused: bool,
 }
 
 impl Default for HarnessOptions {
@@ -77,6 +79,7 @@ impl Default for HarnessOptions {
             twitch_token: None,
             backoff: short_backoff(),
             dir: None,
+            generation_paused: false,
         }
     }
 }
@@ -131,6 +134,14 @@ impl Harness {
         )
         .await
         .expect("engine starts");
+        if options.generation_paused {
+            engine
+                .handle()
+                .generator()
+                .set_paused(true)
+                .await
+                .expect("generation paused");
+        }
         let events = EventLog::start(&engine);
         Harness {
             dir,

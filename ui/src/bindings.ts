@@ -137,6 +137,39 @@ async accountPasteToken(token: string) : Promise<Result<string, ApiError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Saves the generator settings (credentials go to the OS keyring).
+ */
+async generatorUpdateSettings(update: GeneratorSettingsUpdate) : Promise<Result<GeneratorStatus, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("generator_update_settings", { update }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * **Test connection**: the endpoint's health (remote) or ffmpeg (offline).
+ */
+async generatorTestConnection() : Promise<Result<ConnectionCheck, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("generator_test_connection") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Pauses or resumes generation.
+ */
+async generatorSetPaused(paused: boolean) : Promise<Result<GeneratorStatus, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("generator_set_paused", { paused }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -206,7 +239,7 @@ account: AccountState;
 /**
  * Whether `chat.twitch_client_id` is set (needed for "Log in with Twitch").
  */
-twitchClientIdSet: boolean }
+twitchClientIdSet: boolean; generator: GeneratorStatus }
 /**
  * Running totals for the current chat session.
  */
@@ -248,6 +281,10 @@ export type ChatTarget =
  */
 { kind: "twitch"; channel: string }
 /**
+ * The answer of **Test connection**.
+ */
+export type ConnectionCheck = { message: string; latencyMs: number }
+/**
  * A change the core announces after it has been persisted. The UI applies these to its cache.
  */
 export type CoreEvent = { kind: "chatState"; state: ChatState } | 
@@ -260,6 +297,14 @@ export type CoreEvent = { kind: "chatState"; state: ChatState } |
  */
 { kind: "queueItem"; item: QueueItem } | { kind: "queueCounters"; counters: QueueCounters } | { kind: "queueSettings"; autoApprove: boolean } | { kind: "account"; state: AccountState } | 
 /**
+ * Live progress of the item being generated (not stored).
+ */
+{ kind: "generationProgress"; progress: GenerationProgress } | 
+/**
+ * The generator's settings, degraded mode or counters changed.
+ */
+{ kind: "generator"; status: GeneratorStatus } | 
+/**
  * The UI missed events (it was too slow): it should fetch a fresh snapshot.
  */
 { kind: "resync" }
@@ -267,6 +312,14 @@ export type CoreEvent = { kind: "chatState"; state: ChatState } |
  * Changes from the core, batched: everything that queued up since the last emit.
  */
 export type CoreEvents = CoreEvent[]
+/**
+ * Why StreamCue is in degraded mode, and since when.
+ */
+export type DegradedInfo = { reason: string; sinceMs: number; 
+/**
+ * New requests are refused until degraded mode ends (`generator.pause_intake_when_degraded`).
+ */
+intakePaused: boolean }
 /**
  * Stable, machine-readable error codes. The UI switches on these; never rename one.
  */
@@ -300,6 +353,18 @@ export type ErrorCode =
  */
 "Database" | 
 /**
+ * A setting is out of range or malformed; the message says which and why.
+ */
+"InvalidSettings" | 
+/**
+ * The OS keyring could not save or read a secret.
+ */
+"Keyring" | 
+/**
+ * The generation endpoint could not be reached or refused (Test connection).
+ */
+"Generator" | 
+/**
  * The engine is shutting down or has stopped.
  */
 "ShuttingDown" | 
@@ -311,6 +376,100 @@ export type ErrorCode =
  * Anything else; the message says what.
  */
 "Internal"
+/**
+ * What the generator is doing with the item in hand (not stored: progress is a live view).
+ */
+export type GenerationPhase = 
+/**
+ * Waiting for the endpoint to answer `POST /generate` (or a redirect hop).
+ */
+"requesting" | 
+/**
+ * The endpoint accepted a job; polling for its result.
+ */
+"waiting" | 
+/**
+ * Streaming the clip to disk.
+ */
+"downloading" | 
+/**
+ * Rendering locally (offline backend).
+ */
+"rendering"
+/**
+ * Live progress of the item being generated.
+ */
+export type GenerationProgress = { id: number; phase: GenerationPhase; 
+/**
+ * HTTP attempts so far in this generation (1 = the first).
+ */
+attempt: number; 
+/**
+ * 0–100 when the size is known.
+ */
+percent: number | null; bytes: number }
+/**
+ * Where clips come from.
+ */
+export type GeneratorBackend = 
+/**
+ * Rendered on this computer with ffmpeg (the prompt over a moving pattern): no account.
+ */
+"offline" | 
+/**
+ * An HTTP endpoint that speaks `docs/generation-endpoint.md` (e.g. a Modal web endpoint).
+ */
+"remote"
+/**
+ * Generation counters (all time, from the database).
+ */
+export type GeneratorCounters = { ready: number; failed: number; interrupted: number; degradedActivations: number; 
+/**
+ * Median and 95th percentile time from start to ready, over the last 200 clips.
+ */
+p50Ms: number | null; p95Ms: number | null }
+/**
+ * The generator's settings as the window shows them. Credentials are never sent to the UI:
+ * only whether they are saved.
+ */
+export type GeneratorSettings = { backend: GeneratorBackend; 
+/**
+ * The remote endpoint's base URL (`POST {base}/generate`); "" when not set.
+ */
+baseUrl: string; 
+/**
+ * Seconds one HTTP attempt may take.
+ */
+timeoutSeconds: number; 
+/**
+ * Whether a Modal key and secret are saved in the OS keyring.
+ */
+credentialsSaved: boolean }
+/**
+ * A change of settings from the window. `modal_key`/`modal_secret`: `Some("")` deletes the
+ * saved value, `None` keeps it.
+ */
+export type GeneratorSettingsUpdate = { backend: GeneratorBackend; baseUrl: string; timeoutSeconds: number; modalKey: string | null; modalSecret: string | null }
+/**
+ * The generator as the window shows it.
+ */
+export type GeneratorStatus = { settings: GeneratorSettings; 
+/**
+ * `Some` while in degraded mode.
+ */
+degraded: DegradedInfo | null; 
+/**
+ * The request being generated now.
+ */
+current: number | null; 
+/**
+ * The streamer paused generation: approved requests wait.
+ */
+paused: boolean; counters: GeneratorCounters; 
+/**
+ * Where finished clips are saved.
+ */
+clipsDir: string }
 /**
  * What the streamer needs to approve a device login.
  */
@@ -344,7 +503,11 @@ export type QueueAction = "approve" | "skip" | "retry" | "moveUp" | "moveDown"
 /**
  * Queue counters for the current chat session.
  */
-export type QueueCounters = { accepted: number; cooldownRejects: number; overflowRejects: number; blockedPrompts: number; usageReplies: number; approved: number; skipped: number; moderated: number }
+export type QueueCounters = { accepted: number; cooldownRejects: number; overflowRejects: number; blockedPrompts: number; usageReplies: number; approved: number; skipped: number; moderated: number; 
+/**
+ * Refused because intake is paused in degraded mode.
+ */
+pausedRejects: number }
 /**
  * One viewer request, as the queue panel shows it.
  */
@@ -356,7 +519,19 @@ reason: string | null;
 /**
  * Order among waiting items (smaller first).
  */
-position: number; createdAtMs: number; updatedAtMs: number }
+position: number; createdAtMs: number; updatedAtMs: number; 
+/**
+ * The finished clip (state `ready` or `shown`).
+ */
+filePath: string | null; 
+/**
+ * HTTP attempts (or renders) the latest generation took; 0 before one started.
+ */
+attempts: number; 
+/**
+ * How long the latest successful generation took.
+ */
+generationMs: number | null }
 /**
  * The queue panel's content.
  */

@@ -7,7 +7,10 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+mod generation;
+
 pub use crate::twitch_auth::AccountState;
+pub use generation::*;
 
 /// Stable, machine-readable error codes. The UI switches on these; never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -26,6 +29,12 @@ pub enum ErrorCode {
     InvalidTransition,
     /// The database could not be read or written.
     Database,
+    /// A setting is out of range or malformed; the message says which and why.
+    InvalidSettings,
+    /// The OS keyring could not save or read a secret.
+    Keyring,
+    /// The generation endpoint could not be reached or refused (Test connection).
+    Generator,
     /// The engine is shutting down or has stopped.
     ShuttingDown,
     /// StreamCue could not start (e.g. its database is locked or too new); the message says why.
@@ -181,6 +190,7 @@ pub struct AppSnapshot {
     pub account: AccountState,
     /// Whether `chat.twitch_client_id` is set (needed for "Log in with Twitch").
     pub twitch_client_id_set: bool,
+    pub generator: GeneratorStatus,
 }
 
 /// Where a viewer request is in its life.
@@ -247,6 +257,12 @@ pub struct QueueItem {
     pub position: i32,
     pub created_at_ms: f64,
     pub updated_at_ms: f64,
+    /// The finished clip (state `ready` or `shown`).
+    pub file_path: Option<String>,
+    /// HTTP attempts (or renders) the latest generation took; 0 before one started.
+    pub attempts: u32,
+    /// How long the latest successful generation took.
+    pub generation_ms: Option<f64>,
 }
 
 /// Queue counters for the current chat session.
@@ -261,6 +277,8 @@ pub struct QueueCounters {
     pub approved: u32,
     pub skipped: u32,
     pub moderated: u32,
+    /// Refused because intake is paused in degraded mode.
+    pub paused_rejects: u32,
 }
 
 /// The queue panel's content.
@@ -316,6 +334,14 @@ pub enum CoreEvent {
     },
     Account {
         state: AccountState,
+    },
+    /// Live progress of the item being generated (not stored).
+    GenerationProgress {
+        progress: GenerationProgress,
+    },
+    /// The generator's settings, degraded mode or counters changed.
+    Generator {
+        status: GeneratorStatus,
     },
     /// The UI missed events (it was too slow): it should fetch a fresh snapshot.
     Resync,

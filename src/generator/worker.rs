@@ -1,0 +1,554 @@
+//! `GenerationWorker`: the actor that generates approved requests, one at a time.
+//!
+//! Invariants: it is the only writer of `generating` and what follows it (`ready`, `failed`,
+//! `interrupted`), of `generations` and of `degraded_periods`; every change is written before
+//! it is announced. A clip is renamed into the clips folder only once verified, and the row
+//! says `ready` only after that. On shutdown the item in hand is written as `interrupted`
+//! (retryable) and its partial file removed; a crash leaves it `generating`, which the next
+//! start turns into `interrupted`.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::degraded::{DegradedMode, Transition};
+use super::download::DownloadLimits;
+use super::job::{self, Backend, JobOutput, JobSetup, Progress};
+use super::offline::ffmpeg_available;
+use super::remote::{Health, RemoteBackend, RemoteOptions};
+use super::settings::{credentials, StoredSettings};
+use super::{GenerationError, GenerationSignals, GeneratorOptions};
+use crate::api::{
+    ApiError, ConnectionCheck, CoreEvent, DegradedInfo, ErrorCode, GeneratorBackend,
+    GeneratorSettingsUpdate, GeneratorStatus,
+};
+use crate::db::{ClaimedRequest, Database, RunOutcome};
+use crate::events::EventBus;
+use crate::queue::{clock_ms, ReplySink};
+use crate::secrets::SecretStore;
+
+type Reply<T> = oneshot::Sender<Result<T, ApiError>>;
+
+enum Command {
+    Status(Reply<GeneratorStatus>),
+    Update(Box<GeneratorSettingsUpdate>, Reply<GeneratorStatus>),
+    TestConnection(Reply<ConnectionCheck>),
+    SetPaused(bool, Reply<GeneratorStatus>),
+    /// A health check finished (Test connection or the degraded-mode probe).
+    ProbeDone {
+        healthy: bool,
+    },
+}
+
+/// Handle on the worker.
+#[derive(Clone, Debug)]
+pub struct GenerationWorker {
+    tx: mpsc::Sender<Command>,
+}
+
+/// Everything the worker is started with.
+pub struct WorkerSetup {
+    pub db: Database,
+    pub events: EventBus,
+    pub replies: ReplySink,
+    pub secrets: Arc<dyn SecretStore>,
+    pub signals: GenerationSignals,
+    pub options: GeneratorOptions,
+    pub clips_dir: PathBuf,
+}
+
+fn gone() -> ApiError {
+    ApiError::new(ErrorCode::ShuttingDown, "StreamCue is shutting down.")
+}
+
+impl GenerationWorker {
+    pub fn spawn(
+        setup: WorkerSetup,
+        cancel: CancellationToken,
+        tracker: &TaskTracker,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(32);
+        let degraded = DegradedMode::new(setup.options.degraded);
+        let actor = Worker {
+            setup,
+            settings: StoredSettings::default(),
+            degraded,
+            current: None,
+            last_channel: None,
+            tx: tx.clone(),
+            tracker: tracker.clone(),
+            probing: false,
+            paused: false,
+        };
+        let handle = tracker.spawn(actor.run(rx, cancel));
+        (Self { tx }, handle)
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, ApiError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    pub async fn status(&self) -> Result<GeneratorStatus, ApiError> {
+        self.ask(Command::Status).await
+    }
+
+    pub async fn update_settings(
+        &self,
+        update: GeneratorSettingsUpdate,
+    ) -> Result<GeneratorStatus, ApiError> {
+        self.ask(|r| Command::Update(Box::new(update), r)).await
+    }
+
+    /// Pauses (or resumes) generation: approved requests wait; the item in hand finishes.
+    pub async fn set_paused(&self, paused: bool) -> Result<GeneratorStatus, ApiError> {
+        self.ask(|r| Command::SetPaused(paused, r)).await
+    }
+
+    /// **Test connection**: the endpoint's `/health` (remote) or ffmpeg (offline).
+    pub async fn test_connection(&self) -> Result<ConnectionCheck, ApiError> {
+        self.ask(Command::TestConnection).await
+    }
+}
+
+struct Running {
+    claimed: ClaimedRequest,
+    progress: Arc<Progress>,
+    future: Pin<Box<dyn Future<Output = JobOutput> + Send>>,
+}
+
+struct Worker {
+    setup: WorkerSetup,
+    settings: StoredSettings,
+    degraded: DegradedMode,
+    current: Option<i32>,
+    /// The channel of the latest request (where degraded mode is announced).
+    last_channel: Option<String>,
+    tx: mpsc::Sender<Command>,
+    tracker: TaskTracker,
+    probing: bool,
+    /// The streamer paused generation (persisted).
+    paused: bool,
+}
+
+const PAUSED_KEY: &str = "generator.paused";
+
+impl Worker {
+    async fn run(mut self, mut rx: mpsc::Receiver<Command>, cancel: CancellationToken) {
+        let now = clock_ms();
+        match self.setup.db.interrupt_generating(now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                requests = n,
+                "requests left generating were marked interrupted"
+            ),
+            Err(e) => tracing::error!(error = %e, "could not mark interrupted requests"),
+        }
+        if let Err(e) = self.setup.db.leave_degraded(now).await {
+            tracing::error!(error = %e, "could not close degraded-mode periods");
+        }
+        remove_stale_parts(&self.setup.clips_dir);
+        self.settings = StoredSettings::load(&self.setup.db).await;
+        self.paused = matches!(self.setup.db.setting(PAUSED_KEY).await, Ok(Some(v)) if v == "true");
+        tracing::info!(backend = ?self.settings.backend, "generator ready");
+        let mut running: Option<Running> = None;
+        let mut tick = tokio::time::interval(self.setup.options.tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_probe = tokio::time::Instant::now();
+        let signals = self.setup.signals.clone();
+        loop {
+            if running.is_none() && !self.paused {
+                running = self.claim().await;
+            }
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break,
+                Some(cmd) = rx.recv() => self.on_command(cmd).await,
+                output = async { (&mut running.as_mut().expect("guarded").future).await }, if running.is_some() => {
+                    let done = running.take().expect("guarded");
+                    self.finish(done.claimed, output).await;
+                }
+                _ = signals.woken(), if running.is_none() => {}
+                _ = tick.tick() => {
+                    self.check_wait().await;
+                    if let Some(every) = self.setup.options.probe_every {
+                        if self.degraded.active().is_some() && last_probe.elapsed() >= every {
+                            last_probe = tokio::time::Instant::now();
+                            self.probe(None);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(r) = running.take() {
+            drop(r.future); // removes its partial file
+            self.write_outcome(
+                &r.claimed,
+                r.progress.attempts(),
+                RunOutcome::Interrupted {
+                    reason: "StreamCue stopped while this was generating".into(),
+                },
+            )
+            .await;
+        }
+        tracing::info!("generator stopped");
+    }
+
+    fn backend(&self) -> Result<Backend, GenerationError> {
+        Ok(match self.settings.backend {
+            GeneratorBackend::Offline => Backend::Offline(self.setup.options.offline.clone()),
+            GeneratorBackend::Remote => {
+                if self.settings.base_url.is_empty() {
+                    return Err(GenerationError::NotConfigured);
+                }
+                Backend::Remote(Arc::new(RemoteBackend::new(self.remote_options())?))
+            }
+        })
+    }
+
+    fn remote_options(&self) -> RemoteOptions {
+        RemoteOptions {
+            base: self.settings.base_url.clone(),
+            timeout: Duration::from_secs(self.settings.timeout_seconds.into()),
+            max_attempts: self.setup.options.max_attempts,
+            backoff: self.setup.options.backoff.clone(),
+            max_hops: 20,
+            poll_every: self.setup.options.poll_every,
+            credentials: credentials(self.setup.secrets.as_ref()),
+        }
+    }
+
+    async fn claim(&mut self) -> Option<Running> {
+        let claimed = match self
+            .setup
+            .db
+            .claim_next_approved(self.settings.backend, clock_ms())
+            .await
+        {
+            Ok(Some(c)) => c,
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::error!(error = %e, "could not claim an approved request");
+                return None;
+            }
+        };
+        let id = claimed.item.id;
+        tracing::info!(request_id = id, backend = ?self.settings.backend, "generation started");
+        self.current = Some(id);
+        self.last_channel = Some(claimed.channel.clone());
+        self.setup.events.publish(CoreEvent::QueueItem {
+            item: claimed.item.clone(),
+        });
+        self.publish_status().await;
+        let progress = Arc::new(Progress::new(id, self.setup.events.clone()));
+        let job_progress = progress.clone();
+        let prompt = claimed.item.prompt.clone();
+        let setup = self.backend().map(|backend| JobSetup {
+            backend,
+            clips_dir: self.setup.clips_dir.clone(),
+            max_attempts: self.setup.options.max_attempts,
+            backoff: self.setup.options.backoff.clone(),
+            limits: DownloadLimits {
+                idle: Duration::from_secs(self.settings.timeout_seconds.into()),
+                max_bytes: self.setup.options.max_clip_bytes,
+            },
+            overall_timeout: self.setup.options.overall_timeout,
+        });
+        let future = Box::pin(async move {
+            match setup {
+                Ok(setup) => job::run(&setup, id, &prompt, &job_progress).await,
+                Err(e) => JobOutput {
+                    result: Err(e),
+                    attempts: 0,
+                    elapsed: Duration::ZERO,
+                },
+            }
+        });
+        Some(Running {
+            claimed,
+            progress,
+            future,
+        })
+    }
+
+    async fn finish(&mut self, claimed: ClaimedRequest, output: JobOutput) {
+        let id = claimed.item.id;
+        let now = clock_ms();
+        let (outcome, transition) = match output.result {
+            Ok((path, bytes)) => {
+                let ms = output.elapsed.as_millis() as i64;
+                tracing::info!(
+                    request_id = id,
+                    generation_ms = ms,
+                    bytes,
+                    attempts = output.attempts,
+                    outcome = "ready",
+                    "generation finished"
+                );
+                (
+                    RunOutcome::Ready {
+                        file_path: path.display().to_string(),
+                        bytes,
+                        generation_ms: ms,
+                    },
+                    self.degraded.on_success(now),
+                )
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                tracing::warn!(request_id = id, attempts = output.attempts, reason = %reason, outcome = "failed", "generation failed");
+                let t = self.degraded.on_failure(&reason, now);
+                (RunOutcome::Failed { reason }, t)
+            }
+        };
+        self.write_outcome(&claimed, output.attempts, outcome).await;
+        self.current = None;
+        if let Some(t) = transition {
+            self.apply(t).await;
+        }
+        self.publish_status().await;
+    }
+
+    async fn write_outcome(&self, claimed: &ClaimedRequest, attempts: u32, outcome: RunOutcome) {
+        match self
+            .setup
+            .db
+            .finish_run(
+                claimed.item.id as i64,
+                claimed.run_id,
+                attempts,
+                &outcome,
+                clock_ms(),
+            )
+            .await
+        {
+            Ok(Some(item)) => self.setup.events.publish(CoreEvent::QueueItem { item }),
+            Ok(None) => tracing::warn!(
+                request_id = claimed.item.id,
+                "request changed while generating"
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, request_id = claimed.item.id, "could not save the generation's outcome")
+            }
+        }
+    }
+
+    async fn check_wait(&mut self) {
+        if self.degraded.active().is_some() || self.paused {
+            return;
+        }
+        let oldest = match self.setup.db.oldest_approved_at().await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read the queue's oldest approved request");
+                return;
+            }
+        };
+        if let Some(t) = self.degraded.on_wait(oldest, clock_ms()) {
+            self.apply(t).await;
+            self.publish_status().await;
+        }
+    }
+
+    /// Writes, then announces (UI, chat) a change of mode.
+    async fn apply(&mut self, t: Transition) {
+        let now = clock_ms();
+        let channel = self.last_channel.clone();
+        match t {
+            Transition::Entered { reason } => {
+                if let Err(e) = self.setup.db.enter_degraded(&reason, now).await {
+                    tracing::error!(error = %e, "could not record degraded mode");
+                }
+                let pause = self.setup.options.pause_intake_when_degraded;
+                self.setup.signals.set_intake_paused(pause);
+                tracing::warn!(reason = %reason, intake_paused = pause, "degraded mode entered");
+                if let Some(channel) = channel {
+                    let what = if pause {
+                        "New requests are paused for now"
+                    } else {
+                        "Requests stay in the queue"
+                    };
+                    self.setup.replies.say(
+                        &channel,
+                        format!("StreamCue: clip generation is having trouble right now. {what}; we'll be back soon!"),
+                    );
+                }
+            }
+            Transition::Left { reason } => {
+                if let Err(e) = self.setup.db.leave_degraded(now).await {
+                    tracing::error!(error = %e, "could not record the end of degraded mode");
+                }
+                self.setup.signals.set_intake_paused(false);
+                tracing::info!(reason = %reason, "degraded mode left");
+                if let Some(channel) = channel {
+                    self.setup.replies.say(
+                        &channel,
+                        "StreamCue: clip generation is back. Requests are open!".to_string(),
+                    );
+                }
+            }
+        }
+    }
+
+    async fn status(&self) -> Result<GeneratorStatus, ApiError> {
+        let counters = self
+            .setup
+            .db
+            .generator_counters()
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::Database, e.to_string()))?;
+        Ok(GeneratorStatus {
+            settings: self.settings.view(self.setup.secrets.as_ref()),
+            degraded: self.degraded.active().map(|(reason, since)| DegradedInfo {
+                reason: reason.to_string(),
+                since_ms: since,
+                intake_paused: self.setup.signals.intake_paused(),
+            }),
+            current: self.current,
+            paused: self.paused,
+            counters,
+            clips_dir: self.setup.clips_dir.display().to_string(),
+        })
+    }
+
+    async fn publish_status(&self) {
+        match self.status().await {
+            Ok(status) => self.setup.events.publish(CoreEvent::Generator { status }),
+            Err(e) => tracing::error!(error = %e, "could not read the generator status"),
+        }
+    }
+
+    async fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Status(reply) => {
+                let _ = reply.send(self.status().await);
+            }
+            Command::Update(update, reply) => {
+                let result =
+                    StoredSettings::apply(&self.setup.db, self.setup.secrets.as_ref(), *update)
+                        .await;
+                match result {
+                    Ok(stored) => {
+                        tracing::info!(backend = ?stored.backend, timeout_s = stored.timeout_seconds, "generator settings changed");
+                        self.settings = stored;
+                        let status = self.status().await;
+                        if let Ok(status) = &status {
+                            self.setup.events.publish(CoreEvent::Generator {
+                                status: status.clone(),
+                            });
+                        }
+                        let _ = reply.send(status);
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            Command::TestConnection(reply) => self.probe(Some(reply)),
+            Command::SetPaused(paused, reply) => {
+                let saved = self
+                    .setup
+                    .db
+                    .set_setting(PAUSED_KEY, if paused { "true" } else { "false" })
+                    .await;
+                if let Err(e) = saved {
+                    let _ = reply.send(Err(ApiError::new(ErrorCode::Database, e.to_string())));
+                    return;
+                }
+                self.paused = paused;
+                tracing::info!(paused, "generation paused by the streamer");
+                let status = self.status().await;
+                if let Ok(status) = &status {
+                    self.setup.events.publish(CoreEvent::Generator {
+                        status: status.clone(),
+                    });
+                }
+                let _ = reply.send(status);
+            }
+            Command::ProbeDone { healthy } => {
+                self.probing = false;
+                if healthy {
+                    if let Some(t) = self.degraded.on_probe_ok(clock_ms()) {
+                        self.apply(t).await;
+                        self.publish_status().await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Checks the backend's health on a task of its own (the job in hand keeps running); the
+    /// result comes back as `ProbeDone`, and to `reply` when the streamer asked.
+    fn probe(&mut self, reply: Option<Reply<ConnectionCheck>>) {
+        if reply.is_none() && self.probing {
+            return;
+        }
+        self.probing = true;
+        let backend = self.settings.backend;
+        let remote = (backend == GeneratorBackend::Remote)
+            .then(|| self.remote_options())
+            .filter(|o| !o.base.is_empty());
+        let ffmpeg = self.setup.options.offline.ffmpeg.clone();
+        let tx = self.tx.clone();
+        self.tracker.spawn(async move {
+            let started = Instant::now();
+            let checked: Result<String, ApiError> = match (backend, remote) {
+                (GeneratorBackend::Offline, _) => ffmpeg_available(&ffmpeg)
+                    .await
+                    .map(|()| "Offline demo is ready: ffmpeg renders clips on this computer.".to_string())
+                    .map_err(|e| ApiError::new(ErrorCode::Generator, e.to_string())),
+                (GeneratorBackend::Remote, None) => Err(ApiError::new(
+                    ErrorCode::Generator,
+                    GenerationError::NotConfigured.to_string(),
+                )),
+                (GeneratorBackend::Remote, Some(options)) => {
+                    let base = options.base.clone();
+                    match RemoteBackend::new(RemoteOptions { max_attempts: 1, ..options }) {
+                        Err(e) => Err(ApiError::new(ErrorCode::Generator, e.to_string())),
+                        Ok(remote) => match remote.health().await {
+                            Ok(Health::Healthy) => Ok(format!("Connected: {base}/health answered OK.")),
+                            Ok(Health::NoHealthRoute) => Ok(format!(
+                                "{base} answers, but has no /health (see docs/generation-endpoint.md); clips will still be requested."
+                            )),
+                            Err(e) => Err(ApiError::new(ErrorCode::Generator, e.to_string())),
+                        },
+                    }
+                }
+            };
+            let healthy = matches!(&checked, Ok(m) if !m.contains("no /health"));
+            let _ = tx.send(Command::ProbeDone { healthy }).await;
+            if let Some(reply) = reply {
+                let _ = reply.send(checked.map(|message| ConnectionCheck {
+                    message,
+                    latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+                }));
+            }
+        });
+    }
+}
+
+/// Removes `.part` files a crash left in the clips folder.
+fn remove_stale_parts(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(".part") {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => tracing::info!(file = %name, "removed a partial file left by a crash"),
+                Err(e) => {
+                    tracing::warn!(file = %name, error = %e, "could not remove a partial file")
+                }
+            }
+        }
+    }
+}
