@@ -138,12 +138,13 @@ impl Database {
     ) -> Result<Option<QueueItem>, DbError> {
         let row = sqlx::query(&format!(
             "UPDATE requests SET state = ?, reason = ?, updated_at_ms = ?, \
-             approved_at_ms = CASE WHEN ?1 = 'approved' THEN ? ELSE approved_at_ms END \
+             approved_at_ms = CASE WHEN ? = 'approved' THEN ? ELSE approved_at_ms END \
              WHERE id = ? AND state = ? RETURNING {COLUMNS}"
         ))
         .bind(to.as_str())
         .bind(reason)
         .bind(now_ms)
+        .bind(to.as_str())
         .bind(now_ms)
         .bind(id)
         .bind(from.as_str())

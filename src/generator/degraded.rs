@@ -110,11 +110,13 @@ impl DegradedMode {
         let since = oldest_approved_ms?.max(self.last_left_ms);
         let waited = now_ms.saturating_sub(since);
         if self.active.is_none() && waited > self.policy.max_wait.as_millis() as i64 {
+            let waited = if waited < 120_000 {
+                format!("{} s", waited / 1000)
+            } else {
+                format!("{} min", waited / 60_000)
+            };
             return Some(self.enter(
-                format!(
-                    "a request has waited {} min for its clip",
-                    (waited / 60_000).max(1)
-                ),
+                format!("a request has waited {waited} for its clip"),
                 now_ms,
             ));
         }

@@ -69,7 +69,7 @@ impl GenerationError {
             StorageFull => "the disk is full".to_string(),
             PermissionDenied => "permission denied".to_string(),
             ReadOnlyFilesystem => "the disk is read-only".to_string(),
-            NotADirectory => "a file is in the way of the folder".to_string(),
+            NotADirectory | AlreadyExists => "a file is in the way of the folder".to_string(),
             _ => e.to_string(),
         };
         Self::Disk {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_gen;
 pub mod fake_irc;
 pub mod fake_oauth;
 
