@@ -1,15 +1,18 @@
-//! A Twitch token must never reach a log, the database or the config file, even with every
-//! log level and IRC protocol debugging switched on.
+//! A Twitch token and the generator's Modal key and secret must never reach a log, the
+//! database or the config file, even with every log level and IRC protocol debugging on.
 
 mod support;
 
 use std::path::Path;
 
-use streamcue::api::ChatTarget;
+use streamcue::api::{ChatTarget, GeneratorBackend, GeneratorSettingsUpdate};
+use support::fake_gen::FakeGen;
 use support::fake_irc::{privmsg_line, FakeIrc};
 use support::{is_connected, secs, Harness, HarnessOptions};
 
 const TOKEN: &str = "s3cr3tT0kenValue42xyz";
+const MODAL_KEY: &str = "wk-m0dalKeyValue77";
+const MODAL_SECRET: &str = "ws-m0dalSecretValue99";
 
 /// Every file below `dir` whose bytes contain `needle`.
 fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
@@ -63,6 +66,38 @@ async fn the_token_is_used_but_never_written_anywhere() {
     h.wait_counters(secs(10.0), "5 messages", |c| c.messages == 5)
         .await;
 
+    // The generator's credentials: saved from "the window", used on a real request.
+    let gen = FakeGen::start().await;
+    gen.require_auth(MODAL_KEY, MODAL_SECRET);
+    let handle = h.engine().handle();
+    handle
+        .generator()
+        .update_settings(GeneratorSettingsUpdate {
+            backend: GeneratorBackend::Remote,
+            base_url: gen.base_url(),
+            timeout_seconds: 5,
+            modal_key: Some(MODAL_KEY.into()),
+            modal_secret: Some(MODAL_SECRET.into()),
+        })
+        .await
+        .unwrap();
+    handle.queue().set_auto_approve(true).await.unwrap();
+    fake.broadcast(
+        "secretchan",
+        &privmsg_line("secretchan", "viewer", "!anime a secret cat"),
+    );
+    h.events
+        .wait(secs(10.0), "the clip is ready", |log| {
+            log.all().iter().any(|s| {
+                matches!(&s.event, streamcue::api::CoreEvent::QueueItem { item }
+                    if item.state == streamcue::api::RequestState::Ready)
+            })
+        })
+        .await;
+    let posted = gen.requests_to("/generate");
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0].header("modal-secret"), Some(MODAL_SECRET), "used");
+
     // The login really used the token (with the prefix stripped), so the test means something.
     let logins = fake.logins();
     assert!(
@@ -97,4 +132,9 @@ async fn the_token_is_used_but_never_written_anywhere() {
         Vec::<String>::new(),
         "token in data"
     );
+    for secret in [MODAL_KEY, MODAL_SECRET] {
+        let mut hits = files_containing(logs.path(), secret.as_bytes());
+        hits.extend(files_containing(h.dir.path(), secret.as_bytes()));
+        assert_eq!(hits, Vec::<String>::new(), "a Modal credential was written");
+    }
 }
