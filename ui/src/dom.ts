@@ -18,3 +18,12 @@ export function setAttr(el: HTMLElement, name: string, value: string): void {
 export function show(el: HTMLElement, visible: boolean): void {
   if (el.hidden === visible) el.hidden = !visible;
 }
+
+/** Sets an attribute, or removes it when `value` is null. */
+export function setOptAttr(el: HTMLElement, name: string, value: string | null): void {
+  if (value === null) {
+    if (el.hasAttribute(name)) el.removeAttribute(name);
+  } else {
+    setAttr(el, name, value);
+  }
+}

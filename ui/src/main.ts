@@ -13,10 +13,11 @@ import {
   type QueueAction,
 } from "./bindings";
 import { initAccount, renderAccount } from "./account";
+import { initGenerator, renderGenerator } from "./generator-view";
 import { VelocityGraph } from "./graph";
-import { isWaiting, upsertItem, waitingCount } from "./queue";
+import { isWaiting, waitingCount } from "./queue";
 import { emptyQueueUi, qdom, type RowAction } from "./queue-view";
-import { applyChatState, applyEvents, applySnapshot, emptyCache, hasSession } from "./state";
+import { applyChatState, applyEvents, applySnapshot, emptyCache, hasSession, upsertQueueItem } from "./state";
 import { dom, render, type Source, type UiState } from "./view";
 
 /** Wait after the last keystroke before asking the core whether the channel is valid. */
@@ -42,6 +43,7 @@ const graph = new VelocityGraph(dom.graph, dom.graphHover);
 function refresh(): void {
   render(cache, ui, Date.now(), dismissNotice);
   renderAccount(cache.account, cache.twitchClientIdSet, Date.now());
+  renderGenerator(cache);
   graph.setPoints(cache.velocity);
 }
 
@@ -197,9 +199,7 @@ function showCommandError(err: ApiError): void {
       ui.commandError = err.message;
       void resync();
       break;
-    case "Database":
-    case "ShuttingDown":
-    case "Internal":
+    default:
       ui.commandError = err.message;
       break;
   }
@@ -316,7 +316,7 @@ async function queueAct(id: number, action: QueueAction): Promise<void> {
     const res = await commands.queueAct(id, action);
     if (res.status === "error") showQueueError(res.error, { id, action });
     // A move renumbers its neighbours too: their events redraw the order all at once.
-    else if (action !== "moveUp" && action !== "moveDown") upsertItem(cache.queue, res.data);
+    else if (action !== "moveUp" && action !== "moveDown") upsertQueueItem(cache, res.data);
   } catch (e) {
     ui.queue.error = String(e);
   } finally {
@@ -390,6 +390,7 @@ function rowId(el: Element): number | null {
 // ---- Wiring ---------------------------------------------------------------------------------
 
 initAccount(refresh);
+initGenerator(cache, refresh);
 dom.sourceDemo.addEventListener("click", () => selectSource("demo"));
 dom.sourceTwitch.addEventListener("click", () => selectSource("twitch"));
 dom.connectBtn.addEventListener("click", () => void connect());

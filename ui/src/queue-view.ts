@@ -2,8 +2,9 @@
 // Rows are keyed by request id and updated in place, so hover and focus survive re-renders; a
 // focused button keeps focus when its row moves or changes state (keyboard use).
 
-import type { ChatState, QueueItem, RequestState } from "./bindings";
-import { $, setAttr, setText, show } from "./dom";
+import type { ChatState, GenerationProgress, QueueItem, RequestState } from "./bindings";
+import { $, setAttr, setOptAttr, setText, show } from "./dom";
+import { basename, clock, formatBytes, formatDuration } from "./format";
 import { isActive, isWaiting, type QueueCache } from "./queue";
 
 /** A row button, as named in its `data-action` (the window tests rely on these names). */
@@ -51,6 +52,7 @@ export const qdom = {
   blocked: $("q-blocked"),
   skipped: $("q-skipped"),
   moderated: $("q-moderated"),
+  paused: $("q-paused"),
 };
 
 const STATE_LABEL: Record<RequestState, string> = {
@@ -107,13 +109,28 @@ const CHEVRON_UP =
 const CHEVRON_DOWN =
   '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path d="M4 6l4 4 4-4" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/></svg>';
 
-const pad2 = (n: number): string => String(n).padStart(2, "0");
-
-/** "HH:MM:SS" local time. */
-function clock(ms: number): string {
-  const d = new Date(ms);
-  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+/** What the row says while its clip is being made ("starting…" before the first progress). */
+export function progressText(p: GenerationProgress | null): string {
+  if (!p) return "starting…";
+  switch (p.phase) {
+    case "requesting":
+      return p.attempt > 1 ? `requesting… (attempt ${p.attempt})` : "requesting…";
+    case "waiting":
+      return "waiting for the endpoint…";
+    case "downloading":
+      if (p.percent !== null) return `downloading ${Math.round(p.percent)}%`;
+      return p.bytes > 0 ? `downloading ${formatBytes(p.bytes)}` : "downloading…";
+    case "rendering":
+      return p.percent !== null ? `rendering ${Math.round(p.percent)}%` : "rendering…";
+  }
 }
+
+const PHASE_HINT: Record<GenerationProgress["phase"], string> = {
+  requesting: "Asking the generation endpoint for the clip",
+  waiting: "The endpoint accepted the job and is making the clip",
+  downloading: "Saving the clip to the clips folder",
+  rendering: "Rendering the clip on this computer",
+};
 
 /** "just now", "12 s ago", "3 min ago", "2 h ago", "4 d ago". */
 export function formatAge(ms: number): string {
@@ -135,6 +152,12 @@ interface Row {
   age: HTMLElement;
   prompt: HTMLElement;
   reason: HTMLElement;
+  /** Live generation progress (state `generating`). */
+  progress: HTMLElement;
+  /** The finished clip's file name and generation time. */
+  file: HTMLElement;
+  fileName: HTMLElement;
+  took: HTMLElement;
   chip: HTMLElement;
   actions: HTMLElement;
   /** What the buttons were built for; they are rebuilt when it changes. */
@@ -161,13 +184,20 @@ function createRow(id: number): Row {
   what.className = "qi-what";
   const prompt = span("qi-prompt");
   const reason = span("qi-reason");
-  what.append(prompt, reason);
+  const progress = span("qi-progress");
+  progress.hidden = true;
+  const file = span("qi-file");
+  file.hidden = true;
+  const fileName = span("qi-file-name");
+  const took = span("qi-took");
+  file.append(fileName, took);
+  what.append(prompt, reason, progress, file);
   const age = span("qi-age");
   const chip = span("qi-chip");
   const actions = document.createElement("div");
   actions.className = "qi-actions";
   el.append(pos, name, what, age, chip, actions);
-  const row: Row = { el, pos, name, age, prompt, reason, chip, actions, actionsKey: "" };
+  const row: Row = { el, pos, name, age, prompt, reason, progress, file, fileName, took, chip, actions, actionsKey: "" };
   rows.set(id, row);
   return row;
 }
@@ -190,7 +220,47 @@ function actionButton(action: RowAction, who: string, disabled: boolean): HTMLBu
   return b;
 }
 
-function updateRow(row: Row, it: QueueItem, waitIndex: number, waitingTotal: number, busy: boolean, nowMs: number): void {
+/** The progress element of a `generating` row (hidden otherwise). */
+function updateProgress(row: Row, it: QueueItem, p: GenerationProgress | null): void {
+  const el = row.progress;
+  const on = it.state === "generating";
+  show(el, on);
+  const pct = on && p && p.percent !== null ? Math.max(0, Math.min(100, Math.round(p.percent))) : null;
+  setOptAttr(el, "data-phase", on && p ? p.phase : null);
+  setOptAttr(el, "data-percent", pct === null ? null : String(pct));
+  if (!on) return;
+  setText(el, progressText(p));
+  setAttr(el, "title", p ? PHASE_HINT[p.phase] + (p.attempt > 1 ? ` (attempt ${p.attempt})` : "") : "Generation is starting");
+  const bar = pct === null ? "" : `${pct}%`;
+  if (el.style.getPropertyValue("--pct") !== bar) {
+    if (bar) el.style.setProperty("--pct", bar);
+    else el.style.removeProperty("--pct");
+  }
+}
+
+/** The finished clip: its file name (full path in the tooltip) and how long it took. */
+function updateFile(row: Row, it: QueueItem): void {
+  setOptAttr(row.el, "data-file", it.filePath);
+  show(row.file, it.filePath !== null);
+  if (it.filePath === null) return;
+  setText(row.fileName, basename(it.filePath));
+  setAttr(row.fileName, "title", it.filePath);
+  const took = it.generationMs !== null ? formatDuration(it.generationMs) : "";
+  setText(row.took, took);
+  show(row.took, took !== "");
+  const tries = it.attempts > 1 ? ` in ${it.attempts} attempts` : "";
+  setAttr(row.took, "title", took ? `Generated in ${took}${tries}` : "");
+}
+
+function updateRow(
+  row: Row,
+  it: QueueItem,
+  waitIndex: number,
+  waitingTotal: number,
+  busy: boolean,
+  nowMs: number,
+  progress: GenerationProgress | null,
+): void {
   const { el } = row;
   setAttr(el, "data-state", it.state);
   el.classList.toggle("is-finished", !isActive(it.state));
@@ -210,8 +280,11 @@ function updateRow(row: Row, it: QueueItem, waitIndex: number, waitingTotal: num
   setAttr(row.prompt, "title", it.prompt);
   const why = it.state === "skipped" || it.state === "failed" || it.state === "interrupted" ? (it.reason ?? "") : "";
   setText(row.reason, why);
-  setAttr(row.reason, "title", why);
+  const tries = it.state === "failed" && it.attempts > 1 ? ` (after ${it.attempts} attempts)` : "";
+  setAttr(row.reason, "title", why + tries);
   show(row.reason, why !== "");
+  updateProgress(row, it, progress);
+  updateFile(row, it);
 
   setText(row.chip, STATE_LABEL[it.state]);
   setAttr(row.chip, "title", STATE_HINT[it.state]);
@@ -276,7 +349,13 @@ function setCount(el: HTMLElement, n: number): void {
 }
 
 /** Draws the queue panel. */
-export function renderQueue(q: QueueCache, ui: QueueUiState, chat: ChatState, nowMs: number): void {
+export function renderQueue(
+  q: QueueCache,
+  ui: QueueUiState,
+  chat: ChatState,
+  nowMs: number,
+  progress: ReadonlyMap<number, GenerationProgress>,
+): void {
   // Place among waiting requests (what viewers are told: "#2 in the queue").
   const waitIndex = new Map<number, number>();
   for (const it of q.items) if (isWaiting(it.state)) waitIndex.set(it.id, waitIndex.size);
@@ -331,7 +410,7 @@ export function renderQueue(q: QueueCache, ui: QueueUiState, chat: ChatState, no
   for (const it of q.items) {
     seen.add(it.id);
     const row = rows.get(it.id) ?? createRow(it.id);
-    updateRow(row, it, waitIndex.get(it.id) ?? -1, waiting, ui.busy.has(it.id), nowMs);
+    updateRow(row, it, waitIndex.get(it.id) ?? -1, waiting, ui.busy.has(it.id), nowMs, progress.get(it.id) ?? null);
     (isActive(it.state) ? active : recent).push(row.el);
   }
   for (const [id, row] of rows) {
@@ -361,4 +440,5 @@ export function renderQueue(q: QueueCache, ui: QueueUiState, chat: ChatState, no
   setCount(qdom.blocked, c.blockedPrompts);
   setCount(qdom.skipped, c.skipped);
   setCount(qdom.moderated, c.moderated);
+  setCount(qdom.paused, c.pausedRejects);
 }

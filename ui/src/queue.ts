@@ -25,6 +25,7 @@ export const ZERO_QUEUE_COUNTERS: QueueCounters = {
   approved: 0,
   skipped: 0,
   moderated: 0,
+  pausedRejects: 0,
 };
 
 export function emptyQueue(): QueueCache {

@@ -7,8 +7,11 @@ import type {
   ChatCounters,
   ChatState,
   CoreEvent,
+  GenerationProgress,
+  GeneratorStatus,
   Notice,
   PathsInfo,
+  QueueItem,
   VelocityPoint,
 } from "./bindings";
 import { emptyQueue, type QueueCache, queueFromView, upsertItem, ZERO_QUEUE_COUNTERS } from "./queue";
@@ -32,6 +35,12 @@ export interface Cache {
   account: AccountState;
   /** Whether `chat.twitch_client_id` is configured ("Log in with Twitch" needs it). */
   twitchClientIdSet: boolean;
+  /** Clip generation: settings, degraded mode, counters; null until the first snapshot. */
+  generator: GeneratorStatus | null;
+  /** Bumped whenever `generator` is replaced, so a command's (older) reply can tell it is stale. */
+  generatorVersion: number;
+  /** The latest live progress per request id, kept only while that request is `generating`. */
+  progress: Map<number, GenerationProgress>;
 }
 
 /** What applying events asks the caller to do besides re-rendering. */
@@ -54,6 +63,9 @@ export function emptyCache(): Cache {
     queue: emptyQueue(),
     account: { state: "checking" },
     twitchClientIdSet: false,
+    generator: null,
+    generatorVersion: 0,
+    progress: new Map(),
   };
 }
 
@@ -70,6 +82,10 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): void {
   cache.queue = queueFromView(snap.queue);
   cache.account = snap.account;
   cache.twitchClientIdSet = snap.twitchClientIdSet;
+  cache.generator = snap.generator;
+  cache.generatorVersion++;
+  // Progress is not part of the snapshot: keep what is still live, drop the rest.
+  pruneProgress(cache);
 }
 
 /** Applies a batch of events, in order. */
@@ -91,7 +107,7 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
         cache.notices = [...cache.notices, ev.notice];
         break;
       case "queueItem":
-        upsertItem(cache.queue, ev.item);
+        upsertQueueItem(cache, ev.item);
         break;
       case "queueCounters":
         cache.queue.counters = ev.counters;
@@ -102,12 +118,49 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
       case "account":
         cache.account = ev.state;
         break;
+      case "generationProgress":
+        applyProgress(cache, ev.progress);
+        break;
+      case "generator":
+        applyGeneratorStatus(cache, ev.status);
+        break;
       case "resync":
         out.resync = true;
         break;
     }
   }
   return out;
+}
+
+/** Adds or replaces a request (from an event or a command's reply), dropping its progress once
+ *  it is no longer being generated. */
+export function upsertQueueItem(cache: Cache, item: QueueItem): void {
+  upsertItem(cache.queue, item);
+  pruneProgress(cache);
+}
+
+/** The generator's status, wholesale (events, and commands' replies). */
+export function applyGeneratorStatus(cache: Cache, status: GeneratorStatus): void {
+  cache.generator = status;
+  cache.generatorVersion++;
+}
+
+/** Keeps the latest progress of a request being generated. The core announces `generating`
+ *  before any progress, so progress for a request in another state is stale (e.g. replayed
+ *  after a snapshot that already shows it finished) and is ignored. */
+function applyProgress(cache: Cache, p: GenerationProgress): void {
+  const item = cache.queue.items.find((it) => it.id === p.id);
+  if (item && item.state !== "generating") return;
+  cache.progress.set(p.id, p);
+}
+
+/** Forgets progress of requests that are no longer `generating` (or no longer listed). */
+function pruneProgress(cache: Cache): void {
+  if (cache.progress.size === 0) return;
+  for (const id of cache.progress.keys()) {
+    const item = cache.queue.items.find((it) => it.id === id);
+    if (!item || item.state !== "generating") cache.progress.delete(id);
+  }
 }
 
 /** A session is open (or being opened) in these states. */

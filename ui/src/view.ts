@@ -180,7 +180,7 @@ export function render(cache: Cache, ui: UiState, nowMs: number, onDismiss: (key
     failed ? "See the reason above, then press Connect to try again." : "Pick Demo or a Twitch channel above and press Connect.",
   );
 
-  renderQueue(cache.queue, ui.queue, cache.chat, nowMs);
+  renderQueue(cache.queue, ui.queue, cache.chat, nowMs, cache.progress);
 
   // Footer.
   if (cache.paths) {
