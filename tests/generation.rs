@@ -1105,3 +1105,27 @@ async fn the_offline_backend_renders_a_playable_h264_clip_of_any_prompt() {
     );
     println!("offline clip rendered in {:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn a_job_that_never_finishes_hits_the_overall_timeout() {
+    let gen = FakeGen::start().await;
+    gen.set_job_retry_after(Some(1));
+    gen.push_faults([Fault::Job { pending: u32::MAX }]);
+    let config = format!("{FAST}overall_timeout_seconds = 2\n");
+    let mut rig = Rig::start(Some(gen), &config, 5).await;
+    let started = Instant::now();
+    let id = rig.request("forever").await;
+    let item = rig.finished(id, secs(10.0)).await;
+    assert_eq!(item.state, RequestState::Failed);
+    assert_eq!(
+        item.reason.as_deref(),
+        Some("generation took longer than 2 s in all")
+    );
+    assert!(started.elapsed() < secs(4.0), "{:?}", started.elapsed());
+    assert!(
+        (2..=4).contains(&rig.gen().result_polls()),
+        "polled every Retry-After: {}",
+        rig.gen().result_polls()
+    );
+    rig.assert_no_partial_files();
+}

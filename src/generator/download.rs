@@ -224,25 +224,27 @@ fn too_large(max: u64) -> GenerationError {
     }
 }
 
-/// A reqwest error in a few words, without the URL (signed URLs carry credentials): the kind,
-/// then the causes underneath (which never hold the URL).
+/// A reqwest error in a few words, without the URL (signed URLs carry credentials): the
+/// innermost cause (e.g. "Connection refused (os error 111)"), or the kind when there is none.
 pub fn short_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection refused or unreachable"
-    } else if e.is_body() || e.is_decode() {
-        "the connection broke during the body"
-    } else if e.is_redirect() {
-        "bad redirect"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_string();
+    if e.is_timeout() {
+        return "timed out".into();
+    }
+    let mut innermost = None;
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        text = format!("{text}: {s}");
+        innermost = Some(s.to_string());
         source = s.source();
     }
+    let text = innermost.unwrap_or_else(|| {
+        if e.is_connect() {
+            "connection failed"
+        } else if e.is_body() || e.is_decode() {
+            "the connection broke during the body"
+        } else {
+            "request failed"
+        }
+        .to_string()
+    });
     text.chars().take(160).collect()
 }
