@@ -24,6 +24,7 @@ use crate::db::{Database, DbError};
 use crate::events::EventBus;
 use crate::generator::worker::WorkerSetup;
 use crate::generator::{GenerationSignals, GenerationWorker, GeneratorOptions};
+use crate::obs::{ObsClient, ObsSetup};
 use crate::paths::AppPaths;
 use crate::queue::{inbound_channel, ChatReplies, GenerationQueue, QueueOptions, QueueSetup};
 use crate::secrets::{Secret, SecretKey, SecretStore};
@@ -75,6 +76,7 @@ pub struct EngineHandle {
     chat: ChatClient,
     queue: GenerationQueue,
     generator: GenerationWorker,
+    obs: ObsClient,
     account: TwitchAccount,
     twitch_client_id: Arc<str>,
     events: EventBus,
@@ -103,6 +105,10 @@ impl EngineHandle {
 
     pub fn generator(&self) -> &GenerationWorker {
         &self.generator
+    }
+
+    pub fn obs(&self) -> &ObsClient {
+        &self.obs
     }
 
     /// Connects chat, logged in as the streamer's Twitch account when there is one.
@@ -140,8 +146,10 @@ impl EngineHandle {
         let view = self.chat.view().await?;
         let queue = self.queue.view().await?;
         let generator = self.generator.status().await?;
+        let obs = self.obs.view().await?;
         Ok(AppSnapshot {
             generator,
+            obs,
             queue,
             chat: view.state,
             counters: view.counters,
@@ -170,6 +178,7 @@ struct Started {
     chat: ChatClient,
     queue: GenerationQueue,
     generator: GenerationWorker,
+    obs: ObsClient,
     account: TwitchAccount,
 }
 
@@ -282,6 +291,7 @@ impl Engine {
                 chat: started.chat,
                 queue: started.queue,
                 generator: started.generator,
+                obs: started.obs,
                 account: started.account,
                 twitch_client_id: config.chat.twitch_client_id.trim().into(),
                 events,
@@ -386,6 +396,22 @@ async fn run_engine(
     let queue_cancel = cancel.child_token();
     let events_for_account = events.clone();
     let signals = GenerationSignals::default();
+    let (obs_reports_tx, obs_reports) = tokio::sync::mpsc::channel(64);
+    let obs_cancel = cancel.child_token();
+    let (obs, obs_task) = ObsClient::spawn(
+        ObsSetup {
+            db: db.clone(),
+            events: events.clone(),
+            secrets: secrets.clone(),
+            reports: obs_reports_tx,
+            backoff: Backoff {
+                base: std::time::Duration::from_millis(500),
+                cap: std::time::Duration::from_secs(5),
+            },
+        },
+        obs_cancel.clone(),
+        &tracker,
+    );
     let generator_cancel = cancel.child_token();
     let (generator, generator_task) = GenerationWorker::spawn(
         WorkerSetup {
@@ -396,6 +422,8 @@ async fn run_engine(
             signals: signals.clone(),
             options: generator_options,
             clips_dir,
+            obs: obs.clone(),
+            obs_reports,
         },
         generator_cancel.clone(),
         &tracker,
@@ -407,6 +435,7 @@ async fn run_engine(
             replies,
             options: queue_options,
             signals,
+            obs: obs.clone(),
         },
         inbound_rx,
         queue_cancel.clone(),
@@ -441,6 +470,7 @@ async fn run_engine(
             chat,
             queue,
             generator,
+            obs,
             account,
         }))
         .is_err()
@@ -450,12 +480,14 @@ async fn run_engine(
     cancel.cancelled().await;
     // Fixed order: chat first (it writes its last second and ends its session; nothing new
     // reaches the queue after it), then the generator (the item in hand is written as
-    // interrupted, its partial file removed), then the replies (nothing left to say to), then
+    // interrupted, its partial file removed), then OBS (disconnects), then the replies (nothing left to say to), then
     // the queue (it finishes the event in hand), then the database.
     chat_cancel.cancel();
     let _ = chat_task.await;
     generator_cancel.cancel();
     let _ = generator_task.await;
+    obs_cancel.cancel();
+    let _ = obs_task.await;
     replies_cancel.cancel();
     let _ = replies_task.await;
     queue_cancel.cancel();

@@ -41,6 +41,8 @@ pub enum SecretKey {
     /// Modal proxy auth for the generation endpoint (`Modal-Key` / `Modal-Secret`).
     ModalKey,
     ModalSecret,
+    /// The obs-websocket password.
+    ObsPassword,
 }
 
 impl SecretKey {
@@ -49,6 +51,7 @@ impl SecretKey {
             SecretKey::TwitchToken => "twitch-token",
             SecretKey::ModalKey => "modal-key",
             SecretKey::ModalSecret => "modal-secret",
+            SecretKey::ObsPassword => "obs-password",
         }
     }
 }

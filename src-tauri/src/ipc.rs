@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 use streamcue::api::{
     ApiError, AppSnapshot, ChatState, ChatTarget, ConnectionCheck, CoreEvent, ErrorCode,
-    GeneratorSettingsUpdate, GeneratorStatus, QueueAction, QueueItem, QueueView,
+    GeneratorSettingsUpdate, GeneratorStatus, ObsSettingsUpdate, ObsSetupReport, ObsView,
+    QueueAction, QueueItem, QueueView,
 };
 use streamcue::chat::ChannelName;
 use streamcue::secrets::Secret;
@@ -148,6 +149,23 @@ pub async fn generator_set_paused(
     engine.get()?.generator().set_paused(paused).await
 }
 
+/// Saves the OBS settings (the password goes to the OS keyring) and reconnects.
+#[tauri::command]
+#[specta::specta]
+pub async fn obs_update_settings(
+    engine: State<'_, EngineSlot>,
+    update: ObsSettingsUpdate,
+) -> Result<ObsView, ApiError> {
+    engine.get()?.obs().update_settings(update).await
+}
+
+/// **Set up OBS**: creates the scenes and sources StreamCue needs, if missing.
+#[tauri::command]
+#[specta::specta]
+pub async fn obs_set_up(engine: State<'_, EngineSlot>) -> Result<ObsSetupReport, ApiError> {
+    engine.get()?.obs().set_up().await
+}
+
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(collect_commands![
@@ -165,7 +183,9 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             account_paste_token,
             generator_update_settings,
             generator_test_connection,
-            generator_set_paused
+            generator_set_paused,
+            obs_update_settings,
+            obs_set_up
         ])
         .events(collect_events![CoreEvents])
 }

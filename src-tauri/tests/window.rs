@@ -616,7 +616,9 @@ async fn chat_requests_are_approved_in_the_window_and_become_playable_clips() {
         .expect("the ready row names its clip");
     assert_eq!(
         PathBuf::from(&clip),
-        data.path().join("clips").join(format!("request-{first}.mp4"))
+        data.path()
+            .join("clips")
+            .join(format!("request-{first}.mp4"))
     );
     w.until("the counters", Duration::from_secs(10), || async {
         w.number("#q-accepted").await == 3

@@ -8,9 +8,11 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 
 mod generation;
+mod obs;
 
 pub use crate::twitch_auth::AccountState;
 pub use generation::*;
+pub use obs::*;
 
 /// Stable, machine-readable error codes. The UI switches on these; never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -35,6 +37,8 @@ pub enum ErrorCode {
     Keyring,
     /// The generation endpoint could not be reached or refused (Test connection).
     Generator,
+    /// OBS is not connected, or refused a request; the message says why.
+    Obs,
     /// The engine is shutting down or has stopped.
     ShuttingDown,
     /// StreamCue could not start (e.g. its database is locked or too new); the message says why.
@@ -191,6 +195,7 @@ pub struct AppSnapshot {
     /// Whether `chat.twitch_client_id` is set (needed for "Log in with Twitch").
     pub twitch_client_id_set: bool,
     pub generator: GeneratorStatus,
+    pub obs: ObsView,
 }
 
 /// Where a viewer request is in its life.
@@ -301,6 +306,8 @@ pub enum QueueAction {
     Retry,
     MoveUp,
     MoveDown,
+    /// Play a ready (or already shown) clip in OBS again.
+    ShowAgain,
 }
 
 /// A change the core announces after it has been persisted. The UI applies these to its cache.
@@ -342,6 +349,14 @@ pub enum CoreEvent {
     /// The generator's settings, degraded mode or counters changed.
     Generator {
         status: GeneratorStatus,
+    },
+    /// OBS's connection, scene, recording or what it shows changed.
+    Obs {
+        state: ObsState,
+    },
+    /// The OBS settings changed.
+    ObsSettings {
+        settings: ObsSettings,
     },
     /// The UI missed events (it was too slow): it should fetch a fresh snapshot.
     Resync,

@@ -141,6 +141,23 @@ impl Database {
         row.as_ref().map(item).transpose()
     }
 
+    /// OBS played the clip: `ready → shown`. `None` when it was not `ready` (e.g. shown again).
+    pub async fn mark_shown(
+        &self,
+        request_id: i64,
+        now_ms: i64,
+    ) -> Result<Option<QueueItem>, DbError> {
+        let row = sqlx::query(&format!(
+            "UPDATE requests SET state = 'shown', updated_at_ms = ? WHERE id = ? AND state = 'ready' \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(now_ms)
+        .bind(request_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(item).transpose()
+    }
+
     /// Records the attempt count of a running generation (shown live in the queue row).
     pub async fn set_run_attempts(&self, request_id: i64, attempts: u32) -> Result<(), DbError> {
         sqlx::query("UPDATE requests SET attempts = ? WHERE id = ? AND state = 'generating'")

@@ -30,6 +30,7 @@ use crate::api::{
 };
 use crate::db::{ClaimedRequest, Database, RunOutcome};
 use crate::events::EventBus;
+use crate::obs::{ObsClient, ObsReport, Show};
 use crate::queue::{clock_ms, ReplySink};
 use crate::secrets::SecretStore;
 
@@ -61,6 +62,9 @@ pub struct WorkerSetup {
     pub signals: GenerationSignals,
     pub options: GeneratorOptions,
     pub clips_dir: PathBuf,
+    /// Where clips are shown (OBS may be absent: generation goes on).
+    pub obs: ObsClient,
+    pub obs_reports: mpsc::Receiver<ObsReport>,
 }
 
 fn gone() -> ApiError {
@@ -142,6 +146,8 @@ const PAUSED_KEY: &str = "generator.paused";
 
 impl Worker {
     async fn run(mut self, mut rx: mpsc::Receiver<Command>, cancel: CancellationToken) {
+        let (_, dummy) = mpsc::channel(1);
+        let mut obs_reports = std::mem::replace(&mut self.setup.obs_reports, dummy);
         let now = clock_ms();
         match self.setup.db.interrupt_generating(now).await {
             Ok(0) => {}
@@ -171,6 +177,7 @@ impl Worker {
                 biased;
                 _ = cancel.cancelled() => break,
                 Some(cmd) = rx.recv() => self.on_command(cmd).await,
+                Some(report) = obs_reports.recv() => self.on_obs_report(report).await,
                 output = async { (&mut running.as_mut().expect("guarded").future).await }, if running.is_some() => {
                     let done = running.take().expect("guarded");
                     self.finish(done.claimed, output).await;
@@ -246,6 +253,10 @@ impl Worker {
         self.setup.events.publish(CoreEvent::QueueItem {
             item: claimed.item.clone(),
         });
+        self.setup.obs.show(Show::Generating {
+            id,
+            prompt: claimed.item.prompt.clone(),
+        });
         self.publish_status().await;
         let progress = Arc::new(Progress::new(id, self.setup.events.clone()));
         let job_progress = progress.clone();
@@ -308,7 +319,15 @@ impl Worker {
                 (RunOutcome::Failed { reason }, t)
             }
         };
+        let show = match &outcome {
+            RunOutcome::Ready { file_path, .. } => Show::Result {
+                id,
+                path: PathBuf::from(file_path),
+            },
+            _ => Show::Failed { id },
+        };
         self.write_outcome(&claimed, output.attempts, outcome).await;
+        self.setup.obs.show(show); // after `ready` is written
         self.current = None;
         if let Some(t) = transition {
             self.apply(t).await;
@@ -340,6 +359,20 @@ impl Worker {
         }
     }
 
+    async fn on_obs_report(&mut self, report: ObsReport) {
+        match report {
+            ObsReport::Shown { id } => {
+                match self.setup.db.mark_shown(id.into(), clock_ms()).await {
+                    Ok(Some(item)) => self.setup.events.publish(CoreEvent::QueueItem { item }),
+                    Ok(None) => {} // shown again, or changed meanwhile
+                    Err(e) => {
+                        tracing::error!(error = %e, request_id = id, "could not mark a clip shown")
+                    }
+                }
+            }
+        }
+    }
+
     async fn check_wait(&mut self) {
         if self.degraded.active().is_some() || self.paused {
             return;
@@ -366,6 +399,7 @@ impl Worker {
                 if let Err(e) = self.setup.db.enter_degraded(&reason, now).await {
                     tracing::error!(error = %e, "could not record degraded mode");
                 }
+                self.setup.obs.show(Show::Hero(true));
                 let pause = self.setup.options.pause_intake_when_degraded;
                 self.setup.signals.set_intake_paused(pause);
                 tracing::warn!(reason = %reason, intake_paused = pause, "degraded mode entered");
@@ -386,6 +420,7 @@ impl Worker {
                     tracing::error!(error = %e, "could not record the end of degraded mode");
                 }
                 self.setup.signals.set_intake_paused(false);
+                self.setup.obs.show(Show::Hero(false));
                 tracing::info!(reason = %reason, "degraded mode left");
                 if let Some(channel) = channel {
                     self.setup.replies.say(

@@ -20,6 +20,7 @@ use crate::chat::ChatMessage;
 use crate::db::{Database, DbError, NewRequest, QueueCounter};
 use crate::events::EventBus;
 use crate::generator::GenerationSignals;
+use crate::obs::ObsClient;
 
 /// How many finished requests the panel keeps showing.
 const RECENT_FINISHED: i64 = 20;
@@ -118,6 +119,8 @@ pub struct QueueSetup {
     pub replies: ReplySink,
     pub options: QueueOptions,
     pub signals: GenerationSignals,
+    /// For **Show again**.
+    pub obs: ObsClient,
 }
 
 /// Handle on the queue actor.
@@ -154,11 +157,13 @@ impl GenerationQueue {
             replies,
             options,
             signals,
+            obs,
         } = setup;
         let (tx, rx) = mpsc::channel(64);
         let actor = QueueActor {
             db,
             signals,
+            obs,
             events,
             replies,
             options,
@@ -204,6 +209,7 @@ struct QueueActor {
     db: Database,
     /// Wakes the generator when a request becomes approved; says when intake is paused.
     signals: GenerationSignals,
+    obs: ObsClient,
     events: EventBus,
     replies: ReplySink,
     options: QueueOptions,
@@ -431,6 +437,17 @@ impl QueueActor {
             ),
             (QueueAction::Retry, Failed | Interrupted) => (Approved, None, None),
             (QueueAction::Retry, Skipped) => (Pending, None, None),
+            (QueueAction::ShowAgain, Ready | Shown) => {
+                let Some(path) = item.file_path.clone() else {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidTransition,
+                        format!("Request #{id} has no clip to show."),
+                    ));
+                };
+                self.obs.show_again(id, path.into())?;
+                tracing::info!(request_id = id, "clip shown again by the streamer");
+                return Ok(item);
+            }
             (QueueAction::MoveUp | QueueAction::MoveDown, Pending | Approved) => {
                 let delta = if action == QueueAction::MoveUp { -1 } else { 1 };
                 return self.move_item(id as i64, delta).await;
@@ -760,6 +777,7 @@ fn verb(action: QueueAction) -> &'static str {
         QueueAction::Skip => "skipped",
         QueueAction::Retry => "retried",
         QueueAction::MoveUp | QueueAction::MoveDown => "moved",
+        QueueAction::ShowAgain => "shown again",
     }
 }
 

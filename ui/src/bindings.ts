@@ -170,6 +170,28 @@ async generatorSetPaused(paused: boolean) : Promise<Result<GeneratorStatus, ApiE
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Saves the OBS settings (the password goes to the OS keyring) and reconnects.
+ */
+async obsUpdateSettings(update: ObsSettingsUpdate) : Promise<Result<ObsView, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("obs_update_settings", { update }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * **Set up OBS**: creates the scenes and sources StreamCue needs, if missing.
+ */
+async obsSetUp() : Promise<Result<ObsSetupReport, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("obs_set_up") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -239,7 +261,7 @@ account: AccountState;
 /**
  * Whether `chat.twitch_client_id` is set (needed for "Log in with Twitch").
  */
-twitchClientIdSet: boolean; generator: GeneratorStatus }
+twitchClientIdSet: boolean; generator: GeneratorStatus; obs: ObsView }
 /**
  * Running totals for the current chat session.
  */
@@ -305,6 +327,14 @@ export type CoreEvent = { kind: "chatState"; state: ChatState } |
  */
 { kind: "generator"; status: GeneratorStatus } | 
 /**
+ * OBS's connection, scene, recording or what it shows changed.
+ */
+{ kind: "obs"; state: ObsState } | 
+/**
+ * The OBS settings changed.
+ */
+{ kind: "obsSettings"; settings: ObsSettings } | 
+/**
  * The UI missed events (it was too slow): it should fetch a fresh snapshot.
  */
 { kind: "resync" }
@@ -364,6 +394,10 @@ export type ErrorCode =
  * The generation endpoint could not be reached or refused (Test connection).
  */
 "Generator" | 
+/**
+ * OBS is not connected, or refused a request; the message says why.
+ */
+"Obs" | 
 /**
  * The engine is shutting down or has stopped.
  */
@@ -493,13 +527,97 @@ export type NoticeCode =
 "TwitchAddressOverridden"
 export type NoticeLevel = "Info" | "Warning" | "Error"
 /**
+ * The connection to OBS.
+ */
+export type ObsConnection = 
+/**
+ * OBS control is switched off in the settings.
+ */
+{ state: "disabled" } | { state: "connecting" } | { state: "connected"; obsVersion: string; websocketVersion: string } | 
+/**
+ * Not connected; the next attempt is at `retry_at_ms` (Unix ms).
+ */
+{ state: "reconnecting"; attempt: number; retryAtMs: number; reason: string } | { state: "failed"; failure: ObsFailure; message: string }
+/**
+ * Why StreamCue stopped trying to connect (it retries once the settings change).
+ */
+export type ObsFailure = 
+/**
+ * obs-websocket refused the password.
+ */
+"WrongPassword" | 
+/**
+ * OBS is older than 30.2 (or obs-websocket older than 5.5).
+ */
+"TooOld"
+/**
+ * Names of the scenes and sources StreamCue drives (configurable).
+ */
+export type ObsNames = { generatingScene: string; 
+/**
+ * A text source in the Generating scene that shows the prompt.
+ */
+promptSource: string; resultScene: string; 
+/**
+ * A media source in the Result scene that plays the clip.
+ */
+resultSource: string; 
+/**
+ * The fallback scene shown in degraded mode.
+ */
+heroScene: string }
+/**
+ * OBS connection settings as the window shows them (the password only as "saved").
+ */
+export type ObsSettings = { enabled: boolean; host: string; port: number; passwordSaved: boolean; names: ObsNames }
+/**
+ * A change of OBS settings. `password`: `Some("")` deletes the saved one, `None` keeps it.
+ */
+export type ObsSettingsUpdate = { enabled: boolean; host: string; port: number; password: string | null; names: ObsNames }
+/**
+ * What **Set up OBS** did.
+ */
+export type ObsSetupReport = { 
+/**
+ * Scenes and sources it created, e.g. "scene Generating", "text source Prompt Text".
+ */
+created: string[]; 
+/**
+ * Those that were already there.
+ */
+existing: string[] }
+/**
+ * OBS as the window shows it, kept live from OBS's events.
+ */
+export type ObsState = { connection: ObsConnection; 
+/**
+ * The current program scene.
+ */
+programScene: string | null; recording: boolean; 
+/**
+ * The request whose clip (or prompt) OBS is showing now.
+ */
+showing: number | null; 
+/**
+ * The Hero Shot fallback is on (degraded mode).
+ */
+hero: boolean }
+/**
+ * The OBS panel's content.
+ */
+export type ObsView = { settings: ObsSettings; state: ObsState }
+/**
  * Where StreamCue keeps its files, shown in the UI so the streamer can find them.
  */
 export type PathsInfo = { configFile: string; databaseFile: string; logDir: string }
 /**
  * A streamer's action on one request.
  */
-export type QueueAction = "approve" | "skip" | "retry" | "moveUp" | "moveDown"
+export type QueueAction = "approve" | "skip" | "retry" | "moveUp" | "moveDown" | 
+/**
+ * Play a ready (or already shown) clip in OBS again.
+ */
+"showAgain"
 /**
  * Queue counters for the current chat session.
  */
