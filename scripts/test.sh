@@ -19,6 +19,18 @@ fi
 
 step() { echo; echo "=== $* ($(date +%T))"; }
 
+# OBS Studio 30.2 (Debian 13) in a cached root outside the repo, for the real-OBS tests
+# (tests/obs.rs, tests/obs_harness.rs, the OBS window test). Only the tests need it: the app
+# talks to the streamer's own OBS. Not fatal outside CI (those tests then skip and say why).
+step "OBS root for the real-OBS tests"
+if ! bash "$ROOT/scripts/obs-root.sh"; then
+  if [ -n "${CI:-}" ]; then
+    echo "setup: building the OBS root failed" >&2
+    exit 1
+  fi
+  echo "setup: warning: no OBS root; the real-OBS tests will be skipped" >&2
+fi
+
 step "UI: type-check and build"
 (cd ui && npm run build --silent)
 

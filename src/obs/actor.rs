@@ -287,9 +287,17 @@ impl Actor {
             connect_timeout: CONNECT_TIMEOUT,
         };
         let where_ = format!("{}:{}", self.settings.host, self.settings.port);
-        let client = match obws::Client::connect_with_config(config).await {
-            Ok(c) => c,
-            Err(e) => return self.connect_failed(&where_, e, pw.is_some()),
+        // obws's own connect timeout covers only TCP, not the handshake.
+        let connecting = obws::Client::connect_with_config(config);
+        let client = match tokio::time::timeout(CONNECT_TIMEOUT * 2, connecting).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return self.connect_failed(&where_, e, pw.is_some()),
+            Err(_) => {
+                return self.retry_later(format!(
+                    "OBS at {where_} did not complete the handshake within {} s",
+                    (CONNECT_TIMEOUT * 2).as_secs()
+                ))
+            }
         };
         let events = match client.events() {
             Ok(ev) => Box::pin(ev),
