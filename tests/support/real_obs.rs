@@ -147,6 +147,8 @@ pub struct ObsSetup {
     /// A whole scene collection (OBS's `basic/scenes/*.json` format) used instead of
     /// `scenes`; its `name` is overwritten.
     pub collection: Option<serde_json::Value>,
+    /// obs-websocket asks for a password (default). Without: `password()` is "".
+    pub auth: bool,
 }
 
 impl Default for ObsSetup {
@@ -154,6 +156,7 @@ impl Default for ObsSetup {
         Self {
             scenes: vec![DEFAULT_SCENE.to_owned()],
             collection: None,
+            auth: true,
         }
     }
 }
@@ -206,7 +209,11 @@ impl RealObs {
             root: obs_root(),
             dir,
             port: free_port()?,
-            password: random_hex(12),
+            password: if setup.auth {
+                random_hex(12)
+            } else {
+                String::new()
+            },
             display: String::new(),
             xvfb: None,
             obs: None,
@@ -436,9 +443,10 @@ impl RealObs {
              SceneCollection={COLLECTION}\nSceneCollectionFile={COLLECTION}\n\
              \n[BasicWindow]\nPreviewEnabled=false\nSysTrayEnabled=false\n\
              \n[OBSWebSocket]\nFirstLoad=false\nServerEnabled=true\nServerPort={port}\n\
-             AlertsEnabled=false\nAuthRequired=true\nServerPassword={password}\n",
+             AlertsEnabled=false\nAuthRequired={auth}\nServerPassword={password}\n",
             port = self.port,
             password = self.password,
+            auth = setup.auth,
         );
         let profile = format!(
             "[General]\nName={PROFILE}\n\
@@ -452,7 +460,7 @@ impl RealObs {
         );
         let websocket = serde_json::json!({
             "alerts_enabled": false,
-            "auth_required": true,
+            "auth_required": setup.auth,
             "first_load": false,
             "server_enabled": true,
             "server_password": self.password,
@@ -642,7 +650,7 @@ impl Drop for RealObs {
 /// `limit`.
 async fn connect(port: u16, password: &str, limit: Duration) -> Result<obws::Client, String> {
     let attempt = async {
-        let client = obws::Client::connect("127.0.0.1", port, Some(password))
+        let client = obws::Client::connect("127.0.0.1", port, Some(password).filter(|p| !p.is_empty()))
             .await
             .map_err(|e| describe(&e))?;
         client
