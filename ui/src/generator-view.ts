@@ -1,5 +1,5 @@
-// Settings → Generator (the card below the queue; below the graph in wide windows) and the
-// degraded-mode banner.
+// Settings → Generator (the card below the queue, beside the OBS card; below the graph in wide
+// windows) and the degraded-mode banner.
 // The core owns the settings: the form shows the saved ones (snapshot, then `generator` events)
 // but never overwrites a field the streamer is editing (focused, or changed since the last save).
 // Credentials are write-only: the core only says whether they are saved; an empty password

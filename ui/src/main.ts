@@ -15,6 +15,7 @@ import {
 import { initAccount, renderAccount } from "./account";
 import { initGenerator, renderGenerator } from "./generator-view";
 import { VelocityGraph } from "./graph";
+import { initObs, renderObs } from "./obs-view";
 import { isWaiting, waitingCount } from "./queue";
 import { emptyQueueUi, qdom, type RowAction } from "./queue-view";
 import { applyChatState, applyEvents, applySnapshot, emptyCache, hasSession, upsertQueueItem } from "./state";
@@ -44,6 +45,7 @@ function refresh(): void {
   render(cache, ui, Date.now(), dismissNotice);
   renderAccount(cache.account, cache.twitchClientIdSet, Date.now());
   renderGenerator(cache);
+  renderObs(cache, Date.now());
   graph.setPoints(cache.velocity);
 }
 
@@ -272,11 +274,13 @@ const DONE: Record<QueueAction, string> = {
   retry: "retried",
   moveUp: "moved",
   moveDown: "moved",
+  showAgain: "shown again",
 };
 
 /** Shows a failed queue command's error in the panel (`about`: the request acted on, if any). */
 function showQueueError(err: ApiError, about?: { id: number; action: QueueAction }): void {
   ui.queue.errorDetail = err.message;
+  ui.queue.errorCode = err.code;
   switch (err.code) {
     case "StartupFailed":
       showSnapshotError(err);
@@ -305,6 +309,7 @@ const ROW_ACTIONS: Record<RowAction, QueueAction> = {
   retry: "retry",
   up: "moveUp",
   down: "moveDown",
+  showAgain: "showAgain",
 };
 
 async function queueAct(id: number, action: QueueAction): Promise<void> {
@@ -319,6 +324,7 @@ async function queueAct(id: number, action: QueueAction): Promise<void> {
     else if (action !== "moveUp" && action !== "moveDown") upsertQueueItem(cache, res.data);
   } catch (e) {
     ui.queue.error = String(e);
+    ui.queue.errorCode = null;
   } finally {
     ui.queue.busy.delete(id);
     refresh();
@@ -358,6 +364,7 @@ async function clearQueue(): Promise<void> {
     if (res.status === "error") showQueueError(res.error);
   } catch (e) {
     ui.queue.error = String(e);
+    ui.queue.errorCode = null;
   } finally {
     ui.queue.toolsBusy = false;
     refresh();
@@ -375,6 +382,7 @@ async function toggleAutoApprove(): Promise<void> {
     else showQueueError(res.error);
   } catch (e) {
     ui.queue.error = String(e);
+    ui.queue.errorCode = null;
   } finally {
     ui.queue.toolsBusy = false;
     refresh();
@@ -391,6 +399,7 @@ function rowId(el: Element): number | null {
 
 initAccount(refresh);
 initGenerator(cache, refresh);
+initObs(cache, refresh);
 dom.sourceDemo.addEventListener("click", () => selectSource("demo"));
 dom.sourceTwitch.addEventListener("click", () => selectSource("twitch"));
 dom.connectBtn.addEventListener("click", () => void connect());
@@ -444,6 +453,10 @@ qdom.body.addEventListener("keydown", (e) => {
 // The "Reconnecting in N s" countdown ticks on its own between events.
 window.setInterval(() => {
   if (cache.chat.state === "reconnecting") render(cache, ui, Date.now(), dismissNotice);
+}, 250);
+// So does OBS's "retrying in N s".
+window.setInterval(() => {
+  if (cache.obs?.state.connection.state === "reconnecting") renderObs(cache, Date.now());
 }, 250);
 // Requests' ages ("12 s ago") too.
 window.setInterval(() => {

@@ -2,13 +2,13 @@
 // Rows are keyed by request id and updated in place, so hover and focus survive re-renders; a
 // focused button keeps focus when its row moves or changes state (keyboard use).
 
-import type { ChatState, GenerationProgress, QueueItem, RequestState } from "./bindings";
+import type { ChatState, GenerationProgress, ObsState, QueueItem, RequestState } from "./bindings";
 import { $, setAttr, setOptAttr, setText, show } from "./dom";
 import { basename, clock, formatBytes, formatDuration } from "./format";
 import { isActive, isWaiting, type QueueCache } from "./queue";
 
 /** A row button, as named in its `data-action` (the window tests rely on these names). */
-export type RowAction = "approve" | "skip" | "retry" | "up" | "down";
+export type RowAction = "approve" | "skip" | "retry" | "up" | "down" | "showAgain";
 
 /** The queue panel's window-side state. */
 export interface QueueUiState {
@@ -22,10 +22,12 @@ export interface QueueUiState {
   error: string;
   /** The core's own words for it (the error's tooltip). */
   errorDetail: string;
+  /** The failed command's ApiError code (`data-code`), null when it was not an ApiError. */
+  errorCode: string | null;
 }
 
 export function emptyQueueUi(): QueueUiState {
-  return { busy: new Set(), clearArmed: false, toolsBusy: false, error: "", errorDetail: "" };
+  return { busy: new Set(), clearArmed: false, toolsBusy: false, error: "", errorDetail: "", errorCode: null };
 }
 
 export const qdom = {
@@ -89,9 +91,10 @@ function actionsFor(state: RequestState): RowAction[] {
       return ["retry", "skip"];
     case "skipped":
       return ["retry"];
-    case "generating":
     case "ready":
     case "shown":
+      return ["showAgain"];
+    case "generating":
       return [];
   }
 }
@@ -102,6 +105,7 @@ const ACTION_LABEL: Record<RowAction, string> = {
   retry: "Retry",
   up: "Move up",
   down: "Move down",
+  showAgain: "Show again",
 };
 
 const CHEVRON_UP =
@@ -159,6 +163,8 @@ interface Row {
   fileName: HTMLElement;
   took: HTMLElement;
   chip: HTMLElement;
+  /** "on screen": OBS is showing this request now. */
+  onScreen: HTMLElement;
   actions: HTMLElement;
   /** What the buttons were built for; they are rebuilt when it changes. */
   actionsKey: string;
@@ -182,6 +188,10 @@ function createRow(id: number): Row {
   const name = span("qi-name");
   const what = document.createElement("div");
   what.className = "qi-what";
+  const onScreen = span("qi-onscreen");
+  onScreen.textContent = "on screen";
+  onScreen.title = "OBS is showing this request now";
+  onScreen.hidden = true;
   const prompt = span("qi-prompt");
   const reason = span("qi-reason");
   const progress = span("qi-progress");
@@ -191,22 +201,23 @@ function createRow(id: number): Row {
   const fileName = span("qi-file-name");
   const took = span("qi-took");
   file.append(fileName, took);
-  what.append(prompt, reason, progress, file);
+  what.append(onScreen, prompt, reason, progress, file);
   const age = span("qi-age");
   const chip = span("qi-chip");
   const actions = document.createElement("div");
   actions.className = "qi-actions";
   el.append(pos, name, what, age, chip, actions);
-  const row: Row = { el, pos, name, age, prompt, reason, progress, file, fileName, took, chip, actions, actionsKey: "" };
+  const row: Row = { el, pos, name, age, prompt, reason, progress, file, fileName, took, chip, onScreen, actions, actionsKey: "" };
   rows.set(id, row);
   return row;
 }
 
-function actionButton(action: RowAction, who: string, disabled: boolean): HTMLButtonElement {
+function actionButton(action: RowAction, who: string, disabled: boolean, title = ""): HTMLButtonElement {
   const b = document.createElement("button");
   b.type = "button";
   b.dataset.action = action;
   b.disabled = disabled;
+  if (title) b.title = title;
   if (action === "up" || action === "down") {
     b.className = "qi-btn qi-arrow";
     b.innerHTML = action === "up" ? CHEVRON_UP : CHEVRON_DOWN;
@@ -260,6 +271,7 @@ function updateRow(
   busy: boolean,
   nowMs: number,
   progress: GenerationProgress | null,
+  obs: ObsState | null,
 ): void {
   const { el } = row;
   setAttr(el, "data-state", it.state);
@@ -286,16 +298,26 @@ function updateRow(
   updateProgress(row, it, progress);
   updateFile(row, it);
 
+  const showing = obs !== null && obs.showing === it.id;
+  setOptAttr(el, "data-showing", showing ? "true" : null);
+  show(row.onScreen, showing);
+
   setText(row.chip, STATE_LABEL[it.state]);
   setAttr(row.chip, "title", STATE_HINT[it.state]);
 
   const waiting = isWaiting(it.state);
   const first = waitIndex === 0;
   const last = waitIndex === waitingTotal - 1;
-  const key = `${it.state}|${waiting && first}|${waiting && last}|${who}`;
+  // Show again drives OBS: it cannot work while OBS is not connected.
+  const obsUp = obs !== null && obs.connection.state === "connected";
+  const key = `${it.state}|${waiting && first}|${waiting && last}|${who}|${obsUp}`;
   if (key !== row.actionsKey) {
     row.actionsKey = key;
-    const buttons: HTMLElement[] = actionsFor(it.state).map((a) => actionButton(a, who, false));
+    const buttons: HTMLElement[] = actionsFor(it.state).map((a) =>
+      a === "showAgain"
+        ? actionButton(a, who, !obsUp, obsUp ? "Play this clip in OBS again" : "OBS is not connected")
+        : actionButton(a, who, false),
+    );
     // The arrows keep their slot on every row, so the columns line up.
     const move = span("qi-move");
     if (waiting) move.append(actionButton("up", who, first), actionButton("down", who, last));
@@ -355,6 +377,7 @@ export function renderQueue(
   chat: ChatState,
   nowMs: number,
   progress: ReadonlyMap<number, GenerationProgress>,
+  obs: ObsState | null,
 ): void {
   // Place among waiting requests (what viewers are told: "#2 in the queue").
   const waitIndex = new Map<number, number>();
@@ -401,6 +424,7 @@ export function renderQueue(
   show(qdom.error, ui.error !== "");
   setText(qdom.errorText, ui.error);
   setAttr(qdom.errorText, "title", ui.errorDetail);
+  setOptAttr(qdom.error, "data-code", ui.error !== "" ? ui.errorCode : null);
 
   // Rows: active ones in queue order, then recently finished ones (already sorted that way).
   const focus = focusedInRow();
@@ -410,7 +434,16 @@ export function renderQueue(
   for (const it of q.items) {
     seen.add(it.id);
     const row = rows.get(it.id) ?? createRow(it.id);
-    updateRow(row, it, waitIndex.get(it.id) ?? -1, waiting, ui.busy.has(it.id), nowMs, progress.get(it.id) ?? null);
+    updateRow(
+      row,
+      it,
+      waitIndex.get(it.id) ?? -1,
+      waiting,
+      ui.busy.has(it.id),
+      nowMs,
+      progress.get(it.id) ?? null,
+      obs,
+    );
     (isActive(it.state) ? active : recent).push(row.el);
   }
   for (const [id, row] of rows) {

@@ -10,6 +10,9 @@ import type {
   GenerationProgress,
   GeneratorStatus,
   Notice,
+  ObsSettings,
+  ObsState,
+  ObsView,
   PathsInfo,
   QueueItem,
   VelocityPoint,
@@ -41,6 +44,11 @@ export interface Cache {
   generatorVersion: number;
   /** The latest live progress per request id, kept only while that request is `generating`. */
   progress: Map<number, GenerationProgress>;
+  /** OBS control: its settings and live state; null until the first snapshot. */
+  obs: ObsView | null;
+  /** Bumped whenever `obs` (settings or state) changes, so a command's (older) reply can tell
+   *  it is stale. */
+  obsVersion: number;
 }
 
 /** What applying events asks the caller to do besides re-rendering. */
@@ -66,6 +74,8 @@ export function emptyCache(): Cache {
     generator: null,
     generatorVersion: 0,
     progress: new Map(),
+    obs: null,
+    obsVersion: 0,
   };
 }
 
@@ -84,6 +94,8 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): void {
   cache.twitchClientIdSet = snap.twitchClientIdSet;
   cache.generator = snap.generator;
   cache.generatorVersion++;
+  cache.obs = snap.obs;
+  cache.obsVersion++;
   // Progress is not part of the snapshot: keep what is still live, drop the rest.
   pruneProgress(cache);
 }
@@ -124,6 +136,12 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
       case "generator":
         applyGeneratorStatus(cache, ev.status);
         break;
+      case "obs":
+        applyObsState(cache, ev.state);
+        break;
+      case "obsSettings":
+        applyObsSettings(cache, ev.settings);
+        break;
       case "resync":
         out.resync = true;
         break;
@@ -143,6 +161,32 @@ export function upsertQueueItem(cache: Cache, item: QueueItem): void {
 export function applyGeneratorStatus(cache: Cache, status: GeneratorStatus): void {
   cache.generator = status;
   cache.generatorVersion++;
+}
+
+/** OBS's live state (connection, scene, recording, what it shows), wholesale. Before the first
+ *  snapshot there are no settings to pair it with: the snapshot brings both. */
+export function applyObsState(cache: Cache, state: ObsState): void {
+  if (!cache.obs) return;
+  cache.obs = { ...cache.obs, state };
+  cache.obsVersion++;
+}
+
+/** The OBS settings, wholesale (events). */
+export function applyObsSettings(cache: Cache, settings: ObsSettings): void {
+  if (!cache.obs) return;
+  cache.obs = { ...cache.obs, settings };
+  cache.obsVersion++;
+}
+
+/** Both (a command's reply). */
+export function applyObsView(cache: Cache, view: ObsView): void {
+  cache.obs = view;
+  cache.obsVersion++;
+}
+
+/** OBS is connected (actions that drive it can work). */
+export function obsConnected(cache: Cache): boolean {
+  return cache.obs?.state.connection.state === "connected";
 }
 
 /** Keeps the latest progress of a request being generated. The core announces `generating`

@@ -180,7 +180,7 @@ export function render(cache: Cache, ui: UiState, nowMs: number, onDismiss: (key
     failed ? "See the reason above, then press Connect to try again." : "Pick Demo or a Twitch channel above and press Connect.",
   );
 
-  renderQueue(cache.queue, ui.queue, cache.chat, nowMs, cache.progress);
+  renderQueue(cache.queue, ui.queue, cache.chat, nowMs, cache.progress, cache.obs?.state ?? null);
 
   // Footer.
   if (cache.paths) {
