@@ -1,5 +1,6 @@
 //! End-to-end tests in the real window: the built app (WebKitGTK) under Xvfb, driven through
-//! tauri-driver + WebKitWebDriver, talking to a fake Twitch IRC server over real TCP.
+//! tauri-driver + WebKitWebDriver, talking to a fake Twitch IRC server over real TCP (and, for
+//! OBS, to a real OBS Studio 30.2.3 under its own Xvfb).
 //!
 //! Needs: `DISPLAY` (scripts/test.sh starts Xvfb), `tauri-driver` and `WebKitWebDriver` on PATH.
 //! Outside CI a missing prerequisite skips with a printed reason; under CI it fails.
@@ -9,6 +10,8 @@ mod fake_irc;
 #[path = "../../tests/support/fake_oauth.rs"]
 #[allow(dead_code)]
 mod fake_oauth;
+#[path = "../../tests/support/real_obs.rs"]
+mod real_obs;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -156,9 +159,16 @@ impl Window {
     }
 
     async fn click(&self, css: &str) {
-        self.wait_for(css)
-            .await
-            .click()
+        let el = self.wait_for(css).await;
+        // Bring it on screen first (cards low in the window are below the fold).
+        let _ = self
+            .c()
+            .execute(
+                "document.querySelector(arguments[0])?.scrollIntoView({block: 'center'});",
+                vec![css.into()],
+            )
+            .await;
+        el.click()
             .await
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
@@ -183,6 +193,15 @@ impl Window {
             Ok(_) => String::new(),
             Err(e) => panic!("read text of {css}: {e}"),
         }
+    }
+
+    /// Whether an element matches `css` now (no waiting).
+    async fn exists(&self, css: &str) -> bool {
+        let script = "return document.querySelector(arguments[0]) !== null;";
+        matches!(
+            self.c().execute(script, vec![css.into()]).await,
+            Ok(serde_json::Value::Bool(true))
+        )
     }
 
     async fn attr(&self, css: &str, name: &str) -> Option<String> {
@@ -740,4 +759,128 @@ async fn log_in_with_twitch_then_chat_as_that_account() {
         let text = std::fs::read_to_string(f.path()).unwrap_or_default();
         assert!(!text.contains(TOKEN), "the token reached the app's log");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn obs_panel_shows_the_live_scene_sets_up_obs_and_plays_the_clip() {
+    const TEST: &str = "obs_panel_shows_the_live_scene_sets_up_obs_and_plays_the_clip";
+    if !can_run(TEST) {
+        return;
+    }
+    // No password: this machine has no OS keyring for the app to keep one in.
+    if real_obs::prepare_or_skip(TEST).is_none() {
+        return; // printed why (or panicked under CI)
+    }
+    let mut obs = real_obs::RealObs::prepare_with(real_obs::ObsSetup {
+        auth: false,
+        ..Default::default()
+    })
+    .expect("prepare OBS");
+    obs.launch().await.expect("OBS starts");
+    let client = obs.client().await;
+    let server = FakeIrc::start().await.expect("fake server");
+    let data = real_obs::obs_tempdir(); // under /tmp: OBS sees the clips
+    let mut w = Window::open(data.path(), &server.addr().to_string()).await;
+
+    // Point the OBS card at this OBS.
+    w.click("#obs-details > summary").await;
+    let port = w.wait_for("#obs-port").await;
+    port.clear().await.unwrap();
+    port.send_keys(&obs.port().to_string()).await.unwrap();
+    w.click("#obs-save").await;
+    w.until("OBS connected", Duration::from_secs(20), || async {
+        w.attr("#obs-state", "data-state").await.as_deref() == Some("connected")
+            && w.text("#obs-scene").await.trim() == "Live"
+    })
+    .await;
+    assert!(
+        w.text("#obs-conn").await.contains("30.2"),
+        "{}",
+        w.text("#obs-conn").await
+    );
+    // The scene follows OBS live.
+    client.scenes().create("Just Chatting").await.unwrap();
+    client
+        .scenes()
+        .set_current_program_scene("Just Chatting")
+        .await
+        .unwrap();
+    w.until("the live scene", Duration::from_secs(10), || async {
+        w.text("#obs-scene").await.trim() == "Just Chatting"
+    })
+    .await;
+
+    // Set up OBS creates the scenes.
+    w.click("#obs-setup").await;
+    w.until("the set-up report", Duration::from_secs(10), || async {
+        w.text("#obs-setup-result").await.contains("Created")
+    })
+    .await;
+    let scenes: Vec<String> = client
+        .scenes()
+        .list()
+        .await
+        .unwrap()
+        .scenes
+        .into_iter()
+        .map(|s| s.id.name)
+        .collect();
+    for s in ["Generating", "Result", "Hero Shot"] {
+        assert!(scenes.iter().any(|x| x == s), "{s} in {scenes:?}");
+    }
+    w.screenshot("obs-setup").await;
+
+    // A request, approved in the window, is generated offline and played in OBS's Result scene.
+    w.click("#source-twitch").await;
+    w.connect_twitch("obstest").await;
+    assert!(
+        server
+            .wait_joins("obstest", 1, Duration::from_secs(5))
+            .await
+    );
+    server.broadcast(
+        "obstest",
+        &privmsg_line("obstest", "pixelcat", "!anime a cat surfing a wave"),
+    );
+    w.click(".queue-item[data-state='pending'] [data-action='approve']")
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let scene = client
+            .scenes()
+            .current_program_scene()
+            .await
+            .unwrap()
+            .id
+            .name;
+        if scene == "Result" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "OBS never showed Result (on {scene})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let shot = artifacts_dir().join("obs-result-scene.png");
+    obs.screenshot(&shot).expect("OBS screenshot");
+    w.until(
+        "the panel shows Result",
+        Duration::from_secs(10),
+        || async { w.text("#obs-scene").await.trim() == "Result" },
+    )
+    .await;
+    w.screenshot("obs-result").await;
+    // When the clip ends OBS goes back to the streamer's scene and the request is shown.
+    w.until(
+        "shown, back on Just Chatting",
+        Duration::from_secs(20),
+        || async {
+            w.text("#obs-scene").await.trim() == "Just Chatting"
+                && w.exists(".queue-item[data-state='shown']").await
+        },
+    )
+    .await;
+    w.quit_app().await;
+    w.close().await;
 }
