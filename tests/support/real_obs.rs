@@ -650,9 +650,10 @@ impl Drop for RealObs {
 /// `limit`.
 async fn connect(port: u16, password: &str, limit: Duration) -> Result<obws::Client, String> {
     let attempt = async {
-        let client = obws::Client::connect("127.0.0.1", port, Some(password).filter(|p| !p.is_empty()))
-            .await
-            .map_err(|e| describe(&e))?;
+        let client =
+            obws::Client::connect("127.0.0.1", port, Some(password).filter(|p| !p.is_empty()))
+                .await
+                .map_err(|e| describe(&e))?;
         client
             .general()
             .version()
