@@ -148,6 +148,8 @@ impl EngineHandle {
         let generator = self.generator.status().await?;
         let obs = self.obs.view().await?;
         Ok(AppSnapshot {
+            moments: Vec::new(),
+            moment_settings: crate::api::MomentSettings::default(),
             generator,
             obs,
             queue,

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod events;
 pub mod generator;
 pub mod logging;
+pub mod moments;
 pub mod obs;
 pub mod paths;
 pub mod queue;

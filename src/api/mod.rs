@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 
 mod generation;
+mod moments;
 mod obs;
 
 pub use crate::twitch_auth::AccountState;
 pub use generation::*;
+pub use moments::*;
 pub use obs::*;
 
 /// Stable, machine-readable error codes. The UI switches on these; never rename one.
@@ -196,6 +198,9 @@ pub struct AppSnapshot {
     pub twitch_client_id_set: bool,
     pub generator: GeneratorStatus,
     pub obs: ObsView,
+    /// The current (or last) session's moments, oldest first.
+    pub moments: Vec<Moment>,
+    pub moment_settings: MomentSettings,
 }
 
 /// Where a viewer request is in its life.
@@ -357,6 +362,17 @@ pub enum CoreEvent {
     /// The OBS settings changed.
     ObsSettings {
         settings: ObsSettings,
+    },
+    /// A moment began, grew or ended (written first).
+    Moment {
+        moment: Moment,
+    },
+    /// The detector's readings for the last second (the settings' live preview).
+    MomentReadings {
+        readings: MomentReadings,
+    },
+    MomentSettings {
+        settings: MomentSettings,
     },
     /// The UI missed events (it was too slow): it should fetch a fresh snapshot.
     Resync,
