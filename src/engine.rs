@@ -24,6 +24,7 @@ use crate::db::{Database, DbError};
 use crate::events::EventBus;
 use crate::generator::worker::WorkerSetup;
 use crate::generator::{GenerationSignals, GenerationWorker, GeneratorOptions};
+use crate::moments::{detector_channel, MomentDetector};
 use crate::obs::{ObsClient, ObsSetup};
 use crate::paths::AppPaths;
 use crate::queue::{inbound_channel, ChatReplies, GenerationQueue, QueueOptions, QueueSetup};
@@ -77,6 +78,7 @@ pub struct EngineHandle {
     queue: GenerationQueue,
     generator: GenerationWorker,
     obs: ObsClient,
+    moments: MomentDetector,
     account: TwitchAccount,
     twitch_client_id: Arc<str>,
     events: EventBus,
@@ -109,6 +111,10 @@ impl EngineHandle {
 
     pub fn obs(&self) -> &ObsClient {
         &self.obs
+    }
+
+    pub fn moments(&self) -> &MomentDetector {
+        &self.moments
     }
 
     /// Connects chat, logged in as the streamer's Twitch account when there is one.
@@ -147,9 +153,11 @@ impl EngineHandle {
         let queue = self.queue.view().await?;
         let generator = self.generator.status().await?;
         let obs = self.obs.view().await?;
+        let moments = self.moments.latest().await?;
+        let moment_settings = self.moments.settings().await?;
         Ok(AppSnapshot {
-            moments: Vec::new(),
-            moment_settings: crate::api::MomentSettings::default(),
+            moments,
+            moment_settings,
             generator,
             obs,
             queue,
@@ -181,6 +189,7 @@ struct Started {
     queue: GenerationQueue,
     generator: GenerationWorker,
     obs: ObsClient,
+    moments: MomentDetector,
     account: TwitchAccount,
 }
 
@@ -240,6 +249,7 @@ impl Engine {
             twitch_credentials: credentials,
             inbound: None, // set on the engine thread, with the queue's channel
             command_prefix: queue_options.names.prefix.clone(),
+            detector: None, // set on the engine thread, with the detector's channel
         };
         let generator_options = GeneratorOptions::from_config(&config.generator);
         let clips_dir = options.paths.clips_dir.clone();
@@ -294,6 +304,7 @@ impl Engine {
                 queue: started.queue,
                 generator: started.generator,
                 obs: started.obs,
+                moments: started.moments,
                 account: started.account,
                 twitch_client_id: config.chat.twitch_client_id.trim().into(),
                 events,
@@ -384,6 +395,16 @@ async fn run_engine(
     let tracker = TaskTracker::new();
     let (inbound_tx, inbound_rx) = inbound_channel();
     chat_options.inbound = Some(inbound_tx);
+    let (detector_tx, detector_rx) = detector_channel();
+    chat_options.detector = Some(detector_tx);
+    let moments_cancel = cancel.child_token();
+    let (moments, moments_task) = MomentDetector::spawn(
+        db.clone(),
+        events.clone(),
+        detector_rx,
+        moments_cancel.clone(),
+        &tracker,
+    );
     let chat_cancel = cancel.child_token();
     let (chat, chat_task) = ChatClient::spawn(
         db.clone(),
@@ -473,6 +494,7 @@ async fn run_engine(
             queue,
             generator,
             obs,
+            moments,
             account,
         }))
         .is_err()
@@ -481,11 +503,14 @@ async fn run_engine(
     }
     cancel.cancelled().await;
     // Fixed order: chat first (it writes its last second and ends its session; nothing new
-    // reaches the queue after it), then the generator (the item in hand is written as
+    // reaches the queue after it), then the moment detector (it takes what chat sent and
+    // closes open moments), then the generator (the item in hand is written as
     // interrupted, its partial file removed), then OBS (disconnects), then the replies (nothing left to say to), then
     // the queue (it finishes the event in hand), then the database.
     chat_cancel.cancel();
     let _ = chat_task.await;
+    moments_cancel.cancel();
+    let _ = moments_task.await;
     generator_cancel.cancel();
     let _ = generator_task.await;
     obs_cancel.cancel();

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 use streamcue::api::{
     ApiError, AppSnapshot, ChatState, ChatTarget, ConnectionCheck, CoreEvent, ErrorCode,
-    GeneratorSettingsUpdate, GeneratorStatus, ObsSettingsUpdate, ObsSetupReport, ObsView,
-    QueueAction, QueueItem, QueueView,
+    GeneratorSettingsUpdate, GeneratorStatus, Moment, MomentSettings, ObsSettingsUpdate,
+    ObsSetupReport, ObsView, QueueAction, QueueItem, QueueView, SessionHistory, SessionSummary,
 };
 use streamcue::chat::ChannelName;
 use streamcue::secrets::Secret;
@@ -166,6 +166,46 @@ pub async fn obs_set_up(engine: State<'_, EngineSlot>) -> Result<ObsSetupReport,
     engine.get()?.obs().set_up().await
 }
 
+/// Saves the moment-detection settings (they apply from the next second).
+#[tauri::command]
+#[specta::specta]
+pub async fn moments_set_settings(
+    engine: State<'_, EngineSlot>,
+    settings: MomentSettings,
+) -> Result<MomentSettings, ApiError> {
+    engine.get()?.moments().set_settings(settings).await
+}
+
+/// Sets a moment's note.
+#[tauri::command]
+#[specta::specta]
+pub async fn moments_set_note(
+    engine: State<'_, EngineSlot>,
+    id: i32,
+    note: String,
+) -> Result<Moment, ApiError> {
+    engine.get()?.moments().set_note(id, note).await
+}
+
+/// The latest chat sessions, newest first (the history picker).
+#[tauri::command]
+#[specta::specta]
+pub async fn moments_sessions(
+    engine: State<'_, EngineSlot>,
+) -> Result<Vec<SessionSummary>, ApiError> {
+    engine.get()?.moments().sessions().await
+}
+
+/// One session's velocity graph and moments, from the database.
+#[tauri::command]
+#[specta::specta]
+pub async fn moments_history(
+    engine: State<'_, EngineSlot>,
+    session_id: i32,
+) -> Result<SessionHistory, ApiError> {
+    engine.get()?.moments().history(session_id).await
+}
+
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(collect_commands![
@@ -185,7 +225,11 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             generator_test_connection,
             generator_set_paused,
             obs_update_settings,
-            obs_set_up
+            obs_set_up,
+            moments_set_settings,
+            moments_set_note,
+            moments_sessions,
+            moments_history
         ])
         .events(collect_events![CoreEvents])
 }

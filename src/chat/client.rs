@@ -22,6 +22,7 @@ use crate::api::{
 };
 use crate::db::{now_ms, Database, Platform};
 use crate::events::EventBus;
+use crate::moments::{DetectorInput, Sample, MAX_SAMPLES_PER_SECOND};
 use crate::queue::Inbound;
 
 /// Messages handled per wake-up before the actor looks at commands and the clock again.
@@ -35,6 +36,8 @@ pub struct ChatOptions {
     /// events go. Only ever `try_send`: a full queue drops (and logs) instead of stalling chat.
     pub inbound: Option<mpsc::Sender<Inbound>>,
     pub command_prefix: String,
+    /// Where each finished second goes for moment detection (`try_send` only, like `inbound`).
+    pub detector: Option<mpsc::Sender<DetectorInput>>,
 }
 
 /// What the UI needs to draw the chat panel.
@@ -162,6 +165,8 @@ struct Live {
     joined_once: bool,
     /// Twitch says our account is a moderator or the broadcaster here.
     elevated: bool,
+    /// Messages of the current second, for moment detection (texts are never stored).
+    samples: Vec<Sample>,
 }
 
 struct ChatActor {
@@ -314,6 +319,11 @@ impl ChatActor {
         };
         tracing::info!(session_id, channel = %shown, platform = platform.as_str(), "chat session started");
         self.forward(Inbound::SessionStarted { session_id });
+        self.to_detector(DetectorInput::SessionStarted {
+            session_id,
+            channel_key: format!("{}:{}", platform.as_str(), shown.to_lowercase()),
+            started_at_ms: started,
+        });
         self.live = Some(Live {
             source,
             session_id,
@@ -323,6 +333,7 @@ impl ChatActor {
             counters: ChatCounters::default(),
             joined_once: false,
             elevated: false,
+            samples: Vec::new(),
         });
         self.set_state(ChatState::Connecting {
             platform,
@@ -339,6 +350,12 @@ impl ChatActor {
             SourceEvent::Message(msg) => {
                 live.meter.record();
                 live.counters.messages = live.counters.messages.saturating_add(1);
+                if self.options.detector.is_some() && live.samples.len() < MAX_SAMPLES_PER_SECOND {
+                    live.samples.push(Sample {
+                        text: msg.text.clone(),
+                        emotes: msg.emotes.clone(),
+                    });
+                }
                 if let Some(inbound) = &self.options.inbound {
                     if msg.text.contains(self.options.command_prefix.as_str()) {
                         let ev = Inbound::Message {
@@ -429,11 +446,43 @@ impl ChatActor {
                 tracing::error!(error = %e, session_id = live.session_id, "could not save velocity");
             }
         }
-        for point in points {
+        let last = points.len().saturating_sub(1);
+        let mut seconds = Vec::with_capacity(points.len());
+        for (i, point) in points.into_iter().enumerate() {
             self.events.publish(CoreEvent::Velocity {
                 point,
                 counters: live.counters,
             });
+            if self.options.detector.is_some() {
+                seconds.push(DetectorInput::Second {
+                    session_id: live.session_id,
+                    second_ms: point.second as i64 * 1000,
+                    messages: point.count,
+                    samples: if i == last {
+                        std::mem::take(&mut live.samples)
+                    } else {
+                        Vec::new()
+                    },
+                });
+            }
+        }
+        for input in seconds {
+            self.to_detector(input);
+        }
+    }
+
+    fn to_detector(&self, input: DetectorInput) {
+        let Some(tx) = &self.options.detector else {
+            return;
+        };
+        static DROPPED: crate::logging::Throttle = crate::logging::Throttle::new();
+        if tx.try_send(input).is_err() {
+            if let Some(also) = DROPPED.allow() {
+                tracing::warn!(
+                    also_dropped = also,
+                    "a second of chat was not analysed: the detector is not keeping up"
+                );
+            }
         }
     }
 
@@ -462,6 +511,9 @@ impl ChatActor {
         {
             tracing::error!(error = %e, "could not end the chat session");
         }
+        self.to_detector(DetectorInput::SessionEnded {
+            session_id: live.session_id,
+        });
         self.idle_meter = VelocityMeter::new(now.div_euclid(1000) + 1);
         tracing::info!(
             session_id = live.session_id,

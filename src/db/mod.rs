@@ -5,6 +5,7 @@
 //! instead of two writers; schema changes only through `migrations/`.
 
 mod generation;
+mod moments;
 mod queue;
 mod sessions;
 mod velocity;

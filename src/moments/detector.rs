@@ -91,7 +91,6 @@ impl Baseline {
 }
 
 struct Open {
-    started_ms: i64,
     last_active_ms: i64,
     triggers: Vec<MomentTrigger>,
     strength: f64,
@@ -155,7 +154,6 @@ impl SpikeDetector {
             match &mut self.open {
                 None => {
                     self.open = Some(Open {
-                        started_ms: now,
                         last_active_ms: now,
                         triggers: triggers.clone(),
                         strength,

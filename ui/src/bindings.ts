@@ -192,6 +192,50 @@ async obsSetUp() : Promise<Result<ObsSetupReport, ApiError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Saves the moment-detection settings (they apply from the next second).
+ */
+async momentsSetSettings(settings: MomentSettings) : Promise<Result<MomentSettings, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("moments_set_settings", { settings }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Sets a moment's note.
+ */
+async momentsSetNote(id: number, note: string) : Promise<Result<Moment, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("moments_set_note", { id, note }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The latest chat sessions, newest first (the history picker).
+ */
+async momentsSessions() : Promise<Result<SessionSummary[], ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("moments_sessions") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * One session's velocity graph and moments, from the database.
+ */
+async momentsHistory(sessionId: number) : Promise<Result<SessionHistory, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("moments_history", { sessionId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -261,7 +305,11 @@ account: AccountState;
 /**
  * Whether `chat.twitch_client_id` is set (needed for "Log in with Twitch").
  */
-twitchClientIdSet: boolean; generator: GeneratorStatus; obs: ObsView }
+twitchClientIdSet: boolean; generator: GeneratorStatus; obs: ObsView; 
+/**
+ * The current (or last) session's moments, oldest first.
+ */
+moments: Moment[]; momentSettings: MomentSettings }
 /**
  * Running totals for the current chat session.
  */
@@ -334,6 +382,14 @@ export type CoreEvent = { kind: "chatState"; state: ChatState } |
  * The OBS settings changed.
  */
 { kind: "obsSettings"; settings: ObsSettings } | 
+/**
+ * A moment began, grew or ended (written first).
+ */
+{ kind: "moment"; moment: Moment } | 
+/**
+ * The detector's readings for the last second (the settings' live preview).
+ */
+{ kind: "momentReadings"; readings: MomentReadings } | { kind: "momentSettings"; settings: MomentSettings } | 
 /**
  * The UI missed events (it was too slow): it should fetch a fresh snapshot.
  */
@@ -509,6 +565,66 @@ clipsDir: string }
  */
 export type LoginPrompt = { userCode: string; verificationUri: string; expiresAtMs: number }
 /**
+ * A burst of chat.
+ */
+export type Moment = { id: number; sessionId: number; startedAtMs: number; 
+/**
+ * `None` while it is still going on.
+ */
+endedAtMs: number | null; 
+/**
+ * From the start of the chat session (the stream's time base until recordings exist).
+ */
+offsetMs: number; triggers: MomentTrigger[]; 
+/**
+ * How far past its threshold the strongest trigger went (1.0 = just at it).
+ */
+strength: number; note: string }
+/**
+ * The detector's live readings for the current session (the settings' preview).
+ */
+export type MomentReadings = { sessionId: number; rate: number; baseline: number; threshold: number; keywordHits: number; topEmoteCount: number }
+/**
+ * What makes a moment (editable in Settings → Moments).
+ */
+export type MomentSettings = { 
+/**
+ * The rolling window for velocity and keywords, seconds.
+ */
+windowSeconds: number; velocity: VelocityRule; 
+/**
+ * Words and phrases (case-insensitive, whole words), counted once per message.
+ */
+keywords: string[]; 
+/**
+ * Messages with a keyword in the window that make a moment (0 = off).
+ */
+keywordThreshold: number; 
+/**
+ * Text emotes recognised in messages besides the platform's own (e.g. KEKW).
+ */
+textEmotes: string[]; 
+/**
+ * Messages with the same emote within `emote_window_seconds` that make a moment (0 = off).
+ */
+emoteThreshold: number; emoteWindowSeconds: number; 
+/**
+ * Triggers this close together belong to one moment, seconds.
+ */
+mergeGapSeconds: number }
+/**
+ * One signal that crossed its threshold.
+ */
+export type MomentTrigger = { kind: TriggerKind; 
+/**
+ * What the streamer reads, e.g. "velocity 8.7/s vs baseline 1.9/s", "CLIP ×5", "KEKW ×14".
+ */
+label: string; 
+/**
+ * The keyword or emote.
+ */
+name: string | null; value: number; threshold: number; baseline: number | null }
+/**
  * Something the streamer should know that is not tied to one action.
  */
 export type Notice = { level: NoticeLevel; code: NoticeCode; message: string }
@@ -663,6 +779,19 @@ items: QueueItem[]; autoApprove: boolean; maxWaiting: number; counters: QueueCou
  */
 export type RequestState = "pending" | "approved" | "generating" | "ready" | "shown" | "skipped" | "failed" | "interrupted"
 /**
+ * One session's graph and moments, loaded from the database.
+ */
+export type SessionHistory = { session: SessionSummary; 
+/**
+ * One point per second, oldest first (at most the last 6 hours).
+ */
+velocity: VelocityPoint[]; moments: Moment[] }
+/**
+ * A past (or the current) chat session, for the history picker.
+ */
+export type SessionSummary = { id: number; platform: string; channel: string; startedAtMs: number; endedAtMs: number | null; messages: number; moments: number }
+export type TriggerKind = "velocity" | "keyword" | "emote"
+/**
  * One second of chat: how many messages arrived in it.
  */
 export type VelocityPoint = { 
@@ -670,6 +799,19 @@ export type VelocityPoint = {
  * Unix time of the bucket's start, in whole seconds.
  */
 second: number; count: number }
+/**
+ * How velocity is judged.
+ */
+export type VelocityRule = 
+/**
+ * Against the channel's own recent baseline: fires when the window's rate exceeds
+ * max(mean + sigmas × deviation, mean × ratio, min_per_second).
+ */
+{ rule: "baseline"; sigmas: number; ratio: number; minPerSecond: number; halfLifeSeconds: number; warmupSeconds: number } | 
+/**
+ * A fixed rate, messages per second.
+ */
+{ rule: "fixed"; perSecond: number }
 
 /** tauri-specta globals **/
 

@@ -1,0 +1,527 @@
+//! `MomentDetector`: the actor that runs a `SpikeDetector` per chat session and keeps moments.
+//!
+//! Chat hands it one summary per finished second (`try_send`: chat never waits); it matches
+//! keywords and emotes, feeds the detector, writes each moment (and its updates) to SQLite
+//! before announcing it, keeps each channel's baseline in SQLite, and publishes the live
+//! readings for the settings' preview. Invariants: it is the only writer of `moments` and
+//! `detector_baselines`; on shutdown it drains what chat already sent and closes open moments.
+
+use std::collections::HashMap;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::detector::{Baseline, MomentEvent, SecondSummary, SpikeDetector};
+use super::matcher::Matcher;
+use crate::api::{
+    ApiError, CoreEvent, ErrorCode, Moment, MomentReadings, MomentSettings, SessionHistory,
+    SessionSummary, VelocityRule,
+};
+use crate::db::Database;
+use crate::events::EventBus;
+
+const SETTINGS_KEY: &str = "moments.settings";
+/// A saved baseline older than this is not trusted.
+const BASELINE_FRESH_MS: i64 = 6 * 3600 * 1000;
+const BASELINE_SAVE_EVERY_S: u32 = 60;
+/// Message texts kept per second for matching (the count is always exact).
+pub const MAX_SAMPLES_PER_SECOND: usize = 2000;
+
+/// One chat line as the detector needs it.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub text: String,
+    pub emotes: Vec<String>,
+}
+
+/// What chat sends the detector.
+#[derive(Debug)]
+pub enum DetectorInput {
+    SessionStarted {
+        session_id: i64,
+        /// e.g. `twitch:shroud` (whose baseline to use).
+        channel_key: String,
+        started_at_ms: i64,
+    },
+    Second {
+        session_id: i64,
+        second_ms: i64,
+        messages: u32,
+        samples: Vec<Sample>,
+    },
+    SessionEnded {
+        session_id: i64,
+    },
+}
+
+/// The channel chat uses (bounded; chat only `try_send`s).
+pub fn detector_channel() -> (mpsc::Sender<DetectorInput>, mpsc::Receiver<DetectorInput>) {
+    mpsc::channel(256)
+}
+
+type Reply<T> = oneshot::Sender<Result<T, ApiError>>;
+
+enum Command {
+    Settings(Reply<MomentSettings>),
+    SetSettings(Box<MomentSettings>, Reply<MomentSettings>),
+    SetNote(i64, String, Reply<Moment>),
+    Latest(Reply<Vec<Moment>>),
+    Sessions(Reply<Vec<SessionSummary>>),
+    History(i64, Reply<SessionHistory>),
+}
+
+#[derive(Clone, Debug)]
+pub struct MomentDetector {
+    tx: mpsc::Sender<Command>,
+}
+
+fn gone() -> ApiError {
+    ApiError::new(ErrorCode::ShuttingDown, "StreamCue is shutting down.")
+}
+
+fn db_error(e: crate::db::DbError) -> ApiError {
+    ApiError::new(ErrorCode::Database, e.to_string())
+}
+
+impl MomentDetector {
+    pub fn spawn(
+        db: Database,
+        events: EventBus,
+        inbound: mpsc::Receiver<DetectorInput>,
+        cancel: CancellationToken,
+        tracker: &TaskTracker,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(32);
+        let settings = MomentSettings::default();
+        let actor = Actor {
+            db,
+            events,
+            matcher: Matcher::new(&settings),
+            settings,
+            sessions: HashMap::new(),
+            latest_session: None,
+        };
+        (Self { tx }, tracker.spawn(actor.run(rx, inbound, cancel)))
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, ApiError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    pub async fn settings(&self) -> Result<MomentSettings, ApiError> {
+        self.ask(Command::Settings).await
+    }
+
+    pub async fn set_settings(&self, s: MomentSettings) -> Result<MomentSettings, ApiError> {
+        self.ask(|r| Command::SetSettings(Box::new(s), r)).await
+    }
+
+    pub async fn set_note(&self, id: i32, note: String) -> Result<Moment, ApiError> {
+        self.ask(|r| Command::SetNote(id.into(), note, r)).await
+    }
+
+    /// The moments of the current (or most recent) session.
+    pub async fn latest(&self) -> Result<Vec<Moment>, ApiError> {
+        self.ask(Command::Latest).await
+    }
+
+    pub async fn sessions(&self) -> Result<Vec<SessionSummary>, ApiError> {
+        self.ask(Command::Sessions).await
+    }
+
+    pub async fn history(&self, session_id: i32) -> Result<SessionHistory, ApiError> {
+        self.ask(|r| Command::History(session_id.into(), r)).await
+    }
+}
+
+struct Session {
+    detector: SpikeDetector,
+    channel_key: String,
+    started_at_ms: i64,
+    open: Option<i64>,
+    seconds: u32,
+    last_second_ms: i64,
+}
+
+struct Actor {
+    db: Database,
+    events: EventBus,
+    settings: MomentSettings,
+    matcher: Matcher,
+    sessions: HashMap<i64, Session>,
+    latest_session: Option<i64>,
+}
+
+impl Actor {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Command>,
+        mut inbound: mpsc::Receiver<DetectorInput>,
+        cancel: CancellationToken,
+    ) {
+        if let Err(e) = self.db.close_open_moments().await {
+            tracing::error!(error = %e, "could not close moments left open");
+        }
+        if let Ok(Some(text)) = self.db.setting(SETTINGS_KEY).await {
+            match serde_json::from_str::<MomentSettings>(&text) {
+                Ok(s) => self.apply_settings(s),
+                Err(e) => tracing::warn!(error = %e, "moment settings unreadable: defaults used"),
+            }
+        }
+        loop {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break,
+                Some(cmd) = rx.recv() => self.on_command(cmd).await,
+                Some(input) = inbound.recv() => self.on_input(input).await,
+                else => break,
+            }
+        }
+        // Chat has stopped before us: take what it already sent, then close what is open.
+        while let Ok(input) = inbound.try_recv() {
+            self.on_input(input).await;
+        }
+        let open: Vec<i64> = self.sessions.keys().copied().collect();
+        for id in open {
+            self.end_session(id).await;
+        }
+        tracing::info!("moment detector stopped");
+    }
+
+    fn apply_settings(&mut self, s: MomentSettings) {
+        self.matcher = Matcher::new(&s);
+        for session in self.sessions.values_mut() {
+            session.detector.set_settings(s.clone());
+        }
+        self.settings = s;
+    }
+
+    async fn on_input(&mut self, input: DetectorInput) {
+        match input {
+            DetectorInput::SessionStarted {
+                session_id,
+                channel_key,
+                started_at_ms,
+            } => {
+                let baseline = self
+                    .db
+                    .load_baseline(&channel_key, started_at_ms - BASELINE_FRESH_MS)
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or(Baseline::EMPTY);
+                self.sessions.insert(
+                    session_id,
+                    Session {
+                        detector: SpikeDetector::new(self.settings.clone(), baseline),
+                        channel_key,
+                        started_at_ms,
+                        open: None,
+                        seconds: 0,
+                        last_second_ms: started_at_ms,
+                    },
+                );
+                self.latest_session = Some(session_id);
+            }
+            DetectorInput::Second {
+                session_id,
+                second_ms,
+                messages,
+                samples,
+            } => {
+                self.on_second(session_id, second_ms, messages, samples)
+                    .await
+            }
+            DetectorInput::SessionEnded { session_id } => self.end_session(session_id).await,
+        }
+    }
+
+    async fn on_second(
+        &mut self,
+        session_id: i64,
+        second_ms: i64,
+        messages: u32,
+        samples: Vec<Sample>,
+    ) {
+        let Some(session) = self.sessions.get_mut(&session_id) else {
+            return;
+        };
+        let mut summary = SecondSummary {
+            second_ms,
+            messages,
+            ..SecondSummary::default()
+        };
+        for s in &samples {
+            if self.matcher.scan(
+                &s.text,
+                &s.emotes,
+                &mut summary.keywords,
+                &mut summary.emotes,
+            ) {
+                summary.keyword_messages += 1;
+            }
+        }
+        let events = session.detector.on_second(summary);
+        session.seconds += 1;
+        session.last_second_ms = second_ms;
+        let readings = session.detector.readings();
+        let save_baseline = session.seconds % BASELINE_SAVE_EVERY_S == 0;
+        let (key, baseline) = (session.channel_key.clone(), session.detector.baseline());
+        for event in events {
+            self.record(session_id, event).await;
+        }
+        if save_baseline {
+            if let Err(e) = self.db.save_baseline(&key, &baseline, second_ms).await {
+                tracing::warn!(error = %e, "could not save the chat baseline");
+            }
+        }
+        self.events.publish(CoreEvent::MomentReadings {
+            readings: MomentReadings {
+                session_id: session_id as i32,
+                rate: readings.rate,
+                baseline: readings.baseline,
+                threshold: readings.threshold,
+                keyword_hits: readings.keyword_hits,
+                top_emote_count: readings.top_emote_count,
+            },
+        });
+    }
+
+    /// Writes a detector event, then announces the moment.
+    async fn record(&mut self, session_id: i64, event: MomentEvent) {
+        let Some(session) = self.sessions.get_mut(&session_id) else {
+            return;
+        };
+        let written = match event {
+            MomentEvent::Opened {
+                started_ms,
+                triggers,
+                strength,
+            } => {
+                let offset = (started_ms - session.started_at_ms).max(0);
+                let m = self
+                    .db
+                    .insert_moment(session_id, started_ms, offset, &triggers, strength)
+                    .await;
+                if let Ok(m) = &m {
+                    session.open = Some(m.id.into());
+                    let labels: Vec<&str> = m.triggers.iter().map(|t| t.label.as_str()).collect();
+                    tracing::info!(moment_id = m.id, session_id, triggers = ?labels, "moment");
+                }
+                m.map(Some)
+            }
+            MomentEvent::Updated { triggers, strength } => match session.open {
+                Some(id) => self.db.update_moment(id, &triggers, strength, None).await,
+                None => Ok(None),
+            },
+            MomentEvent::Closed {
+                ended_ms,
+                triggers,
+                strength,
+            } => match session.open.take() {
+                Some(id) => {
+                    self.db
+                        .update_moment(id, &triggers, strength, Some(ended_ms))
+                        .await
+                }
+                None => Ok(None),
+            },
+        };
+        match written {
+            Ok(Some(moment)) => self.events.publish(CoreEvent::Moment { moment }),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "could not save a moment"),
+        }
+    }
+
+    async fn end_session(&mut self, session_id: i64) {
+        let Some(session) = self.sessions.remove(&session_id) else {
+            return;
+        };
+        if let Some(id) = session.open {
+            if let Ok(Some(m)) = self.db.moment_row(id).await {
+                match self
+                    .db
+                    .update_moment(
+                        id,
+                        &m.triggers,
+                        m.strength,
+                        Some(session.last_second_ms + 1000),
+                    )
+                    .await
+                {
+                    Ok(Some(moment)) => self.events.publish(CoreEvent::Moment { moment }),
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(error = %e, "could not close a moment"),
+                }
+            }
+        }
+        let baseline = session.detector.baseline();
+        if baseline.samples > 0 {
+            if let Err(e) = self
+                .db
+                .save_baseline(&session.channel_key, &baseline, session.last_second_ms)
+                .await
+            {
+                tracing::warn!(error = %e, "could not save the chat baseline");
+            }
+        }
+    }
+
+    async fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Settings(reply) => {
+                let _ = reply.send(Ok(self.settings.clone()));
+            }
+            Command::SetSettings(s, reply) => {
+                let result = match validate(*s) {
+                    Err(e) => Err(e),
+                    Ok(s) => {
+                        let text = serde_json::to_string(&s).expect("plain data");
+                        match self.db.set_setting(SETTINGS_KEY, &text).await {
+                            Ok(()) => {
+                                self.apply_settings(s.clone());
+                                self.events.publish(CoreEvent::MomentSettings {
+                                    settings: s.clone(),
+                                });
+                                Ok(s)
+                            }
+                            Err(e) => Err(db_error(e)),
+                        }
+                    }
+                };
+                let _ = reply.send(result);
+            }
+            Command::SetNote(id, note, reply) => {
+                let note = note.trim().to_string();
+                let result = if note.chars().count() > 500
+                    || note.chars().any(|c| c.is_control() && c != '\n')
+                {
+                    Err(ApiError::new(
+                        ErrorCode::InvalidSettings,
+                        "A note is at most 500 characters, without control characters.",
+                    ))
+                } else {
+                    match self.db.set_moment_note(id, &note).await {
+                        Ok(Some(m)) => {
+                            self.events.publish(CoreEvent::Moment { moment: m.clone() });
+                            Ok(m)
+                        }
+                        Ok(None) => Err(ApiError::new(
+                            ErrorCode::UnknownRequest,
+                            format!("No moment #{id}."),
+                        )),
+                        Err(e) => Err(db_error(e)),
+                    }
+                };
+                let _ = reply.send(result);
+            }
+            Command::Latest(reply) => {
+                let latest = match self.latest_session {
+                    Some(id) => Some(id),
+                    None => self
+                        .db
+                        .session_summaries(1)
+                        .await
+                        .ok()
+                        .and_then(|s| s.first().map(|s| s.id as i64)),
+                };
+                let result = match latest {
+                    Some(id) => self.db.session_moments(id).await.map_err(db_error),
+                    None => Ok(Vec::new()),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Sessions(reply) => {
+                let _ = reply.send(self.db.session_summaries(50).await.map_err(db_error));
+            }
+            Command::History(id, reply) => {
+                let _ = reply.send(self.history(id).await);
+            }
+        }
+    }
+
+    async fn history(&self, id: i64) -> Result<SessionHistory, ApiError> {
+        let session = self
+            .db
+            .session_summaries(10_000)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .find(|s| s.id as i64 == id)
+            .ok_or_else(|| {
+                ApiError::new(ErrorCode::UnknownRequest, format!("No session #{id}."))
+            })?;
+        let end_ms = session
+            .ended_at_ms
+            .unwrap_or_else(|| crate::db::now_ms() as f64) as i64;
+        let from = (session.started_at_ms as i64).max(end_ms - 6 * 3600 * 1000);
+        let velocity = self
+            .db
+            .velocity_points(id, from.div_euclid(1000), end_ms.div_euclid(1000))
+            .await
+            .map_err(db_error)?;
+        let moments = self.db.session_moments(id).await.map_err(db_error)?;
+        Ok(SessionHistory {
+            session,
+            velocity,
+            moments,
+        })
+    }
+}
+
+/// Checks settings from the window; the error says which field is wrong.
+fn validate(mut s: MomentSettings) -> Result<MomentSettings, ApiError> {
+    let bad = |m: &str| Err(ApiError::new(ErrorCode::InvalidSettings, m));
+    if !(1..=300).contains(&s.window_seconds) {
+        return bad("The window must be 1–300 seconds.");
+    }
+    if !(1..=300).contains(&s.emote_window_seconds) {
+        return bad("The emote window must be 1–300 seconds.");
+    }
+    if s.merge_gap_seconds > 600 {
+        return bad("The merge gap must be at most 600 seconds.");
+    }
+    match s.velocity {
+        VelocityRule::Fixed { per_second } if !(per_second.is_finite() && per_second > 0.0) => {
+            return bad("The fixed rate must be a positive number of messages per second.");
+        }
+        VelocityRule::Baseline {
+            sigmas,
+            ratio,
+            min_per_second,
+            half_life_seconds,
+            warmup_seconds,
+        } => {
+            let finite = [sigmas, ratio, min_per_second]
+                .iter()
+                .all(|v| v.is_finite() && *v >= 0.0);
+            if !finite || ratio < 1.0 || half_life_seconds == 0 || warmup_seconds > 3600 {
+                return bad("Baseline rule: sigmas ≥ 0, ratio ≥ 1, floor ≥ 0, half-life ≥ 1 s, warm-up ≤ 1 h.");
+            }
+        }
+        _ => {}
+    }
+    let clean = |list: &mut Vec<String>| -> Result<(), ApiError> {
+        list.iter_mut().for_each(|w| *w = w.trim().to_string());
+        list.retain(|w| !w.is_empty());
+        list.dedup();
+        if list.len() > 100
+            || list
+                .iter()
+                .any(|w| w.chars().count() > 40 || w.chars().any(char::is_control))
+        {
+            return Err(ApiError::new(
+                ErrorCode::InvalidSettings,
+                "At most 100 keywords/emotes of at most 40 characters each.",
+            ));
+        }
+        Ok(())
+    };
+    clean(&mut s.keywords)?;
+    clean(&mut s.text_emotes)?;
+    Ok(s)
+}
