@@ -14,7 +14,27 @@ pub struct Config {
     pub chat: ChatConfig,
     pub queue: QueueConfig,
     pub generator: GeneratorConfig,
+    pub kick: KickConfig,
     pub logging: LoggingConfig,
+}
+
+/// Kick chat (read through Kick's public Pusher feed; no account needed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KickConfig {
+    /// Kick's Pusher app key and cluster (they change now and then; update them here).
+    pub app_key: String,
+    pub cluster: String,
+}
+
+impl Default for KickConfig {
+    fn default() -> Self {
+        let o = crate::chat::kick::KickOptions::default();
+        Self {
+            app_key: o.app_key,
+            cluster: o.cluster,
+        }
+    }
 }
 
 /// The generator's advanced knobs. The backend, endpoint URL and timeout are set in the window
@@ -182,6 +202,11 @@ pause_intake_when_degraded = false
 # Offline demo clips.
 offline_clip_seconds = 4
 ffmpeg = "ffmpeg"
+
+[kick]
+# Kick's chat feed (Pusher). If Kick chat stops connecting with "refused the app key", update these.
+app_key = "32cbd69e4b950bf97679"
+cluster = "us2"
 
 [logging]
 # Log every IRC line, with tokens redacted. Noisy; for troubleshooting.

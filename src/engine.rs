@@ -17,8 +17,9 @@ use crate::api::{
     NoticeLevel,
 };
 use crate::chat::dialer::{self, DialTarget};
+use crate::chat::kick::KickOptions;
 use crate::chat::twitch::TwitchCredentials;
-use crate::chat::{Backoff, ChatClient, ChatOptions};
+use crate::chat::{Backoff, ChatClient, ChatOptions, ChatSlot};
 use crate::config::Config;
 use crate::db::{Database, DbError};
 use crate::events::EventBus;
@@ -34,6 +35,11 @@ use crate::twitch_auth::{AccountOptions, AccountState, AuthError, LoginPrompt, T
 /// The environment variable that points Twitch IRC at another address (plain TCP).
 /// A development and testing knob; never set in normal use.
 pub const TWITCH_IRC_ADDR_ENV: &str = "STREAMCUE_TWITCH_IRC_ADDR";
+
+/// Environment variables that point Kick chat at another Pusher server (a full `ws://` URL)
+/// and Kick's channel lookup at another web server. Development and testing knobs.
+pub const KICK_WS_URL_ENV: &str = "STREAMCUE_KICK_WS_URL";
+pub const KICK_API_URL_ENV: &str = "STREAMCUE_KICK_API_URL";
 
 /// The environment variable that points "Log in with Twitch" at another identity server
 /// (e.g. `http://127.0.0.1:PORT`). A development and testing knob; never set in normal use.
@@ -75,6 +81,7 @@ pub enum StartError {
 #[derive(Clone, Debug)]
 pub struct EngineHandle {
     chat: ChatClient,
+    kick: ChatClient,
     queue: GenerationQueue,
     generator: GenerationWorker,
     obs: ObsClient,
@@ -117,10 +124,19 @@ impl EngineHandle {
         &self.moments
     }
 
-    /// Connects chat, logged in as the streamer's Twitch account when there is one.
+    /// Connects chat, logged in as the streamer's Twitch account when there is one. A Kick
+    /// target goes to the Kick slot, which runs beside the main chat.
     pub async fn connect_chat(&self, target: ChatTarget) -> Result<ChatState, ApiError> {
+        if matches!(target, ChatTarget::Kick { .. }) {
+            return self.kick.connect(target).await;
+        }
         let credentials = self.account.credentials().await.ok().flatten();
         self.chat.connect_as(target, credentials).await
+    }
+
+    /// Disconnects the Kick chat.
+    pub async fn disconnect_kick(&self) -> Result<ChatState, ApiError> {
+        self.kick.disconnect().await
     }
 
     /// Starts "Log in with Twitch" (Device Code Grant) with the configured client id.
@@ -154,8 +170,14 @@ impl EngineHandle {
         let generator = self.generator.status().await?;
         let obs = self.obs.view().await?;
         let moments = self.moments.latest().await?;
+        let kick = self.kick.view().await?;
         let moment_settings = self.moments.settings().await?;
         Ok(AppSnapshot {
+            kick: crate::api::KickChatView {
+                state: kick.state,
+                counters: kick.counters,
+                velocity: kick.velocity,
+            },
             moments,
             moment_settings,
             generator,
@@ -186,6 +208,7 @@ pub struct Engine {
 
 struct Started {
     chat: ChatClient,
+    kick: ChatClient,
     queue: GenerationQueue,
     generator: GenerationWorker,
     obs: ObsClient,
@@ -250,6 +273,8 @@ impl Engine {
             inbound: None, // set on the engine thread, with the queue's channel
             command_prefix: queue_options.names.prefix.clone(),
             detector: None, // set on the engine thread, with the detector's channel
+            slot: ChatSlot::Main,
+            kick: kick_options(&config, options.backoff.clone()),
         };
         let generator_options = GeneratorOptions::from_config(&config.generator);
         let clips_dir = options.paths.clips_dir.clone();
@@ -301,6 +326,7 @@ impl Engine {
         Ok(Engine {
             handle: EngineHandle {
                 chat: started.chat,
+                kick: started.kick,
                 queue: started.queue,
                 generator: started.generator,
                 obs: started.obs,
@@ -396,7 +422,15 @@ async fn run_engine(
     let (inbound_tx, inbound_rx) = inbound_channel();
     chat_options.inbound = Some(inbound_tx);
     let (detector_tx, detector_rx) = detector_channel();
-    chat_options.detector = Some(detector_tx);
+    chat_options.detector = Some(detector_tx.clone());
+    let kick_options = ChatOptions {
+        twitch_credentials: None,
+        inbound: None, // Kick is read-only: graph and moments, no requests
+        command_prefix: chat_options.command_prefix.clone(),
+        detector: Some(detector_tx),
+        slot: ChatSlot::Kick,
+        kick: chat_options.kick.clone(),
+    };
     let moments_cancel = cancel.child_token();
     let (moments, moments_task) = MomentDetector::spawn(
         db.clone(),
@@ -411,6 +445,14 @@ async fn run_engine(
         events.clone(),
         chat_options,
         chat_cancel.clone(),
+        &tracker,
+    );
+    let kick_cancel = cancel.child_token();
+    let (kick, kick_task) = ChatClient::spawn(
+        db.clone(),
+        events.clone(),
+        kick_options,
+        kick_cancel.clone(),
         &tracker,
     );
     let replies_cancel = cancel.child_token();
@@ -491,6 +533,7 @@ async fn run_engine(
     if ready
         .send(Ok(Started {
             chat,
+            kick,
             queue,
             generator,
             obs,
@@ -508,7 +551,9 @@ async fn run_engine(
     // interrupted, its partial file removed), then OBS (disconnects), then the replies (nothing left to say to), then
     // the queue (it finishes the event in hand), then the database.
     chat_cancel.cancel();
+    kick_cancel.cancel();
     let _ = chat_task.await;
+    let _ = kick_task.await;
     moments_cancel.cancel();
     let _ = moments_task.await;
     generator_cancel.cancel();
@@ -544,6 +589,25 @@ async fn forward_account(
             }
         }
     }
+}
+
+/// How to reach Kick: the config's app key and cluster, or the development overrides.
+fn kick_options(config: &Config, backoff: Backoff) -> KickOptions {
+    let env = |name: &str| std::env::var(name).ok().filter(|s| !s.trim().is_empty());
+    let mut o = KickOptions {
+        app_key: config.kick.app_key.trim().to_string(),
+        cluster: config.kick.cluster.trim().to_string(),
+        backoff,
+        ..KickOptions::default()
+    };
+    if let Some(url) = env(KICK_WS_URL_ENV) {
+        tracing::warn!(%url, "Kick chat address overridden (development/testing)");
+        o.ws_url = url;
+    }
+    if let Some(url) = env(KICK_API_URL_ENV) {
+        o.api_base = url;
+    }
+    o
 }
 
 fn login_error(e: AuthError) -> ApiError {

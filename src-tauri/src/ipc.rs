@@ -45,6 +45,13 @@ pub async fn chat_disconnect(engine: State<'_, EngineSlot>) -> Result<ChatState,
     engine.get()?.disconnect_chat().await
 }
 
+/// Disconnects the Kick chat (the main chat stays).
+#[tauri::command]
+#[specta::specta]
+pub async fn kick_disconnect(engine: State<'_, EngineSlot>) -> Result<ChatState, ApiError> {
+    engine.get()?.disconnect_kick().await
+}
+
 /// The queue panel's content.
 #[tauri::command]
 #[specta::specta]
@@ -212,6 +219,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             app_snapshot,
             chat_connect,
             chat_disconnect,
+            kick_disconnect,
             validate_channel,
             queue_view,
             queue_act,

@@ -74,6 +74,8 @@ pub enum ChatTarget {
     Demo,
     /// A Twitch channel, as typed by the streamer (name, `#name` or a twitch.tv URL).
     Twitch { channel: String },
+    /// A Kick channel: its slug (`kick.com/slug` works too) or its chatroom id.
+    Kick { channel: String },
 }
 
 /// Why a chat connection stopped for good (it is not retried).
@@ -91,6 +93,7 @@ pub enum ChatFailure {
 pub enum ChatPlatform {
     Demo,
     Twitch,
+    Kick,
 }
 
 /// The chat connection's state, as the streamer sees it.
@@ -201,6 +204,17 @@ pub struct AppSnapshot {
     /// The current (or last) session's moments, oldest first.
     pub moments: Vec<Moment>,
     pub moment_settings: MomentSettings,
+    /// The Kick chat (a second chat that can run beside Twitch or the demo).
+    pub kick: KickChatView,
+}
+
+/// The Kick chat panel's content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct KickChatView {
+    pub state: ChatState,
+    pub counters: ChatCounters,
+    pub velocity: Vec<VelocityPoint>,
 }
 
 /// Where a viewer request is in its life.
@@ -373,6 +387,15 @@ pub enum CoreEvent {
     },
     MomentSettings {
         settings: MomentSettings,
+    },
+    /// The Kick chat's state (the second chat slot, beside Twitch or the demo).
+    KickChatState {
+        state: ChatState,
+    },
+    /// A finished second of the Kick chat.
+    KickVelocity {
+        point: VelocityPoint,
+        counters: ChatCounters,
     },
     /// The UI missed events (it was too slow): it should fetch a fresh snapshot.
     Resync,

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::channel::ChannelName;
 use super::demo::DemoSession;
+use super::kick::{chatroom_id_for, parse_kick_target, KickOptions, KickSession, KickTarget};
 use super::twitch::{TwitchCredentials, TwitchSession};
 use super::velocity::VelocityMeter;
 use super::SourceEvent;
@@ -38,6 +39,21 @@ pub struct ChatOptions {
     pub command_prefix: String,
     /// Where each finished second goes for moment detection (`try_send` only, like `inbound`).
     pub detector: Option<mpsc::Sender<DetectorInput>>,
+    /// Which chat slot this actor is: the main one (demo/Twitch) or the Kick one beside it.
+    /// Decides which events it publishes.
+    pub slot: ChatSlot,
+    /// How to reach Kick (the Kick slot).
+    pub kick: KickOptions,
+}
+
+/// The two chats that can run at once, each its own `ChatClient`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ChatSlot {
+    /// Demo or Twitch: its commands feed the queue.
+    #[default]
+    Main,
+    /// Kick: read-only (graph and moments).
+    Kick,
 }
 
 /// What the UI needs to draw the chat panel.
@@ -137,6 +153,7 @@ impl ChatClient {
 enum Source {
     Twitch(TwitchSession),
     Demo(DemoSession),
+    Kick(KickSession),
 }
 
 impl Source {
@@ -144,6 +161,7 @@ impl Source {
         match self {
             Source::Twitch(s) => s.next().await,
             Source::Demo(s) => s.next().await,
+            Source::Kick(s) => s.next().await,
         }
     }
 
@@ -151,6 +169,7 @@ impl Source {
         match self {
             Source::Twitch(s) => s.malformed_lines(),
             Source::Demo(_) => 0,
+            Source::Kick(s) => s.malformed_frames(),
         }
     }
 }
@@ -231,6 +250,10 @@ impl ChatActor {
                     Some(ev) => ev,
                     None => return,
                 },
+                Source::Kick(s) => match futures_now(s.next()) {
+                    Some(ev) => ev,
+                    None => return,
+                },
                 Source::Demo(_) => return,
             };
             self.on_source(ev).await;
@@ -291,26 +314,49 @@ impl ChatActor {
                 "Already connected; disconnect first.",
             ));
         }
-        let (platform, channel) = match &target {
-            ChatTarget::Demo => (Platform::Demo, None),
+        let invalid = |m: String| ApiError::new(ErrorCode::InvalidChannel, m);
+        let (platform, channel, kick_room) = match &target {
+            ChatTarget::Demo => (Platform::Demo, None, None),
             ChatTarget::Twitch { channel } => {
-                let name = ChannelName::parse(channel)
-                    .map_err(|e| ApiError::new(ErrorCode::InvalidChannel, e.to_string()))?;
-                (Platform::Twitch, Some(name))
+                let name = ChannelName::parse(channel).map_err(|e| invalid(e.to_string()))?;
+                (Platform::Twitch, Some(name), None)
+            }
+            ChatTarget::Kick { channel } => {
+                let (shown, room) = match parse_kick_target(channel).map_err(invalid)? {
+                    KickTarget::ChatroomId(id) => (id.to_string(), id),
+                    KickTarget::Slug(slug) => {
+                        let lookup = chatroom_id_for(&slug, &self.options.kick.api_base);
+                        let id = tokio::time::timeout(Duration::from_secs(15), lookup)
+                            .await
+                            .map_err(|_| {
+                                invalid(format!(
+                                    "Kick did not answer the lookup of {slug} within 15 s; paste the channel's chatroom id instead."
+                                ))
+                            })?
+                            .map_err(|e| invalid(e.to_string()))?;
+                        (slug, id)
+                    }
+                };
+                (Platform::Kick, None, Some((shown, room)))
             }
         };
-        let shown = channel
-            .as_ref()
-            .map_or_else(|| "demo".to_string(), |c| c.to_string());
+        let shown = match (&channel, &kick_room) {
+            (Some(c), _) => c.to_string(),
+            (None, Some((slug, _))) => slug.clone(),
+            (None, None) => "demo".to_string(),
+        };
         let started = now_ms();
         let session_id = self
             .db
             .start_session(platform, &shown, started)
             .await
             .map_err(|e| ApiError::new(ErrorCode::Database, e.to_string()))?;
-        let source = match channel {
-            None => Source::Demo(DemoSession::start()),
-            Some(name) => Source::Twitch(TwitchSession::start(
+        let source = match (channel, kick_room) {
+            (None, Some((_, room))) => {
+                Source::Kick(KickSession::start(room, self.options.kick.clone()))
+            }
+            (None, None) => Source::Demo(DemoSession::start()),
+            (Some(name), _) => Source::Twitch(TwitchSession::start(
                 name,
                 credentials
                     .as_ref()
@@ -426,12 +472,11 @@ impl ChatActor {
 
     async fn on_tick(&mut self) {
         let now_sec = now_ms().div_euclid(1000);
+        let slot = self.options.slot;
         let Some(live) = self.live.as_mut() else {
             for point in self.idle_meter.close_until(now_sec).0 {
-                self.events.publish(CoreEvent::Velocity {
-                    point,
-                    counters: ChatCounters::default(),
-                });
+                self.events
+                    .publish(velocity_event(slot, point, ChatCounters::default()));
             }
             return;
         };
@@ -449,10 +494,8 @@ impl ChatActor {
         let last = points.len().saturating_sub(1);
         let mut seconds = Vec::with_capacity(points.len());
         for (i, point) in points.into_iter().enumerate() {
-            self.events.publish(CoreEvent::Velocity {
-                point,
-                counters: live.counters,
-            });
+            self.events
+                .publish(velocity_event(slot, point, live.counters));
             if self.options.detector.is_some() {
                 seconds.push(DetectorInput::Second {
                     session_id: live.session_id,
@@ -533,7 +576,17 @@ impl ChatActor {
 
     fn set_state(&mut self, state: ChatState) {
         self.state = state.clone();
-        self.events.publish(CoreEvent::ChatState { state });
+        self.events.publish(match self.options.slot {
+            ChatSlot::Main => CoreEvent::ChatState { state },
+            ChatSlot::Kick => CoreEvent::KickChatState { state },
+        });
+    }
+}
+
+fn velocity_event(slot: ChatSlot, point: VelocityPoint, counters: ChatCounters) -> CoreEvent {
+    match slot {
+        ChatSlot::Main => CoreEvent::Velocity { point, counters },
+        ChatSlot::Kick => CoreEvent::KickVelocity { point, counters },
     }
 }
 

@@ -5,6 +5,7 @@ pub mod channel;
 mod client;
 pub mod demo;
 pub mod dialer;
+pub mod kick;
 pub mod line_guard;
 pub mod outgoing;
 pub mod twitch;
@@ -12,7 +13,7 @@ mod velocity;
 
 pub use backoff::Backoff;
 pub use channel::{ChannelName, ChannelNameError};
-pub use client::{ChatClient, ChatOptions};
+pub use client::{ChatClient, ChatOptions, ChatSlot};
 pub use velocity::VelocityMeter;
 
 use crate::api::ChatFailure;

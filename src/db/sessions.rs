@@ -11,6 +11,7 @@ impl Platform {
         match self {
             Platform::Demo => "demo",
             Platform::Twitch => "twitch",
+            Platform::Kick => "kick",
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod fake_gen;
 pub mod fake_irc;
 pub mod fake_oauth;
+pub mod fake_pusher;
 pub mod real_obs;
 
 use std::path::Path;

@@ -40,6 +40,17 @@ async chatDisconnect() : Promise<Result<ChatState, ApiError>> {
 }
 },
 /**
+ * Disconnects the Kick chat (the main chat stays).
+ */
+async kickDisconnect() : Promise<Result<ChatState, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("kick_disconnect") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Normalises what the streamer typed into a channel name, or says what is wrong with it.
  */
 async validateChannel(input: string) : Promise<Result<string, ApiError>> {
@@ -309,7 +320,11 @@ twitchClientIdSet: boolean; generator: GeneratorStatus; obs: ObsView;
 /**
  * The current (or last) session's moments, oldest first.
  */
-moments: Moment[]; momentSettings: MomentSettings }
+moments: Moment[]; momentSettings: MomentSettings; 
+/**
+ * The Kick chat (a second chat that can run beside Twitch or the demo).
+ */
+kick: KickChatView }
 /**
  * Running totals for the current chat session.
  */
@@ -329,7 +344,7 @@ export type ChatFailure =
 /**
  * Which platform a chat session is on.
  */
-export type ChatPlatform = "demo" | "twitch"
+export type ChatPlatform = "demo" | "twitch" | "kick"
 /**
  * The chat connection's state, as the streamer sees it.
  */
@@ -349,7 +364,11 @@ export type ChatTarget =
 /**
  * A Twitch channel, as typed by the streamer (name, `#name` or a twitch.tv URL).
  */
-{ kind: "twitch"; channel: string }
+{ kind: "twitch"; channel: string } | 
+/**
+ * A Kick channel: its slug (`kick.com/slug` works too) or its chatroom id.
+ */
+{ kind: "kick"; channel: string }
 /**
  * The answer of **Test connection**.
  */
@@ -390,6 +409,14 @@ export type CoreEvent = { kind: "chatState"; state: ChatState } |
  * The detector's readings for the last second (the settings' live preview).
  */
 { kind: "momentReadings"; readings: MomentReadings } | { kind: "momentSettings"; settings: MomentSettings } | 
+/**
+ * The Kick chat's state (the second chat slot, beside Twitch or the demo).
+ */
+{ kind: "kickChatState"; state: ChatState } | 
+/**
+ * A finished second of the Kick chat.
+ */
+{ kind: "kickVelocity"; point: VelocityPoint; counters: ChatCounters } | 
 /**
  * The UI missed events (it was too slow): it should fetch a fresh snapshot.
  */
@@ -560,6 +587,10 @@ paused: boolean; counters: GeneratorCounters;
  * Where finished clips are saved.
  */
 clipsDir: string }
+/**
+ * The Kick chat panel's content.
+ */
+export type KickChatView = { state: ChatState; counters: ChatCounters; velocity: VelocityPoint[] }
 /**
  * What the streamer needs to approve a device login.
  */
