@@ -63,11 +63,23 @@ pub enum ObsReport {
 
 type Reply<T> = oneshot::Sender<Result<T, ApiError>>;
 
+/// OBS's own recording, as the recorder follows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObsRecording {
+    pub active: bool,
+    /// When the running recording started (Unix ms), from OBS's record timecode.
+    pub started_at_ms: Option<i64>,
+    /// The file of the last recording that stopped.
+    pub last_path: Option<String>,
+}
+
 enum Command {
     View(Reply<ObsView>),
     Update(Box<ObsSettingsUpdate>, Reply<ObsView>),
     SetUp(Reply<ObsSetupReport>),
     Show(Show),
+    StartRecording(Reply<()>),
+    StopRecording(Reply<String>),
 }
 
 /// Handle on the OBS actor.
@@ -75,6 +87,7 @@ enum Command {
 pub struct ObsClient {
     tx: mpsc::Sender<Command>,
     connected: Arc<AtomicBool>,
+    recording: tokio::sync::watch::Receiver<ObsRecording>,
 }
 
 pub struct ObsSetup {
@@ -104,7 +117,9 @@ impl ObsClient {
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(64);
         let connected = Arc::new(AtomicBool::new(false));
+        let (recording_tx, recording) = tokio::sync::watch::channel(ObsRecording::default());
         let actor = Actor {
+            recording: recording_tx,
             setup,
             settings: StoredObsSettings::default(),
             link: None,
@@ -121,7 +136,14 @@ impl ObsClient {
             connected: connected.clone(),
         };
         let handle = tracker.spawn(actor.run(rx, cancel));
-        (Self { tx, connected }, handle)
+        (
+            Self {
+                tx,
+                connected,
+                recording,
+            },
+            handle,
+        )
     }
 
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, ApiError> {
@@ -141,6 +163,21 @@ impl ObsClient {
     /// **Set up OBS**: creates the scenes and sources StreamCue needs if they are missing.
     pub async fn set_up(&self) -> Result<ObsSetupReport, ApiError> {
         self.ask(Command::SetUp).await
+    }
+
+    /// OBS's recording state, kept current from its events.
+    pub fn recording(&self) -> tokio::sync::watch::Receiver<ObsRecording> {
+        self.recording.clone()
+    }
+
+    /// Starts OBS's recording.
+    pub async fn start_recording(&self) -> Result<(), ApiError> {
+        self.ask(Command::StartRecording).await
+    }
+
+    /// Stops OBS's recording; returns the file it wrote.
+    pub async fn stop_recording(&self) -> Result<String, ApiError> {
+        self.ask(Command::StopRecording).await
     }
 
     pub fn is_connected(&self) -> bool {
@@ -183,6 +220,7 @@ struct Sequence {
 }
 
 struct Actor {
+    recording: tokio::sync::watch::Sender<ObsRecording>,
     setup: ObsSetup,
     settings: StoredObsSettings,
     link: Option<Link>,
@@ -309,6 +347,13 @@ impl Actor {
         };
         let scene = call(client.scenes().current_program_scene()).await.ok();
         let recording = call(client.recording().status()).await.ok();
+        if let Some(r) = &recording {
+            let elapsed = r.duration.whole_milliseconds().clamp(0, i64::MAX as i128) as i64;
+            self.recording.send_modify(|rec| {
+                rec.active = r.active;
+                rec.started_at_ms = r.active.then(|| crate::queue::clock_ms() - elapsed);
+            });
+        }
         self.link = Some(Link { client, events });
         self.attempt = 0;
         self.state.connection = ObsConnection::Connected {
@@ -408,9 +453,25 @@ impl Actor {
                 self.state.program_scene = Some(new_name);
                 self.publish();
             }
-            Event::RecordStateChanged { active, .. } if self.state.recording != active => {
-                self.state.recording = active;
-                self.publish();
+            Event::RecordStateChanged { active, path, .. } => {
+                self.recording.send_if_modified(|rec| {
+                    let changed = rec.active != active || (path.is_some() && rec.last_path != path);
+                    if active && !rec.active {
+                        rec.started_at_ms = Some(crate::queue::clock_ms());
+                    }
+                    if !active {
+                        rec.started_at_ms = None;
+                        if path.is_some() {
+                            rec.last_path = path.clone();
+                        }
+                    }
+                    rec.active = active;
+                    changed
+                });
+                if self.state.recording != active {
+                    self.state.recording = active;
+                    self.publish();
+                }
             }
             Event::MediaInputPlaybackEnded { id }
                 if id.name == self.settings.names.result_source && self.seq.playing.is_some() =>
@@ -460,6 +521,34 @@ impl Actor {
                 let _ = reply.send(result);
             }
             Command::Show(show) => self.apply(show).await,
+            Command::StartRecording(reply) => {
+                let Some(link) = &self.link else {
+                    let _ = reply.send(Err(not_connected()));
+                    return;
+                };
+                let result = call(link.client.recording().start()).await;
+                let _ = reply.send(self.obs_result(result).await);
+            }
+            Command::StopRecording(reply) => {
+                let Some(link) = &self.link else {
+                    let _ = reply.send(Err(not_connected()));
+                    return;
+                };
+                let result = call(link.client.recording().stop()).await;
+                let _ = reply.send(self.obs_result(result).await);
+            }
+        }
+    }
+
+    /// An obws result for the streamer: a lost connection also starts the reconnect.
+    async fn obs_result<T>(&mut self, r: Result<T, CallError>) -> Result<T, ApiError> {
+        match r {
+            Ok(v) => Ok(v),
+            Err(CallError::Refused(why)) => Err(ApiError::new(ErrorCode::Obs, why)),
+            Err(CallError::Lost(why)) => {
+                self.lost(&why).await;
+                Err(not_connected())
+            }
         }
     }
 

@@ -7,4 +7,4 @@ pub mod mp4;
 mod settings;
 mod setup;
 
-pub use actor::{ObsClient, ObsReport, ObsSetup, Show};
+pub use actor::{ObsClient, ObsRecording, ObsReport, ObsSetup, Show};
