@@ -569,7 +569,26 @@ mod client {
                     return Err(format!("expected one chat session, found {}", other.len()));
                 }
             };
+        // Moment detection ran on every second of the run: its baseline is saved and its
+        // moments (if any) are stored.
+        let moments_found = db
+            .session_moments(sessions[0].id)
+            .await
+            .map_err(|e| e.to_string())?
+            .len();
+        let baseline = db
+            .load_baseline(&format!("twitch:{}", CHANNEL.to_lowercase()), 0)
+            .await
+            .map_err(|e| e.to_string())?;
         db.close().await;
+        match baseline {
+            Some(b) => out!(
+                "detection: on; {} seconds folded into the baseline ({:.0} msg/s), {moments_found} moments",
+                b.samples,
+                b.mean
+            ),
+            None => out!("detection: NO baseline saved ({moments_found} moments)"),
+        }
 
         // ---- figures ----
         let cpu = after.cpu.since(&before.cpu);
