@@ -75,12 +75,19 @@ impl Baseline {
         samples: 0,
     };
 
-    fn update(&mut self, x: f64, half_life_s: f64) {
+    /// Folds in one second. During warm-up (`samples < warmup`) it is a plain running mean and
+    /// variance, so a channel that starts busy is learned in seconds; then an EWMA.
+    fn update(&mut self, x: f64, half_life_s: f64, warmup: u32) {
         if self.samples == 0 {
             self.mean = x;
             self.var = 0.0;
         } else {
-            let alpha = 1.0 - 0.5f64.powf(1.0 / half_life_s.max(1.0));
+            let ewma = 1.0 - 0.5f64.powf(1.0 / half_life_s.max(1.0));
+            let alpha = if self.samples < warmup {
+                (1.0 / (self.samples as f64 + 1.0)).max(ewma)
+            } else {
+                ewma
+            };
             let diff = x - self.mean;
             let incr = alpha * diff;
             self.mean += incr;
@@ -191,15 +198,20 @@ impl SpikeDetector {
         }
         let last = self.window.back().map_or(0, |s| s.messages) as f64;
         if let VelocityRule::Baseline {
-            half_life_seconds, ..
+            half_life_seconds,
+            warmup_seconds,
+            ..
         } = self.settings.velocity
         {
-            let clipped = if self.baseline.samples == 0 {
+            // Learn freely while warming up; afterwards a second counts at most up to the
+            // threshold, so a burst barely moves the baseline.
+            let clipped = if self.baseline.samples < warmup_seconds {
                 last
             } else {
                 last.min(self.readings.threshold)
             };
-            self.baseline.update(clipped, half_life_seconds as f64);
+            self.baseline
+                .update(clipped, half_life_seconds as f64, warmup_seconds);
         }
         out
     }

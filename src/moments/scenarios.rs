@@ -176,6 +176,16 @@ fn overlapping_triggers_make_one_moment_with_all_of_them() {
 }
 
 #[test]
+fn a_busy_channel_is_learned_during_warm_up_even_from_a_partial_first_second() {
+    let mut c = Chat::new();
+    c.run(1, 137, &[]); // connected mid-second
+    c.run(300, 800, &[]);
+    assert_eq!(c.snapshot(), "", "no moment for a channel that is simply busy");
+    let b = c.detector.baseline();
+    assert!((b.mean - 800.0).abs() < 10.0, "{b:?}");
+}
+
+#[test]
 fn a_fixed_rate_rule_fires_without_a_baseline() {
     let settings = MomentSettings {
         velocity: VelocityRule::Fixed { per_second: 5.0 },
