@@ -29,6 +29,7 @@ use crate::moments::{detector_channel, MomentDetector};
 use crate::obs::{ObsClient, ObsSetup};
 use crate::paths::AppPaths;
 use crate::queue::{inbound_channel, ChatReplies, GenerationQueue, QueueOptions, QueueSetup};
+use crate::recorder::{Recorder, RecorderSetup};
 use crate::secrets::{Secret, SecretKey, SecretStore};
 use crate::twitch_auth::{AccountOptions, AccountState, AuthError, LoginPrompt, TwitchAccount};
 
@@ -86,6 +87,7 @@ pub struct EngineHandle {
     generator: GenerationWorker,
     obs: ObsClient,
     moments: MomentDetector,
+    recorder: Recorder,
     account: TwitchAccount,
     twitch_client_id: Arc<str>,
     events: EventBus,
@@ -122,6 +124,10 @@ impl EngineHandle {
 
     pub fn moments(&self) -> &MomentDetector {
         &self.moments
+    }
+
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
     }
 
     /// Connects chat, logged in as the streamer's Twitch account when there is one. A Kick
@@ -171,8 +177,10 @@ impl EngineHandle {
         let obs = self.obs.view().await?;
         let moments = self.moments.latest().await?;
         let kick = self.kick.view().await?;
+        let recorder = self.recorder.view().await?;
         let moment_settings = self.moments.settings().await?;
         Ok(AppSnapshot {
+            recorder,
             kick: crate::api::KickChatView {
                 state: kick.state,
                 counters: kick.counters,
@@ -213,6 +221,7 @@ struct Started {
     generator: GenerationWorker,
     obs: ObsClient,
     moments: MomentDetector,
+    recorder: Recorder,
     account: TwitchAccount,
 }
 
@@ -278,6 +287,8 @@ impl Engine {
         };
         let generator_options = GeneratorOptions::from_config(&config.generator);
         let clips_dir = options.paths.clips_dir.clone();
+        let recordings_dir = options.paths.recordings_dir.clone();
+        let ffmpeg = config.generator.ffmpeg.clone();
         let thread_events = events.clone();
         let thread_secrets = options.secrets.clone();
         let thread_cancel = cancel.clone();
@@ -298,10 +309,16 @@ impl Engine {
                     }
                 };
                 rt.block_on(run_engine(
-                    thread_secrets,
-                    db_path,
-                    chat_options,
-                    (queue_options, generator_options, clips_dir),
+                    ActorOptions {
+                        secrets: thread_secrets,
+                        db_path,
+                        chat_options,
+                        queue_options,
+                        generator_options,
+                        clips_dir,
+                        recordings_dir,
+                        ffmpeg,
+                    },
                     thread_events,
                     thread_cancel,
                     ready_tx,
@@ -331,6 +348,7 @@ impl Engine {
                 generator: started.generator,
                 obs: started.obs,
                 moments: started.moments,
+                recorder: started.recorder,
                 account: started.account,
                 twitch_client_id: config.chat.twitch_client_id.trim().into(),
                 events,
@@ -393,19 +411,34 @@ impl Drop for Engine {
     }
 }
 
-async fn run_engine(
+/// What the actors are started with (prepared on the caller's thread).
+struct ActorOptions {
     secrets: Arc<dyn SecretStore>,
     db_path: std::path::PathBuf,
-    mut chat_options: ChatOptions,
-    (queue_options, generator_options, clips_dir): (
-        QueueOptions,
-        GeneratorOptions,
-        std::path::PathBuf,
-    ),
+    chat_options: ChatOptions,
+    queue_options: QueueOptions,
+    generator_options: GeneratorOptions,
+    clips_dir: std::path::PathBuf,
+    recordings_dir: std::path::PathBuf,
+    ffmpeg: String,
+}
+
+async fn run_engine(
+    options: ActorOptions,
     events: EventBus,
     cancel: CancellationToken,
     ready: oneshot::Sender<Result<Started, DbError>>,
 ) {
+    let ActorOptions {
+        secrets,
+        db_path,
+        mut chat_options,
+        queue_options,
+        generator_options,
+        clips_dir,
+        recordings_dir,
+        ffmpeg,
+    } = options;
     let db = match Database::open(&db_path).await {
         Ok(db) => db,
         Err(e) => {
@@ -477,6 +510,19 @@ async fn run_engine(
         obs_cancel.clone(),
         &tracker,
     );
+    let recorder_cancel = cancel.child_token();
+    let (recorder, recorder_task) = Recorder::spawn(
+        RecorderSetup {
+            db: db.clone(),
+            events: events.clone(),
+            obs: obs.clone(),
+            clips_dir: clips_dir.clone(),
+            recordings_dir,
+            ffmpeg,
+        },
+        recorder_cancel.clone(),
+        &tracker,
+    );
     let generator_cancel = cancel.child_token();
     let (generator, generator_task) = GenerationWorker::spawn(
         WorkerSetup {
@@ -538,6 +584,7 @@ async fn run_engine(
             generator,
             obs,
             moments,
+            recorder,
             account,
         }))
         .is_err()
@@ -548,7 +595,8 @@ async fn run_engine(
     // Fixed order: chat first (it writes its last second and ends its session; nothing new
     // reaches the queue after it), then the moment detector (it takes what chat sent and
     // closes open moments), then the generator (the item in hand is written as
-    // interrupted, its partial file removed), then OBS (disconnects), then the replies (nothing left to say to), then
+    // interrupted, its partial file removed), then the recorder (streamlink stopped with SIGINT
+    // so its file is finalised), then OBS (disconnects), then the replies (nothing left to say to), then
     // the queue (it finishes the event in hand), then the database.
     chat_cancel.cancel();
     kick_cancel.cancel();
@@ -558,6 +606,8 @@ async fn run_engine(
     let _ = moments_task.await;
     generator_cancel.cancel();
     let _ = generator_task.await;
+    recorder_cancel.cancel();
+    let _ = recorder_task.await;
     obs_cancel.cancel();
     let _ = obs_task.await;
     replies_cancel.cancel();

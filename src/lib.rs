@@ -15,6 +15,7 @@ pub mod moments;
 pub mod obs;
 pub mod paths;
 pub mod queue;
+pub mod recorder;
 pub mod secrets;
 pub mod twitch_auth;
 

@@ -13,8 +13,10 @@ pub struct AppPaths {
     pub database_file: PathBuf,
     pub log_dir: PathBuf,
     pub data_dir: PathBuf,
-    /// Finished clips (`request-<id>.mp4`).
+    /// Finished clips (`request-<id>.mp4`, `moment-<id>.mkv`).
     pub clips_dir: PathBuf,
+    /// Streamlink recordings.
+    pub recordings_dir: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +32,7 @@ impl AppPaths {
             log_dir: dir.join("logs"),
             data_dir: dir.to_path_buf(),
             clips_dir: dir.join("clips"),
+            recordings_dir: dir.join("recordings"),
         }
     }
 
@@ -42,6 +45,7 @@ impl AppPaths {
             log_dir: dirs.data_local_dir().join("logs"),
             data_dir: dirs.data_dir().to_path_buf(),
             clips_dir: dirs.data_dir().join("clips"),
+            recordings_dir: dirs.data_dir().join("recordings"),
         })
     }
 

@@ -5,9 +5,10 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use streamcue::api::{
-    ApiError, AppSnapshot, ChatState, ChatTarget, ConnectionCheck, CoreEvent, ErrorCode,
+    ApiError, AppSnapshot, ChatState, ChatTarget, Clip, ConnectionCheck, CoreEvent, ErrorCode,
     GeneratorSettingsUpdate, GeneratorStatus, Moment, MomentSettings, ObsSettingsUpdate,
-    ObsSetupReport, ObsView, QueueAction, QueueItem, QueueView, SessionHistory, SessionSummary,
+    ObsSetupReport, ObsView, QueueAction, QueueItem, QueueView, RecorderSettings, RecorderState,
+    SessionHistory, SessionSummary,
 };
 use streamcue::chat::ChannelName;
 use streamcue::secrets::Secret;
@@ -213,6 +214,37 @@ pub async fn moments_history(
     engine.get()?.moments().history(session_id).await
 }
 
+/// Saves the recorder settings (mode, streamlink URL and quality, clip margins, auto-cut).
+#[tauri::command]
+#[specta::specta]
+pub async fn recorder_set_settings(
+    engine: State<'_, EngineSlot>,
+    settings: RecorderSettings,
+) -> Result<RecorderSettings, ApiError> {
+    engine.get()?.recorder().set_settings(settings).await
+}
+
+/// Starts recording (OBS: starts OBS's recording; Streamlink: waits for the stream).
+#[tauri::command]
+#[specta::specta]
+pub async fn recorder_start(engine: State<'_, EngineSlot>) -> Result<RecorderState, ApiError> {
+    engine.get()?.recorder().start().await
+}
+
+/// Stops recording (streamlink finalises its file).
+#[tauri::command]
+#[specta::specta]
+pub async fn recorder_stop(engine: State<'_, EngineSlot>) -> Result<RecorderState, ApiError> {
+    engine.get()?.recorder().stop().await
+}
+
+/// **Cut clip** around a moment (stream copy, widened to a keyframe).
+#[tauri::command]
+#[specta::specta]
+pub async fn clip_cut(engine: State<'_, EngineSlot>, moment_id: i32) -> Result<Clip, ApiError> {
+    engine.get()?.recorder().cut(moment_id).await
+}
+
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(collect_commands![
@@ -237,7 +269,11 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             moments_set_settings,
             moments_set_note,
             moments_sessions,
-            moments_history
+            moments_history,
+            recorder_set_settings,
+            recorder_start,
+            recorder_stop,
+            clip_cut
         ])
         .events(collect_events![CoreEvents])
 }

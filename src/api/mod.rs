@@ -10,11 +10,13 @@ use specta::Type;
 mod generation;
 mod moments;
 mod obs;
+mod recorder;
 
 pub use crate::twitch_auth::AccountState;
 pub use generation::*;
 pub use moments::*;
 pub use obs::*;
+pub use recorder::*;
 
 /// Stable, machine-readable error codes. The UI switches on these; never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -41,6 +43,8 @@ pub enum ErrorCode {
     Generator,
     /// OBS is not connected, or refused a request; the message says why.
     Obs,
+    /// Recording or cutting a clip failed (e.g. ffmpeg or streamlink missing); the message says why.
+    Recorder,
     /// The engine is shutting down or has stopped.
     ShuttingDown,
     /// StreamCue could not start (e.g. its database is locked or too new); the message says why.
@@ -206,6 +210,7 @@ pub struct AppSnapshot {
     pub moment_settings: MomentSettings,
     /// The Kick chat (a second chat that can run beside Twitch or the demo).
     pub kick: KickChatView,
+    pub recorder: RecorderView,
 }
 
 /// The Kick chat panel's content.
@@ -396,6 +401,18 @@ pub enum CoreEvent {
     KickVelocity {
         point: VelocityPoint,
         counters: ChatCounters,
+    },
+    /// The recorder's state changed (phase, size, file).
+    Recorder {
+        state: RecorderState,
+    },
+    /// A clip was cut (written first).
+    Clip {
+        clip: Clip,
+    },
+    /// The recorder's settings changed.
+    RecorderSettings {
+        settings: RecorderSettings,
     },
     /// The UI missed events (it was too slow): it should fetch a fresh snapshot.
     Resync,

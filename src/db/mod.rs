@@ -7,6 +7,7 @@
 mod generation;
 mod moments;
 mod queue;
+mod recordings;
 mod sessions;
 mod velocity;
 
@@ -19,6 +20,7 @@ use sqlx::SqlitePool;
 
 pub use generation::{ClaimedRequest, RunOutcome};
 pub use queue::{NewRequest, QueueCounter};
+pub use recordings::RecordingRow;
 pub use sessions::{ChatSessionRow, Platform};
 pub use velocity::MinuteCounts;
 

@@ -453,21 +453,35 @@ impl Actor {
                 self.state.program_scene = Some(new_name);
                 self.publish();
             }
-            Event::RecordStateChanged { active, path, .. } => {
-                self.recording.send_if_modified(|rec| {
-                    let changed = rec.active != active || (path.is_some() && rec.last_path != path);
-                    if active && !rec.active {
-                        rec.started_at_ms = Some(crate::queue::clock_ms());
-                    }
-                    if !active {
-                        rec.started_at_ms = None;
-                        if path.is_some() {
-                            rec.last_path = path.clone();
+            Event::RecordStateChanged {
+                active,
+                state,
+                path,
+            } => {
+                use obws::events::OutputState;
+                // Only the settled states count: `Stopping` says inactive before the file is
+                // named; `Stopped` names it.
+                let settled = match state {
+                    OutputState::Started => Some(true),
+                    OutputState::Stopped => Some(false),
+                    _ => None,
+                };
+                if let Some(on) = settled {
+                    self.recording.send_if_modified(|rec| {
+                        let changed = rec.active != on || (path.is_some() && rec.last_path != path);
+                        if on && !rec.active {
+                            rec.started_at_ms = Some(crate::queue::clock_ms());
                         }
-                    }
-                    rec.active = active;
-                    changed
-                });
+                        if !on {
+                            rec.started_at_ms = None;
+                            if path.is_some() {
+                                rec.last_path = path.clone();
+                            }
+                        }
+                        rec.active = on;
+                        changed
+                    });
+                }
                 if self.state.recording != active {
                     self.state.recording = active;
                     self.publish();

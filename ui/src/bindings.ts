@@ -247,6 +247,50 @@ async momentsHistory(sessionId: number) : Promise<Result<SessionHistory, ApiErro
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Saves the recorder settings (mode, streamlink URL and quality, clip margins, auto-cut).
+ */
+async recorderSetSettings(settings: RecorderSettings) : Promise<Result<RecorderSettings, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("recorder_set_settings", { settings }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Starts recording (OBS: starts OBS's recording; Streamlink: waits for the stream).
+ */
+async recorderStart() : Promise<Result<RecorderState, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("recorder_start") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Stops recording (streamlink finalises its file).
+ */
+async recorderStop() : Promise<Result<RecorderState, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("recorder_stop") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * **Cut clip** around a moment (stream copy, widened to a keyframe).
+ */
+async clipCut(momentId: number) : Promise<Result<Clip, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("clip_cut", { momentId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -324,7 +368,7 @@ moments: Moment[]; momentSettings: MomentSettings;
 /**
  * The Kick chat (a second chat that can run beside Twitch or the demo).
  */
-kick: KickChatView }
+kick: KickChatView; recorder: RecorderView }
 /**
  * Running totals for the current chat session.
  */
@@ -369,6 +413,18 @@ export type ChatTarget =
  * A Kick channel: its slug (`kick.com/slug` works too) or its chatroom id.
  */
 { kind: "kick"; channel: string }
+/**
+ * A clip cut around a moment.
+ */
+export type Clip = { id: number; momentId: number; path: string; 
+/**
+ * Where it starts and ends in its recording.
+ */
+startMs: number; endMs: number; 
+/**
+ * How much earlier than asked it starts (stream copy starts on a keyframe).
+ */
+widenedMs: number; bytes: number; createdAtMs: number }
 /**
  * The answer of **Test connection**.
  */
@@ -417,6 +473,18 @@ export type CoreEvent = { kind: "chatState"; state: ChatState } |
  * A finished second of the Kick chat.
  */
 { kind: "kickVelocity"; point: VelocityPoint; counters: ChatCounters } | 
+/**
+ * The recorder's state changed (phase, size, file).
+ */
+{ kind: "recorder"; state: RecorderState } | 
+/**
+ * A clip was cut (written first).
+ */
+{ kind: "clip"; clip: Clip } | 
+/**
+ * The recorder's settings changed.
+ */
+{ kind: "recorderSettings"; settings: RecorderSettings } | 
 /**
  * The UI missed events (it was too slow): it should fetch a fresh snapshot.
  */
@@ -481,6 +549,10 @@ export type ErrorCode =
  * OBS is not connected, or refused a request; the message says why.
  */
 "Obs" | 
+/**
+ * Recording or cutting a clip failed (e.g. ffmpeg or streamlink missing); the message says why.
+ */
+"Recorder" | 
 /**
  * The engine is shutting down or has stopped.
  */
@@ -805,6 +877,51 @@ export type QueueView = {
  * Waiting and in-progress items in queue order, then the most recent finished ones.
  */
 items: QueueItem[]; autoApprove: boolean; maxWaiting: number; counters: QueueCounters }
+export type RecorderMode = "off" | 
+/**
+ * Follow (and start/stop) OBS's own recording; its timecode is the time base.
+ */
+"obs" | 
+/**
+ * Record the channel from the platform with streamlink.
+ */
+"streamlink"
+export type RecorderPhase = "idle" | 
+/**
+ * Streamlink waits for the stream to go live.
+ */
+"waitingForLive" | "recording" | 
+/**
+ * The file stopped growing.
+ */
+"stalled" | "failed"
+export type RecorderSettings = { mode: RecorderMode; 
+/**
+ * What streamlink opens ("" = the connected Twitch channel, `twitch.tv/<channel>`).
+ */
+streamlinkUrl: string; quality: string; 
+/**
+ * Seconds kept before and after a moment when cutting its clip.
+ */
+preSeconds: number; postSeconds: number; 
+/**
+ * Cut every moment of a recording when it stops.
+ */
+autoCut: boolean }
+export type RecorderState = { phase: RecorderPhase; mode: RecorderMode; 
+/**
+ * The file being written (or the last one).
+ */
+path: string | null; bytes: number; bytesPerMin: number; startedAtMs: number | null; 
+/**
+ * Why it failed or stalled, in words.
+ */
+message: string | null }
+export type RecorderView = { settings: RecorderSettings; state: RecorderState; 
+/**
+ * The latest clips, newest first.
+ */
+clips: Clip[] }
 /**
  * Where a viewer request is in its life.
  */

@@ -46,3 +46,25 @@ export function basename(path: string): string {
   for (let i = parts.length - 1; i >= 0; i--) if (parts[i] !== "") return parts[i]!;
   return path;
 }
+
+/** A stream offset: "0:04:07", "1:12:30" (H:MM:SS). */
+export function formatOffset(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  return `${Math.floor(s / 3600)}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}`;
+}
+
+/** "2025-11-27 14:03" local time. */
+export function dateTime(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${clockShort(ms)}`;
+}
+
+/** A rate or similar reading: "3.2", "12", "0.45" (at most 2 significant decimals). */
+export function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) return "–";
+  const a = Math.abs(n);
+  if (a >= 100) return String(Math.round(n));
+  if (a >= 10) return String(Math.round(n * 10) / 10);
+  if (a >= 1 || a === 0) return String(Math.round(n * 10) / 10);
+  return String(Math.round(n * 100) / 100);
+}

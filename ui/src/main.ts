@@ -15,6 +15,7 @@ import {
 import { initAccount, renderAccount } from "./account";
 import { initGenerator, renderGenerator } from "./generator-view";
 import { VelocityGraph } from "./graph";
+import { initMoments, renderMoments } from "./moments-view";
 import { initObs, renderObs } from "./obs-view";
 import { isWaiting, waitingCount } from "./queue";
 import { emptyQueueUi, qdom, type RowAction } from "./queue-view";
@@ -46,7 +47,8 @@ function refresh(): void {
   renderAccount(cache.account, cache.twitchClientIdSet, Date.now());
   renderGenerator(cache);
   renderObs(cache, Date.now());
-  graph.setPoints(cache.velocity);
+  // The graph shows the live session or a past one picked in the history picker.
+  renderMoments(cache);
 }
 
 function dismissNotice(key: string): void {
@@ -400,6 +402,7 @@ function rowId(el: Element): number | null {
 initAccount(refresh);
 initGenerator(cache, refresh);
 initObs(cache, refresh);
+initMoments(cache, graph, refresh);
 dom.sourceDemo.addEventListener("click", () => selectSource("demo"));
 dom.sourceTwitch.addEventListener("click", () => selectSource("twitch"));
 dom.connectBtn.addEventListener("click", () => void connect());

@@ -9,12 +9,16 @@ import type {
   CoreEvent,
   GenerationProgress,
   GeneratorStatus,
+  Moment,
+  MomentReadings,
+  MomentSettings,
   Notice,
   ObsSettings,
   ObsState,
   ObsView,
   PathsInfo,
   QueueItem,
+  SessionHistory,
   VelocityPoint,
 } from "./bindings";
 import { emptyQueue, type QueueCache, queueFromView, upsertItem, ZERO_QUEUE_COUNTERS } from "./queue";
@@ -49,6 +53,19 @@ export interface Cache {
   /** Bumped whenever `obs` (settings or state) changes, so a command's (older) reply can tell
    *  it is stale. */
   obsVersion: number;
+  /** The live (current, or else latest) session's moments, oldest first. */
+  moments: Moment[];
+  /** The session `moments` belong to; null until known (no session yet, or none detected). */
+  momentsSessionId: number | null;
+  /** The detector's readings for the last second of the live session; null when not live. */
+  momentReadings: MomentReadings | null;
+  /** What makes a moment; null until the first snapshot. */
+  momentSettings: MomentSettings | null;
+  /** Bumped whenever `momentSettings` is replaced, so a command's (older) reply can tell it is
+   *  stale. */
+  momentSettingsVersion: number;
+  /** A past session picked in the history picker (its graph and moments), or null for "Live". */
+  history: SessionHistory | null;
 }
 
 /** What applying events asks the caller to do besides re-rendering. */
@@ -76,6 +93,12 @@ export function emptyCache(): Cache {
     progress: new Map(),
     obs: null,
     obsVersion: 0,
+    moments: [],
+    momentsSessionId: null,
+    momentReadings: null,
+    momentSettings: null,
+    momentSettingsVersion: 0,
+    history: null,
   };
 }
 
@@ -96,6 +119,12 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): void {
   cache.generatorVersion++;
   cache.obs = snap.obs;
   cache.obsVersion++;
+  cache.moments = sortMoments([...snap.moments]);
+  cache.momentsSessionId =
+    snap.chat.state === "connected" ? snap.chat.sessionId : (snap.moments[0]?.sessionId ?? null);
+  if (!hasSession(snap.chat)) cache.momentReadings = null;
+  cache.momentSettings = snap.momentSettings;
+  cache.momentSettingsVersion++;
   // Progress is not part of the snapshot: keep what is still live, drop the rest.
   pruneProgress(cache);
 }
@@ -141,6 +170,15 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
         break;
       case "obsSettings":
         applyObsSettings(cache, ev.settings);
+        break;
+      case "moment":
+        upsertMoment(cache, ev.moment);
+        break;
+      case "momentReadings":
+        applyReadings(cache, ev.readings);
+        break;
+      case "momentSettings":
+        applyMomentSettings(cache, ev.settings);
         break;
       case "resync":
         out.resync = true;
@@ -207,6 +245,64 @@ function pruneProgress(cache: Cache): void {
   }
 }
 
+// ---- Moments -------------------------------------------------------------------------------
+
+/** Oldest first (by start, then id), in place. */
+function sortMoments(list: Moment[]): Moment[] {
+  return list.sort((a, b) => a.startedAtMs - b.startedAtMs || a.id - b.id);
+}
+
+/** Replaces the moment with the same id, or adds it; keeps the list oldest first. */
+function upsertInto(list: Moment[], m: Moment): void {
+  const at = list.findIndex((x) => x.id === m.id);
+  if (at >= 0) list[at] = m;
+  else list.push(m);
+  sortMoments(list);
+}
+
+/**
+ * A moment began, grew, ended or got a note (events, and `momentsSetNote`'s reply). It goes to
+ * the list of the session it belongs to: the live one and/or the past session being looked at;
+ * a moment of any other session is not shown anywhere, so it is dropped.
+ */
+export function upsertMoment(cache: Cache, m: Moment): void {
+  if (cache.history && cache.history.session.id === m.sessionId) upsertInto(cache.history.moments, m);
+  if (cache.momentsSessionId === m.sessionId) {
+    upsertInto(cache.moments, m);
+    return;
+  }
+  // A newer session's first moment while live (its id was not known yet: e.g. the snapshot came
+  // while reconnecting and held no moments). Only a moment still going on can be new; a finished
+  // one is an edit of an older session's moment (a note, from the history view).
+  const newer = cache.momentsSessionId === null || m.sessionId > cache.momentsSessionId;
+  if (newer && hasSession(cache.chat) && cache.chat.state !== "connected" && m.endedAtMs === null) {
+    cache.momentsSessionId = m.sessionId;
+    cache.moments = [m];
+  }
+}
+
+function applyReadings(cache: Cache, r: MomentReadings): void {
+  if (!hasSession(cache.chat)) return; // a late one after Disconnect
+  if (cache.chat.state === "connected" && cache.chat.sessionId !== r.sessionId) return;
+  cache.momentReadings = r;
+}
+
+/** The moment settings, wholesale (events, and `momentsSetSettings`'s reply). */
+export function applyMomentSettings(cache: Cache, settings: MomentSettings): void {
+  cache.momentSettings = settings;
+  cache.momentSettingsVersion++;
+}
+
+/** Shows a past session (from `momentsHistory`), or the live one again (null). */
+export function setHistory(cache: Cache, history: SessionHistory | null): void {
+  cache.history = history ? { ...history, moments: sortMoments([...history.moments]) } : null;
+}
+
+/** The session the graph and the moments list show: a past one, or the live one. */
+export function shownMoments(cache: Cache): readonly Moment[] {
+  return cache.history ? cache.history.moments : cache.moments;
+}
+
 /** A session is open (or being opened) in these states. */
 export function hasSession(chat: ChatState): boolean {
   return chat.state === "connecting" || chat.state === "connected" || chat.state === "reconnecting";
@@ -219,7 +315,17 @@ export function applyChatState(cache: Cache, next: ChatState): void {
     cache.counters = { ...ZERO_COUNTERS };
     // Queue counters are per session too (the requests themselves carry over).
     cache.queue.counters = { ...ZERO_QUEUE_COUNTERS };
+    // So are moments: the list starts empty, and the readings are the old session's.
+    cache.moments = [];
+    cache.momentsSessionId = null;
+    cache.momentReadings = null;
   }
+  if (next.state === "connected" && next.sessionId !== cache.momentsSessionId) {
+    // Connected to a session other than the one listed (e.g. the window missed the start).
+    if (cache.momentsSessionId !== null) cache.moments = cache.moments.filter((m) => m.sessionId === next.sessionId);
+    cache.momentsSessionId = next.sessionId;
+  }
+  if (!hasSession(next)) cache.momentReadings = null;
   cache.chat = next;
   cache.chatVersion++;
 }

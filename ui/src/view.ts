@@ -172,7 +172,8 @@ export function render(cache: Cache, ui: UiState, nowMs: number, onDismiss: (key
   setText(dom.msgTotal, String(cache.counters.messages));
   setText(dom.malformed, String(cache.counters.malformedLines));
   setText(dom.reconnects, String(cache.counters.reconnects));
-  show(dom.graphEmpty, !session && ui.fatal === null && peakRate(cache.velocity) === 0);
+  // (Not over a past session picked in the history picker: that one has its own graph.)
+  show(dom.graphEmpty, !session && ui.fatal === null && cache.history === null && peakRate(cache.velocity) === 0);
   const failed = cache.chat.state === "failed";
   setText(dom.graphEmptyTitle, failed ? "Not receiving chat" : "No chat connected");
   setText(

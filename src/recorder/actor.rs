@@ -1,0 +1,529 @@
+//! `Recorder`: the actor that records the stream (following OBS's own recording, or running
+//! streamlink) and cuts clips around moments with ffmpeg (stream copy).
+//!
+//! Invariants: it is the only writer of `recordings` and `clips`; a recording's start time is
+//! the time base of offsets into its file (OBS: from its record timecode); a clip row is written
+//! only after the clip file is complete; on shutdown streamlink is stopped cleanly (SIGINT, so
+//! the file is finalised) before the database closes.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::cut::{cut_clip, CutRequest};
+use super::streamlink::{recording_stem, RecorderEvent, StreamlinkOptions, StreamlinkRecorder};
+use crate::api::{
+    ApiError, Clip, CoreEvent, ErrorCode, RecorderMode, RecorderPhase, RecorderSettings,
+    RecorderState, RecorderView,
+};
+use crate::db::Database;
+use crate::events::EventBus;
+use crate::obs::{ObsClient, ObsRecording};
+use crate::queue::clock_ms;
+
+const SETTINGS_KEY: &str = "recorder.settings";
+const CLIPS_SHOWN: i64 = 30;
+
+type Reply<T> = oneshot::Sender<Result<T, ApiError>>;
+
+enum Command {
+    View(Reply<RecorderView>),
+    SetSettings(Box<RecorderSettings>, Reply<RecorderSettings>),
+    Start(Reply<RecorderState>),
+    Stop(Reply<RecorderState>),
+    Cut(i32, Reply<Clip>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Recorder {
+    tx: mpsc::Sender<Command>,
+}
+
+pub struct RecorderSetup {
+    pub db: Database,
+    pub events: EventBus,
+    pub obs: ObsClient,
+    pub clips_dir: PathBuf,
+    pub recordings_dir: PathBuf,
+    pub ffmpeg: String,
+}
+
+fn gone() -> ApiError {
+    ApiError::new(ErrorCode::ShuttingDown, "StreamCue is shutting down.")
+}
+
+fn db_error(e: crate::db::DbError) -> ApiError {
+    ApiError::new(ErrorCode::Database, e.to_string())
+}
+
+fn refused(m: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::InvalidTransition, m)
+}
+
+impl Recorder {
+    pub fn spawn(
+        setup: RecorderSetup,
+        cancel: CancellationToken,
+        tracker: &TaskTracker,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(32);
+        let obs_recording = setup.obs.recording();
+        let actor = Actor {
+            setup,
+            settings: RecorderSettings::default(),
+            state: RecorderState {
+                phase: RecorderPhase::Idle,
+                mode: RecorderMode::Obs,
+                path: None,
+                bytes: 0.0,
+                bytes_per_min: 0.0,
+                started_at_ms: None,
+                message: None,
+            },
+            recording_id: None,
+            streamlink: None,
+        };
+        (
+            Self { tx },
+            tracker.spawn(actor.run(rx, obs_recording, cancel)),
+        )
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, ApiError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    pub async fn view(&self) -> Result<RecorderView, ApiError> {
+        self.ask(Command::View).await
+    }
+
+    pub async fn set_settings(&self, s: RecorderSettings) -> Result<RecorderSettings, ApiError> {
+        self.ask(|r| Command::SetSettings(Box::new(s), r)).await
+    }
+
+    /// Starts recording in the chosen mode (OBS: starts OBS's recording).
+    pub async fn start(&self) -> Result<RecorderState, ApiError> {
+        self.ask(Command::Start).await
+    }
+
+    pub async fn stop(&self) -> Result<RecorderState, ApiError> {
+        self.ask(Command::Stop).await
+    }
+
+    /// **Cut clip** around a moment, from the recording that covers it.
+    pub async fn cut(&self, moment_id: i32) -> Result<Clip, ApiError> {
+        self.ask(|r| Command::Cut(moment_id, r)).await
+    }
+}
+
+struct Streamlink {
+    recorder: StreamlinkRecorder,
+    events: mpsc::Receiver<RecorderEvent>,
+}
+
+struct Actor {
+    setup: RecorderSetup,
+    settings: RecorderSettings,
+    state: RecorderState,
+    /// The `recordings` row being written.
+    recording_id: Option<i64>,
+    streamlink: Option<Streamlink>,
+}
+
+async fn next_streamlink_event(s: &mut Option<Streamlink>) -> Option<RecorderEvent> {
+    match s {
+        Some(s) => s.events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Actor {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Command>,
+        mut obs: watch::Receiver<ObsRecording>,
+        cancel: CancellationToken,
+    ) {
+        if let Err(e) = self.setup.db.close_open_recordings(clock_ms()).await {
+            tracing::error!(error = %e, "could not close recordings left open");
+        }
+        if let Ok(Some(text)) = self.setup.db.setting(SETTINGS_KEY).await {
+            if let Ok(s) = serde_json::from_str(&text) {
+                self.settings = s;
+            }
+        }
+        self.state.mode = self.settings.mode;
+        loop {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break,
+                Some(cmd) = rx.recv() => self.on_command(cmd).await,
+                changed = obs.changed() => {
+                    if changed.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                    let rec = obs.borrow_and_update().clone();
+                    self.on_obs_recording(rec).await;
+                }
+                event = next_streamlink_event(&mut self.streamlink), if self.streamlink.is_some() => {
+                    match event {
+                        Some(e) => self.on_streamlink(e).await,
+                        None => self.streamlink = None,
+                    }
+                }
+            }
+        }
+        if let Some(s) = self.streamlink.take() {
+            s.recorder.stop().await; // SIGINT: streamlink finalises the file
+            let mut events = s.events;
+            while let Ok(e) = events.try_recv() {
+                self.on_streamlink(e).await;
+            }
+        }
+        tracing::info!("recorder stopped");
+    }
+
+    fn publish(&self) {
+        self.setup.events.publish(CoreEvent::Recorder {
+            state: self.state.clone(),
+        });
+    }
+
+    async fn on_obs_recording(&mut self, rec: ObsRecording) {
+        if self.settings.mode != RecorderMode::Obs {
+            return;
+        }
+        let now = clock_ms();
+        match (rec.active, self.recording_id) {
+            (true, None) => {
+                let started = rec.started_at_ms.unwrap_or(now);
+                match self
+                    .setup
+                    .db
+                    .start_recording(RecorderMode::Obs, None, started)
+                    .await
+                {
+                    Ok(id) => self.recording_id = Some(id),
+                    Err(e) => tracing::error!(error = %e, "could not record the OBS recording"),
+                }
+                self.state.phase = RecorderPhase::Recording;
+                self.state.started_at_ms = Some(started as f64);
+                self.state.path = None;
+                self.state.message = None;
+                tracing::info!(started_at_ms = started, "OBS recording followed");
+                self.publish();
+            }
+            (false, Some(id)) => {
+                let path = rec.last_path.clone();
+                if let Err(e) = self
+                    .setup
+                    .db
+                    .end_recording(id, path.as_deref(), now, None)
+                    .await
+                {
+                    tracing::error!(error = %e, "could not end the OBS recording");
+                }
+                self.recording_id = None;
+                self.state.phase = RecorderPhase::Idle;
+                self.state.path = path;
+                self.state.started_at_ms = None;
+                tracing::info!(path = ?self.state.path, "OBS recording ended");
+                self.publish();
+                self.auto_cut(id).await;
+            }
+            _ => {}
+        }
+    }
+
+    async fn on_streamlink(&mut self, e: RecorderEvent) {
+        let now = clock_ms();
+        match e {
+            RecorderEvent::Started { path } => {
+                let shown = path.display().to_string();
+                if let Some(old) = self.recording_id.take() {
+                    let _ = self.setup.db.end_recording(old, None, now, None).await;
+                }
+                match self
+                    .setup
+                    .db
+                    .start_recording(RecorderMode::Streamlink, Some(&shown), now)
+                    .await
+                {
+                    Ok(id) => self.recording_id = Some(id),
+                    Err(e) => tracing::error!(error = %e, "could not record the recording"),
+                }
+                self.state.phase = RecorderPhase::WaitingForLive;
+                self.state.path = Some(shown);
+                self.state.started_at_ms = Some(now as f64);
+                self.state.bytes = 0.0;
+            }
+            RecorderEvent::Progress {
+                bytes,
+                bytes_per_min,
+            } => {
+                self.state.phase = if bytes > 0 {
+                    RecorderPhase::Recording
+                } else {
+                    RecorderPhase::WaitingForLive
+                };
+                self.state.bytes = bytes as f64;
+                self.state.bytes_per_min = bytes_per_min as f64;
+                self.state.message = None;
+            }
+            RecorderEvent::Stalled { since_s } => {
+                self.state.phase = RecorderPhase::Stalled;
+                self.state.message = Some(format!("the recording has not grown for {since_s} s"));
+            }
+            RecorderEvent::Resumed => {
+                self.state.phase = RecorderPhase::Recording;
+                self.state.message = None;
+            }
+            RecorderEvent::Exited { code, stderr_tail } => {
+                self.state.message = Some(format!(
+                    "streamlink exited ({}): {stderr_tail}",
+                    code.map_or("signal".to_string(), |c| c.to_string())
+                ));
+            }
+            RecorderEvent::Restarting { attempt, in_s } => {
+                self.state.phase = RecorderPhase::WaitingForLive;
+                self.state.message = Some(format!(
+                    "the stream dropped; restarting in {in_s:.0} s (attempt {attempt})"
+                ));
+            }
+            RecorderEvent::Stopped { path, bytes } => {
+                if let Some(id) = self.recording_id.take() {
+                    let shown = path.display().to_string();
+                    if let Err(e) = self
+                        .setup
+                        .db
+                        .end_recording(id, Some(&shown), now, Some(bytes as i64))
+                        .await
+                    {
+                        tracing::error!(error = %e, "could not end the recording");
+                    }
+                    self.state.phase = RecorderPhase::Idle;
+                    self.state.bytes = bytes as f64;
+                    self.publish();
+                    self.auto_cut(id).await;
+                }
+                self.state.phase = RecorderPhase::Idle;
+            }
+            RecorderEvent::Failed { message } => {
+                self.state.phase = RecorderPhase::Failed;
+                self.state.message = Some(message);
+            }
+        }
+        self.publish();
+    }
+
+    async fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::View(reply) => {
+                let clips = self.setup.db.latest_clips(CLIPS_SHOWN).await;
+                let _ = reply.send(clips.map_err(db_error).map(|clips| RecorderView {
+                    settings: self.settings.clone(),
+                    state: self.state.clone(),
+                    clips,
+                }));
+            }
+            Command::SetSettings(s, reply) => {
+                let _ = reply.send(self.set_settings(*s).await);
+            }
+            Command::Start(reply) => {
+                let _ = reply.send(self.start().await);
+            }
+            Command::Stop(reply) => {
+                let _ = reply.send(self.stop().await);
+            }
+            Command::Cut(id, reply) => {
+                let _ = reply.send(self.cut(id.into()).await);
+            }
+        }
+    }
+
+    async fn set_settings(&mut self, s: RecorderSettings) -> Result<RecorderSettings, ApiError> {
+        if self.state.phase != RecorderPhase::Idle && s.mode != self.settings.mode {
+            return Err(refused("Stop the recording before changing the mode."));
+        }
+        if s.pre_seconds > 600 || s.post_seconds > 600 {
+            return Err(ApiError::new(
+                ErrorCode::InvalidSettings,
+                "Keep at most 600 s before and after a moment.",
+            ));
+        }
+        let quality = s.quality.trim();
+        if quality.is_empty()
+            || !quality
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, ',' | '_' | '-'))
+        {
+            return Err(ApiError::new(
+                ErrorCode::InvalidSettings,
+                "The quality is a streamlink quality like best, 720p60 or 720p,best.",
+            ));
+        }
+        let text = serde_json::to_string(&s).expect("plain data");
+        self.setup
+            .db
+            .set_setting(SETTINGS_KEY, &text)
+            .await
+            .map_err(db_error)?;
+        self.settings = s.clone();
+        self.state.mode = s.mode;
+        self.setup.events.publish(CoreEvent::RecorderSettings {
+            settings: s.clone(),
+        });
+        self.publish();
+        Ok(s)
+    }
+
+    async fn start(&mut self) -> Result<RecorderState, ApiError> {
+        match self.settings.mode {
+            RecorderMode::Off => Err(refused("Recording is off: choose OBS or Streamlink.")),
+            RecorderMode::Obs => {
+                self.setup.obs.start_recording().await?;
+                Ok(self.state.clone())
+            }
+            RecorderMode::Streamlink => {
+                if self.streamlink.is_some() {
+                    return Err(refused("Already recording."));
+                }
+                let url = self.settings.streamlink_url.trim().to_string();
+                if url.is_empty() {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidSettings,
+                        "Set what streamlink records, e.g. twitch.tv/yourchannel.",
+                    ));
+                }
+                let (tx, rx) = mpsc::channel(64);
+                let stem = recording_stem(&url, "rec", (clock_ms() / 1000).max(0) as u64);
+                let options = StreamlinkOptions {
+                    url,
+                    quality: self.settings.quality.clone(),
+                    out_dir: self.setup.recordings_dir.clone(),
+                    file_stem: stem,
+                    ..StreamlinkOptions::default()
+                };
+                self.streamlink = Some(Streamlink {
+                    recorder: StreamlinkRecorder::start(options, tx),
+                    events: rx,
+                });
+                self.state.phase = RecorderPhase::WaitingForLive;
+                self.state.message = None;
+                self.publish();
+                Ok(self.state.clone())
+            }
+        }
+    }
+
+    async fn stop(&mut self) -> Result<RecorderState, ApiError> {
+        match self.settings.mode {
+            RecorderMode::Obs => {
+                self.setup.obs.stop_recording().await?;
+            }
+            _ => {
+                if let Some(s) = self.streamlink.take() {
+                    s.recorder.stop().await;
+                    let mut events = s.events;
+                    while let Ok(e) = events.try_recv() {
+                        self.on_streamlink(e).await;
+                    }
+                }
+            }
+        }
+        Ok(self.state.clone())
+    }
+
+    async fn auto_cut(&mut self, recording_id: i64) {
+        if !self.settings.auto_cut {
+            return;
+        }
+        let Ok(Some(rec)) = self.setup.db.recording_by_id(recording_id).await else {
+            return;
+        };
+        let end = rec.ended_at_ms.unwrap_or_else(clock_ms);
+        let ids = self
+            .setup
+            .db
+            .moments_between(rec.started_at_ms, end)
+            .await
+            .unwrap_or_default();
+        for id in ids {
+            match self.cut(id).await {
+                Ok(c) => tracing::info!(moment_id = id, clip = %c.path, "clip cut automatically"),
+                Err(e) => tracing::warn!(moment_id = id, error = %e, "could not cut a clip"),
+            }
+        }
+    }
+
+    async fn cut(&mut self, moment_id: i64) -> Result<Clip, ApiError> {
+        let moment = self
+            .setup
+            .db
+            .moment_row(moment_id)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::UnknownRequest,
+                    format!("No moment #{moment_id}."),
+                )
+            })?;
+        let at = moment.started_at_ms as i64;
+        let rec = self
+            .setup
+            .db
+            .recording_at(at)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| refused("No recording covers this moment: record the stream first."))?;
+        let Some(path) = rec.path.clone() else {
+            return Err(refused(
+                "OBS is still recording this: stop the recording to cut (OBS names the file when it stops).",
+            ));
+        };
+        let pre = Duration::from_secs(self.settings.pre_seconds.into());
+        let post = Duration::from_secs(self.settings.post_seconds.into());
+        let from = Duration::from_millis((at - rec.started_at_ms).max(0) as u64);
+        let until_ms = moment.ended_at_ms.map_or(at, |e| e as i64);
+        let to = Duration::from_millis((until_ms - rec.started_at_ms).max(0) as u64) + post;
+        let req = CutRequest {
+            ffmpeg: self.setup.ffmpeg.clone(),
+            ..CutRequest::new(
+                &path,
+                from.saturating_sub(pre),
+                to,
+                &self.setup.clips_dir,
+                format!("moment-{moment_id}"),
+            )
+        };
+        let cut = cut_clip(&req)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::Recorder, e.to_string()))?;
+        let clip = self
+            .setup
+            .db
+            .insert_clip(
+                moment_id,
+                rec.id,
+                &cut.path.display().to_string(),
+                cut.actual_start.as_millis() as i64,
+                cut.actual_end.as_millis() as i64,
+                cut.widened_by.as_millis() as i64,
+                cut.bytes as i64,
+                clock_ms(),
+            )
+            .await
+            .map_err(db_error)?;
+        tracing::info!(moment_id, clip = %clip.path, widened_ms = clip.widened_ms, "clip cut");
+        self.setup
+            .events
+            .publish(CoreEvent::Clip { clip: clip.clone() });
+        Ok(clip)
+    }
+}
