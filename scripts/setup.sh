@@ -13,7 +13,7 @@ APT_PACKAGES=(
   build-essential pkg-config curl file ca-certificates
   libwebkit2gtk-4.1-dev libdbus-1-dev
   xvfb xauth webkit2gtk-driver imagemagick
-  ffmpeg keyutils dbus-x11 fonts-dejavu-core fonts-noto-color-emoji
+  ffmpeg streamlink keyutils dbus-x11 fonts-dejavu-core fonts-noto-color-emoji
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -884,3 +884,60 @@ async fn obs_panel_shows_the_live_scene_sets_up_obs_and_plays_the_clip() {
     w.quit_app().await;
     w.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clip_burst_in_chat_puts_a_marker_on_the_graph_and_a_row_in_moments() {
+    if !can_run("a_clip_burst_in_chat_puts_a_marker_on_the_graph_and_a_row_in_moments") {
+        return;
+    }
+    let server = FakeIrc::start().await.expect("fake server");
+    let data = tempfile::tempdir().unwrap();
+    let mut w = Window::open(data.path(), &server.addr().to_string()).await;
+    w.click("#source-twitch").await;
+    w.connect_twitch("momenttest").await;
+    assert!(
+        server
+            .wait_joins("momenttest", 1, Duration::from_secs(5))
+            .await
+    );
+    // Steady chat for a few seconds: nothing to mark.
+    for s in 0..4 {
+        for i in 0..2 {
+            server.broadcast(
+                "momenttest",
+                &privmsg_line("momenttest", &format!("calm{s}{i}"), "nice stream"),
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    assert!(!w.exists(".moment-marker").await, "no moment yet");
+    // The burst: eight viewers type CLIP.
+    for i in 0..8 {
+        server.broadcast(
+            "momenttest",
+            &privmsg_line("momenttest", &format!("clipper{i}"), "CLIP THAT"),
+        );
+    }
+    w.until("a marker and a row", Duration::from_secs(15), || async {
+        w.exists(".moment-marker[data-kinds*='keyword']").await
+            && w.exists(".moment-row[data-kinds*='keyword']").await
+    })
+    .await;
+    let title = w
+        .attr(".moment-marker[data-kinds*='keyword']", "title")
+        .await
+        .unwrap_or_default();
+    assert!(title.contains("CLIP ×8"), "{title}");
+    assert_eq!(w.text("#moments-count").await.trim(), "1");
+    assert!(w.text(".moment-row").await.contains("CLIP ×8"));
+    w.screenshot("moments").await;
+    w.quit_app().await;
+    w.close().await;
+    // What the window showed is in the database.
+    let db = streamcue::db::Database::open(&data.path().join("streamcue.db"))
+        .await
+        .unwrap();
+    let sessions = db.session_summaries(5).await.unwrap();
+    assert_eq!(sessions[0].moments, 1);
+    db.close().await;
+}

@@ -180,7 +180,11 @@ fn a_busy_channel_is_learned_during_warm_up_even_from_a_partial_first_second() {
     let mut c = Chat::new();
     c.run(1, 137, &[]); // connected mid-second
     c.run(300, 800, &[]);
-    assert_eq!(c.snapshot(), "", "no moment for a channel that is simply busy");
+    assert_eq!(
+        c.snapshot(),
+        "",
+        "no moment for a channel that is simply busy"
+    );
     let b = c.detector.baseline();
     assert!((b.mean - 800.0).abs() < 10.0, "{b:?}");
 }
