@@ -941,3 +941,103 @@ async fn a_clip_burst_in_chat_puts_a_marker_on_the_graph_and_a_row_in_moments() 
     assert_eq!(sessions[0].moments, 1);
     db.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_with_obs_then_cut_a_clip_of_a_chat_moment() {
+    const TEST: &str = "record_with_obs_then_cut_a_clip_of_a_chat_moment";
+    if !can_run(TEST) {
+        return;
+    }
+    if real_obs::prepare_or_skip(TEST).is_none() {
+        return; // printed why (or panicked under CI)
+    }
+    let mut obs = real_obs::RealObs::prepare_with(real_obs::ObsSetup {
+        auth: false, // no OS keyring here to keep a password in
+        ..Default::default()
+    })
+    .expect("prepare OBS");
+    obs.launch().await.expect("OBS starts");
+    let server = FakeIrc::start().await.expect("fake server");
+    let data = real_obs::obs_tempdir();
+    let mut w = Window::open(data.path(), &server.addr().to_string()).await;
+    w.click("#obs-details > summary").await;
+    let port = w.wait_for("#obs-port").await;
+    port.clear().await.unwrap();
+    port.send_keys(&obs.port().to_string()).await.unwrap();
+    w.click("#obs-save").await;
+    w.until("OBS connected", Duration::from_secs(40), || async {
+        w.attr("#obs-state", "data-state").await.as_deref() == Some("connected")
+    })
+    .await;
+    w.click("#source-twitch").await;
+    w.connect_twitch("rectest").await;
+    assert!(
+        server
+            .wait_joins("rectest", 1, Duration::from_secs(5))
+            .await
+    );
+
+    // Record with OBS, from StreamCue.
+    w.click("#recorder-details > summary").await;
+    w.click("#recorder-start").await;
+    w.until("recording", Duration::from_secs(40), || async {
+        w.attr("#recorder-state", "data-phase").await.as_deref() == Some("recording")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for i in 0..8 {
+        server.broadcast(
+            "rectest",
+            &privmsg_line("rectest", &format!("clipper{i}"), "CLIP IT"),
+        );
+    }
+    w.until("the moment", Duration::from_secs(40), || async {
+        w.exists(".moment-row[data-kinds*='keyword']").await
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    w.click("#recorder-stop").await;
+    w.until(
+        "stopped, with the file",
+        Duration::from_secs(20),
+        || async {
+            w.attr("#recorder-state", "data-phase").await.as_deref() == Some("idle")
+                && !w.text("#recorder-path").await.trim().is_empty()
+        },
+    )
+    .await;
+
+    // Cut clip on the moment's row.
+    w.click(".moment-row[data-kinds*='keyword'] [data-action='cutClip']")
+        .await;
+    w.until("the clip row", Duration::from_secs(60), || async {
+        w.exists(".moment-clip[data-path]").await
+    })
+    .await;
+    let clip = w
+        .attr(".moment-clip[data-path]", "data-path")
+        .await
+        .expect("the clip's file");
+    w.screenshot("clip").await;
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name:format=duration",
+        ])
+        .args(["-of", "default=nw=1"])
+        .arg(&clip)
+        .output()
+        .expect("ffprobe runs");
+    let out = String::from_utf8_lossy(&probe.stdout).to_string();
+    assert!(out.contains("codec_name=h264"), "{clip}: {out}");
+    let duration: f64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("duration="))
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0.0);
+    assert!(duration > 0.5, "{out}");
+    w.quit_app().await;
+    w.close().await;
+}

@@ -61,6 +61,8 @@ export class VelocityGraph {
   constructor(
     private readonly container: HTMLElement,
     private readonly hover: HTMLElement | null,
+    /** The marker layer's id (a second graph needs its own). */
+    markersId = "moment-markers",
   ) {
     const host = document.createElement("div");
     host.className = "graph-host";
@@ -68,7 +70,7 @@ export class VelocityGraph {
 
     const opts: uPlot.Options = {
       width: Math.max(100, container.clientWidth),
-      height: Math.max(100, container.clientHeight),
+      height: Math.max(60, container.clientHeight),
       pxAlign: false,
       legend: { show: false },
       padding: [12, 12, 0, 0],
@@ -141,7 +143,7 @@ export class VelocityGraph {
     // The markers live in uPlot's overlay (the plotting area), so x positions map directly and the
     // cursor keeps working under them (their mouse events bubble to it).
     this.markerLayer = document.createElement("div");
-    this.markerLayer.id = "moment-markers";
+    this.markerLayer.id = markersId;
     this.markerLayer.className = "moment-markers";
     this.markerLayer.setAttribute("aria-label", "Moments on the graph");
     this.plot.over.appendChild(this.markerLayer);

@@ -14,6 +14,8 @@ import {
 } from "./bindings";
 import { initAccount, renderAccount } from "./account";
 import { initGenerator, renderGenerator } from "./generator-view";
+import { initKick, renderKick } from "./kick-view";
+import { initRecorder, renderRecorder } from "./recorder-view";
 import { VelocityGraph } from "./graph";
 import { initMoments, renderMoments } from "./moments-view";
 import { initObs, renderObs } from "./obs-view";
@@ -47,6 +49,8 @@ function refresh(): void {
   renderAccount(cache.account, cache.twitchClientIdSet, Date.now());
   renderGenerator(cache);
   renderObs(cache, Date.now());
+  renderKick(cache, Date.now());
+  renderRecorder(cache);
   // The graph shows the live session or a past one picked in the history picker.
   renderMoments(cache);
 }
@@ -403,6 +407,8 @@ initAccount(refresh);
 initGenerator(cache, refresh);
 initObs(cache, refresh);
 initMoments(cache, graph, refresh);
+initKick(cache, refresh);
+initRecorder(cache, refresh);
 dom.sourceDemo.addEventListener("click", () => selectSource("demo"));
 dom.sourceTwitch.addEventListener("click", () => selectSource("twitch"));
 dom.connectBtn.addEventListener("click", () => void connect());
@@ -456,6 +462,10 @@ qdom.body.addEventListener("keydown", (e) => {
 // The "Reconnecting in N s" countdown ticks on its own between events.
 window.setInterval(() => {
   if (cache.chat.state === "reconnecting") render(cache, ui, Date.now(), dismissNotice);
+}, 250);
+// So does the Kick chat's.
+window.setInterval(() => {
+  if (cache.kick.chat.state === "reconnecting") renderKick(cache, Date.now());
 }, 250);
 // So does OBS's "retrying in N s".
 window.setInterval(() => {

@@ -34,7 +34,18 @@ import {
   strengthText,
   type VelocityDraft,
 } from "./moments";
-import { applyMomentSettings, type Cache, hasSession, setHistory, shownMoments, upsertMoment } from "./state";
+import { clipElement, cutClip, cutState, pruneCutErrors } from "./recorder-view";
+import {
+  applyMomentSettings,
+  type Cache,
+  clipsOf,
+  hasSession,
+  isKickMoment,
+  listedMoments,
+  setHistory,
+  shownMoments,
+  upsertMoment,
+} from "./state";
 
 /** How long "Saved" stays next to the Save button. */
 const SAVED_FLASH_MS = 3000;
@@ -565,6 +576,13 @@ export function initMoments(cache: Cache, graph: VelocityGraph, redraw: () => vo
     graphRef?.highlight(row ? Number(row.dataset.id) : null);
   });
   mdom.list.addEventListener("mouseleave", () => graphRef?.highlight(null));
+  // "Cut clip" on a row.
+  mdom.list.addEventListener("click", (e) => {
+    const btn = (e.target as Element).closest<HTMLButtonElement>('button[data-action="cutClip"]');
+    const row = btn?.closest<HTMLElement>(".moment-row");
+    if (!btn || !row || btn.disabled) return;
+    void cutClip(Number(row.dataset.id));
+  });
 
   // Settings.
   for (const field of FIELDS) {
@@ -604,6 +622,11 @@ interface Row {
   chipsKey: string;
   note: HTMLInputElement;
   noteError: HTMLElement;
+  kick: HTMLElement;
+  cut: HTMLButtonElement;
+  cutError: HTMLElement;
+  clips: HTMLElement;
+  clipsKey: string;
 }
 
 const rows = new Map<number, Row>();
@@ -626,7 +649,15 @@ function createRow(id: number): Row {
   const live = span("mr-live", "live");
   live.title = "Still going on";
   const strength = span("mr-strength");
-  top.append(time, offset, live, strength);
+  const kick = span("mr-kick", "Kick");
+  kick.title = "From the Kick chat";
+  kick.hidden = true;
+  const cut = document.createElement("button");
+  cut.type = "button";
+  cut.className = "btn btn-small btn-quiet mr-cut";
+  cut.dataset.action = "cutClip";
+  cut.textContent = "Cut clip";
+  top.append(time, offset, kick, live, strength, cut);
   const chips = document.createElement("div");
   chips.className = "mr-chips";
   const note = document.createElement("input");
@@ -641,16 +672,64 @@ function createRow(id: number): Row {
   noteError.className = "moment-note-error";
   noteError.setAttribute("role", "alert");
   noteError.hidden = true;
-  el.append(top, chips, note, noteError);
-  const row: Row = { el, time, offset, live, strength, chips, chipsKey: "", note, noteError };
+  const cutError = document.createElement("div");
+  cutError.className = "moment-cut-error";
+  cutError.setAttribute("role", "alert");
+  cutError.hidden = true;
+  const clips = document.createElement("div");
+  clips.className = "moment-clips";
+  clips.hidden = true;
+  el.append(top, chips, note, noteError, cutError, clips);
+  const row: Row = {
+    el,
+    time,
+    offset,
+    live,
+    strength,
+    chips,
+    chipsKey: "",
+    note,
+    noteError,
+    kick,
+    cut,
+    cutError,
+    clips,
+    clipsKey: "",
+  };
   rows.set(id, row);
   return row;
 }
 
 const KIND_LABEL: Record<TriggerKind, string> = { velocity: "Velocity", keyword: "Keyword", emote: "Emote" };
 
-function updateRow(row: Row, m: Moment): void {
+function updateRow(row: Row, m: Moment, cache: Cache): void {
   const { el } = row;
+  const kick = isKickMoment(cache, m) || (cache.history !== null && cache.history.session.platform === "kick");
+  setAttr(el, "data-source", kick ? "kick" : "main");
+  show(row.kick, kick);
+  // Clips: cut on demand; each moment's clips, newest first.
+  const cs = cutState(m.id);
+  row.cut.disabled = cs.busy;
+  setAttr(row.cut, "aria-busy", String(cs.busy));
+  setText(row.cut, cs.busy ? "Cutting…" : "Cut clip");
+  const rec = cache.recorder;
+  setAttr(
+    row.cut,
+    "title",
+    rec
+      ? `Cut this moment from the recording (${rec.settings.preSeconds} s before, ${rec.settings.postSeconds} s after)`
+      : "Cut this moment from the recording",
+  );
+  show(row.cutError, cs.error !== null);
+  setOptAttr(row.cutError, "data-code", cs.error?.code ?? null);
+  setText(row.cutError, cs.error?.message ?? "");
+  const clips = clipsOf(cache, m.id);
+  const clipsKey = clips.map((c) => `${c.id}|${c.path}|${c.endMs - c.startMs}|${c.widenedMs}|${c.bytes}`).join("\u0001");
+  if (clipsKey !== row.clipsKey) {
+    row.clipsKey = clipsKey;
+    row.clips.replaceChildren(...clips.map((c) => clipElement(c, "moment-clip", false)));
+  }
+  show(row.clips, clips.length > 0);
   setAttr(el, "data-kinds", kindsAttr(m));
   setAttr(el, "data-live", String(isLive(m)));
   setText(row.time, clock(m.startedAtMs));
@@ -812,7 +891,7 @@ function renderGraph(cache: Cache): void {
 
 function renderList(cache: Cache): void {
   const loading = ui.loadingHistory !== null;
-  const all = loading ? [] : shownMoments(cache);
+  const all = loading ? [] : listedMoments(cache);
   const shown = all.filter((m) => matchesFilter(m, ui.filter, ui.minStrength));
   const h = cache.history;
   setAttr(mdom.panel, "data-view", h ? "history" : "live");
@@ -837,7 +916,7 @@ function renderList(cache: Cache): void {
     const m = shown[i]!;
     seen.add(m.id);
     const row = rows.get(m.id) ?? createRow(m.id);
-    updateRow(row, m);
+    updateRow(row, m, cache);
     els.push(row.el);
   }
   for (const [id, row] of rows) {
@@ -848,6 +927,7 @@ function renderList(cache: Cache): void {
   }
   place(mdom.list, els);
   for (const id of ui.notes.keys()) if (!rows.has(id)) ui.notes.delete(id);
+  pruneCutErrors(new Set(all.map((m) => m.id)));
 
   // Empty states.
   show(mdom.empty, shown.length === 0);

@@ -3,6 +3,10 @@
 
 import type {
   AccountState,
+  Clip,
+  RecorderSettings,
+  RecorderState,
+  RecorderView,
   AppSnapshot,
   ChatCounters,
   ChatState,
@@ -66,6 +70,25 @@ export interface Cache {
   momentSettingsVersion: number;
   /** A past session picked in the history picker (its graph and moments), or null for "Live". */
   history: SessionHistory | null;
+  /** The Kick chat (the second chat slot, beside the demo or Twitch). */
+  kick: KickCache;
+  /** The recorder: settings, state and the latest clips (newest first); null until known. */
+  recorder: RecorderView | null;
+  /** Bumped whenever `recorder` changes, so a command's (older) reply can tell it is stale. */
+  recorderVersion: number;
+}
+
+export interface KickCache {
+  chat: ChatState;
+  /** Bumped on every Kick state change. */
+  version: number;
+  counters: ChatCounters;
+  /** Oldest first, like `Cache.velocity`. */
+  velocity: VelocityPoint[];
+  /** The Kick session's moments, oldest first. */
+  moments: Moment[];
+  /** The session `moments` belong to (the live or last Kick session); null until known. */
+  sessionId: number | null;
 }
 
 /** What applying events asks the caller to do besides re-rendering. */
@@ -99,6 +122,16 @@ export function emptyCache(): Cache {
     momentSettings: null,
     momentSettingsVersion: 0,
     history: null,
+    kick: {
+      chat: { state: "disconnected" },
+      version: 0,
+      counters: { ...ZERO_COUNTERS },
+      velocity: [],
+      moments: [],
+      sessionId: null,
+    },
+    recorder: null,
+    recorderVersion: 0,
   };
 }
 
@@ -119,9 +152,25 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): void {
   cache.generatorVersion++;
   cache.obs = snap.obs;
   cache.obsVersion++;
-  cache.moments = sortMoments([...snap.moments]);
-  cache.momentsSessionId =
-    snap.chat.state === "connected" ? snap.chat.sessionId : (snap.moments[0]?.sessionId ?? null);
+  // The Kick chat, and its moments (the snapshot's moments are the latest session's, which may
+  // be the Kick one).
+  const kick = snap.kick;
+  cache.kick.chat = kick.state;
+  cache.kick.version++;
+  cache.kick.counters = kick.counters;
+  cache.kick.velocity = [];
+  for (const p of kick.velocity) appendTo(cache.kick.velocity, p);
+  const kickId = kick.state.state === "connected" ? kick.state.sessionId : cache.kick.sessionId;
+  if (kickId !== cache.kick.sessionId) cache.kick.moments = [];
+  cache.kick.sessionId = kickId;
+  const kickMoments = snap.moments.filter((m) => kickId !== null && m.sessionId === kickId);
+  if (kickMoments.length > 0) cache.kick.moments = sortMoments(kickMoments);
+  const main = snap.moments.filter((m) => kickId === null || m.sessionId !== kickId);
+  const mainId = snap.chat.state === "connected" ? snap.chat.sessionId : (main[0]?.sessionId ?? null);
+  cache.moments = sortMoments(main.filter((m) => m.sessionId === mainId));
+  cache.momentsSessionId = mainId;
+  cache.recorder = snap.recorder;
+  cache.recorderVersion++;
   if (!hasSession(snap.chat)) cache.momentReadings = null;
   cache.momentSettings = snap.momentSettings;
   cache.momentSettingsVersion++;
@@ -134,6 +183,21 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
   const out: ApplyOutcome = { resync: false };
   for (const ev of events) {
     switch (ev.kind) {
+      case "kickChatState":
+        applyKickState(cache, ev.state);
+        break;
+      case "kickVelocity":
+        if (appendTo(cache.kick.velocity, ev.point)) cache.kick.counters = ev.counters;
+        break;
+      case "recorder":
+        applyRecorderState(cache, ev.state);
+        break;
+      case "recorderSettings":
+        applyRecorderSettings(cache, ev.settings);
+        break;
+      case "clip":
+        upsertClip(cache, ev.clip);
+        break;
       case "chatState":
         applyChatState(cache, ev.state);
         break;
@@ -267,6 +331,10 @@ function upsertInto(list: Moment[], m: Moment): void {
  */
 export function upsertMoment(cache: Cache, m: Moment): void {
   if (cache.history && cache.history.session.id === m.sessionId) upsertInto(cache.history.moments, m);
+  if (cache.kick.sessionId !== null && cache.kick.sessionId === m.sessionId) {
+    upsertInto(cache.kick.moments, m);
+    return;
+  }
   if (cache.momentsSessionId === m.sessionId) {
     upsertInto(cache.moments, m);
     return;
@@ -298,9 +366,72 @@ export function setHistory(cache: Cache, history: SessionHistory | null): void {
   cache.history = history ? { ...history, moments: sortMoments([...history.moments]) } : null;
 }
 
-/** The session the graph and the moments list show: a past one, or the live one. */
+/** The session the graph shows: a past one, or the live one. */
 export function shownMoments(cache: Cache): readonly Moment[] {
   return cache.history ? cache.history.moments : cache.moments;
+}
+
+/** What the Moments list shows: a past session's, or both live sessions' (main and Kick), oldest
+ *  first. */
+export function listedMoments(cache: Cache): readonly Moment[] {
+  if (cache.history) return cache.history.moments;
+  if (cache.kick.moments.length === 0) return cache.moments;
+  return sortMoments([...cache.moments, ...cache.kick.moments]);
+}
+
+/** Whether a moment belongs to the Kick session. */
+export function isKickMoment(cache: Cache, m: Moment): boolean {
+  return cache.kick.sessionId !== null && m.sessionId === cache.kick.sessionId;
+}
+
+// ---- Kick ----------------------------------------------------------------------------------
+
+export function applyKickState(cache: Cache, next: ChatState): void {
+  const k = cache.kick;
+  if (next.state === "connecting" && !hasSession(k.chat)) {
+    k.velocity = [];
+    k.counters = { ...ZERO_COUNTERS };
+    k.moments = [];
+    k.sessionId = null;
+  }
+  if (next.state === "connected" && next.sessionId !== k.sessionId) {
+    k.moments = k.moments.filter((m) => m.sessionId === next.sessionId);
+    k.sessionId = next.sessionId;
+  }
+  k.chat = next;
+  k.version++;
+}
+
+// ---- Recorder ------------------------------------------------------------------------------
+
+export function applyRecorderState(cache: Cache, state: RecorderState): void {
+  if (!cache.recorder) return;
+  cache.recorder = { ...cache.recorder, state };
+  cache.recorderVersion++;
+}
+
+export function applyRecorderSettings(cache: Cache, settings: RecorderSettings): void {
+  if (!cache.recorder) return;
+  cache.recorder = { ...cache.recorder, settings };
+  cache.recorderVersion++;
+}
+
+/** Most clips kept (the core sends the latest ones; new ones arrive as events). */
+const MAX_CLIPS = 200;
+
+/** A new (or rewritten) clip; the list stays newest first. */
+export function upsertClip(cache: Cache, clip: Clip): void {
+  if (!cache.recorder) return;
+  const clips = cache.recorder.clips.filter((c) => c.id !== clip.id);
+  clips.push(clip);
+  clips.sort((a, b) => b.createdAtMs - a.createdAtMs || b.id - a.id);
+  cache.recorder = { ...cache.recorder, clips: clips.slice(0, MAX_CLIPS) };
+  cache.recorderVersion++;
+}
+
+/** A moment's clips, newest first. */
+export function clipsOf(cache: Cache, momentId: number): Clip[] {
+  return cache.recorder ? cache.recorder.clips.filter((c) => c.momentId === momentId) : [];
 }
 
 /** A session is open (or being opened) in these states. */
@@ -332,7 +463,10 @@ export function applyChatState(cache: Cache, next: ChatState): void {
 
 /** Appends a finished second if it is newer than the last one; trims to the window. */
 function appendPoint(cache: Cache, p: VelocityPoint): boolean {
-  const v = cache.velocity;
+  return appendTo(cache.velocity, p);
+}
+
+function appendTo(v: VelocityPoint[], p: VelocityPoint): boolean {
   const last = v[v.length - 1];
   if (last !== undefined && p.second <= last.second) return false; // duplicate or out of order
   v.push(p);
