@@ -68,3 +68,16 @@ impl AppPaths {
         }
     }
 }
+
+/// A file-system error as a streamer reads it: "cannot write /clips: the disk is full".
+pub fn disk_problem(what: &str, path: &Path, e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    let cause = match e.kind() {
+        StorageFull => "the disk is full".to_string(),
+        PermissionDenied => "permission denied".to_string(),
+        ReadOnlyFilesystem => "the disk is read-only".to_string(),
+        NotADirectory | AlreadyExists => "a file is in the way of the folder".to_string(),
+        _ => e.to_string(),
+    };
+    format!("{what} {}: {cause}", path.display())
+}

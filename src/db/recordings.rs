@@ -30,6 +30,15 @@ fn clip(r: &sqlx::sqlite::SqliteRow) -> Result<Clip, DbError> {
     })
 }
 
+fn recording(r: &sqlx::sqlite::SqliteRow) -> Result<RecordingRow, DbError> {
+    Ok(RecordingRow {
+        id: r.try_get("id")?,
+        path: r.try_get("path")?,
+        started_at_ms: r.try_get("started_at_ms")?,
+        ended_at_ms: r.try_get("ended_at_ms")?,
+    })
+}
+
 impl Database {
     pub async fn start_recording(
         &self,
@@ -87,15 +96,7 @@ impl Database {
                 .bind(id)
                 .fetch_optional(self.pool())
                 .await?;
-        row.map(|r| {
-            Ok(RecordingRow {
-                id: r.try_get("id")?,
-                path: r.try_get("path")?,
-                started_at_ms: r.try_get("started_at_ms")?,
-                ended_at_ms: r.try_get("ended_at_ms")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(recording).transpose()
     }
 
     /// The recording that covers `at_ms`, newest first.
@@ -109,15 +110,7 @@ impl Database {
         .bind(at_ms)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| {
-            Ok(RecordingRow {
-                id: r.try_get("id")?,
-                path: r.try_get("path")?,
-                started_at_ms: r.try_get("started_at_ms")?,
-                ended_at_ms: r.try_get("ended_at_ms")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(recording).transpose()
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -212,16 +212,8 @@ pub enum CutError {
 impl CutError {
     /// A disk error with the path named and the cause in plain words.
     pub fn disk(what: &str, path: &Path, e: &std::io::Error) -> Self {
-        use std::io::ErrorKind::*;
-        let cause = match e.kind() {
-            StorageFull => "the disk is full".to_string(),
-            PermissionDenied => "permission denied".to_string(),
-            ReadOnlyFilesystem => "the disk is read-only".to_string(),
-            NotADirectory | AlreadyExists => "a file is in the way of the folder".to_string(),
-            _ => e.to_string(),
-        };
         Self::Disk {
-            detail: format!("{what} {}: {cause}", path.display()),
+            detail: crate::paths::disk_problem(what, path, e),
         }
     }
 }
