@@ -245,6 +245,42 @@ pub async fn clip_cut(engine: State<'_, EngineSlot>, moment_id: i32) -> Result<C
     engine.get()?.recorder().cut(moment_id).await
 }
 
+/// Opens the folder holding a clip or recording in the file manager (the file selected where
+/// the platform can). Only a video file that exists is accepted; nothing is executed.
+#[tauri::command]
+#[specta::specta]
+pub fn reveal_in_folder(path: String) -> Result<(), ApiError> {
+    let file = std::path::PathBuf::from(&path);
+    let is_video = file.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["mp4", "mkv", "ts", "mov", "flv", "webm"].contains(&e.to_ascii_lowercase().as_str())
+    });
+    let dir = file.parent().filter(|d| d.is_dir());
+    let (Some(dir), true, true) = (dir, is_video, file.is_file()) else {
+        return Err(ApiError::new(
+            ErrorCode::InvalidSettings,
+            format!("{path} is not a clip or recording that exists."),
+        ));
+    };
+    let spawned = if cfg!(target_os = "macos") {
+        std::process::Command::new("open")
+            .arg("-R")
+            .arg(&file)
+            .spawn()
+    } else if cfg!(target_os = "windows") {
+        std::process::Command::new("explorer")
+            .arg(format!("/select,{}", file.display()))
+            .spawn()
+    } else {
+        std::process::Command::new("xdg-open").arg(dir).spawn()
+    };
+    spawned.map(|_| ()).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("Could not open the file manager ({e}); the file is {path}."),
+        )
+    })
+}
+
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(collect_commands![
@@ -273,7 +309,8 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             recorder_set_settings,
             recorder_start,
             recorder_stop,
-            clip_cut
+            clip_cut,
+            reveal_in_folder
         ])
         .events(collect_events![CoreEvents])
 }

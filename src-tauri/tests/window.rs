@@ -1018,6 +1018,10 @@ async fn record_with_obs_then_cut_a_clip_of_a_chat_moment() {
         .attr(".moment-clip[data-path]", "data-path")
         .await
         .expect("the clip's file");
+    assert!(
+        w.exists(".moment-clip [data-action='reveal']").await,
+        "the clip can be shown in its folder"
+    );
     w.screenshot("clip").await;
     let probe = Command::new("ffprobe")
         .args([

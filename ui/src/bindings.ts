@@ -291,6 +291,18 @@ async clipCut(momentId: number) : Promise<Result<Clip, ApiError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Opens the folder holding a clip or recording in the file manager (the file selected where
+ * the platform can). Only a video file that exists is accepted; nothing is executed.
+ */
+async revealInFolder(path: string) : Promise<Result<null, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("reveal_in_folder", { path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 

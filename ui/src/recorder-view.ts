@@ -258,6 +258,19 @@ export function clipElement(c: Clip, className: string, withMoment: boolean): HT
   meta.className = "clip-meta";
   meta.textContent = `${formatBytes(c.bytes)} · ${clock(c.createdAtMs)}${withMoment ? ` · moment ${c.momentId}` : ""}`;
   parts.push(meta);
+  const reveal = document.createElement("button");
+  reveal.type = "button";
+  reveal.className = "btn btn-small btn-quiet clip-reveal";
+  reveal.dataset.action = "reveal";
+  reveal.textContent = "Show in folder";
+  reveal.title = `Open the folder of ${c.path}`;
+  reveal.addEventListener("click", (ev) => {
+    ev.stopPropagation();
+    void commands.revealInFolder(c.path).then((r) => {
+      if (r.status === "error") reveal.title = r.error.message;
+    });
+  });
+  parts.push(reveal);
   el.append(...parts);
   el.title = c.path;
   return el;
