@@ -127,7 +127,8 @@ impl Rig {
         self.h
             .events
             .wait(secs(5.0), "the request is announced", |log| {
-                found = items(log)
+                found = log
+                    .items()
                     .iter()
                     .find(|i| i.user_login == login)
                     .map(|i| i.id);
@@ -143,7 +144,7 @@ impl Rig {
         self.h
             .events
             .wait(limit, &format!("request #{id} finishes"), |log| {
-                last = items(log).into_iter().rev().find(|i| {
+                last = log.items().into_iter().rev().find(|i| {
                     i.id == id
                         && matches!(
                             i.state,
@@ -230,16 +231,6 @@ fn redirect_hops(gen: &FakeGen) -> usize {
         .iter()
         .filter(|r| r.path.starts_with("/__redirect/"))
         .count()
-}
-
-fn items(log: &support::EventLog) -> Vec<QueueItem> {
-    log.all()
-        .into_iter()
-        .filter_map(|s| match s.event {
-            CoreEvent::QueueItem { item } => Some(item),
-            _ => None,
-        })
-        .collect()
 }
 
 /// One fault scenario: what the endpoint does, then what must come of it.
@@ -343,7 +334,10 @@ async fn a_healthy_endpoint_gives_a_verified_clip_with_credentials_and_progress(
         (GenerationPhase::Downloading, Some(100.0))
     );
     assert_eq!(last.bytes as usize, FIXTURE_CLIP.len());
-    assert!(items(&rig.h.events)
+    assert!(rig
+        .h
+        .events
+        .items()
         .iter()
         .any(|i| i.id == id && i.state == RequestState::Generating));
     // Counters.
@@ -771,7 +765,8 @@ async fn a_finished_clip_is_never_fetched_twice_even_after_a_crash() {
     rig.h
         .events
         .wait(secs(20.0), "the retried request is ready", |log| {
-            ready = items(log)
+            ready = log
+                .items()
                 .into_iter()
                 .find(|i| i.id == id && i.state == RequestState::Ready);
             ready.is_some()
@@ -908,7 +903,7 @@ async fn degraded_mode_enters_once_pauses_intake_and_leaves_on_a_passing_probe()
     rig.irc.broadcast(CH, &line);
     rig.said_within(secs(5.0), "requests are paused").await;
     assert!(
-        !items(&rig.h.events).iter().any(|i| i.user_login == login),
+        !rig.h.events.items().iter().any(|i| i.user_login == login),
         "not queued"
     );
     // The endpoint recovers: the probe (every second) sees it and degraded mode ends.

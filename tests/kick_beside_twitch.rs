@@ -4,9 +4,7 @@
 
 mod support;
 
-use streamcue::api::{
-    ChatPlatform, ChatState, ChatTarget, CoreEvent, ErrorCode, Moment, MomentSettings,
-};
+use streamcue::api::{ChatPlatform, ChatState, ChatTarget, CoreEvent, ErrorCode, MomentSettings};
 use support::fake_irc::{FakeIrc, Privmsg};
 use support::fake_pusher::{ApiMode, FakePusher, KickChat};
 use support::{is_connected, secs, Harness, HarnessOptions};
@@ -19,17 +17,6 @@ fn kick_states(h: &Harness) -> Vec<ChatState> {
         .into_iter()
         .filter_map(|s| match s.event {
             CoreEvent::KickChatState { state } => Some(state),
-            _ => None,
-        })
-        .collect()
-}
-
-fn moments(h: &Harness) -> Vec<Moment> {
-    h.events
-        .all()
-        .into_iter()
-        .filter_map(|s| match s.event {
-            CoreEvent::Moment { moment } => Some(moment),
             _ => None,
         })
         .collect()
@@ -126,9 +113,11 @@ async fn kick_and_twitch_run_at_once_each_with_its_own_graph_and_moments() {
         );
     }
     h.events
-        .wait(secs(10.0), "a Kick moment", |_| !moments(&h).is_empty())
+        .wait(secs(10.0), "a Kick moment", |_| {
+            !h.events.moments().is_empty()
+        })
         .await;
-    let m = moments(&h)[0].clone();
+    let m = h.events.moments()[0].clone();
     assert_eq!(
         m.session_id, kick_session,
         "the moment belongs to the Kick session"

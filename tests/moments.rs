@@ -5,25 +5,12 @@
 
 mod support;
 
-use streamcue::api::{
-    ChatTarget, CoreEvent, ErrorCode, Moment, MomentSettings, TriggerKind, VelocityRule,
-};
+use streamcue::api::{ChatTarget, ErrorCode, MomentSettings, TriggerKind, VelocityRule};
 use support::fake_irc::{FakeIrc, Privmsg};
 use support::{is_connected, secs, Harness, HarnessOptions};
 
 const CH: &str = "momentchan";
 const SECRET_TEXT: &str = "zebra-umbrella-7731";
-
-fn moments(h: &Harness) -> Vec<Moment> {
-    h.events
-        .all()
-        .into_iter()
-        .filter_map(|s| match s.event {
-            CoreEvent::Moment { moment } => Some(moment),
-            _ => None,
-        })
-        .collect()
-}
 
 async fn start(irc: &FakeIrc, dir: Option<tempfile::TempDir>) -> Harness {
     Harness::start(HarnessOptions {
@@ -82,16 +69,16 @@ async fn a_clip_burst_after_steady_chat_is_one_moment_kept_across_a_restart() {
         tokio::time::sleep(secs(1.0)).await;
     }
     assert!(
-        moments(&h).is_empty(),
+        h.events.moments().is_empty(),
         "steady chat made a moment: {:?}",
-        moments(&h)
+        h.events.moments()
     );
     // The burst: eight viewers type CLIP within a second.
     say(&irc, 8, "CLIP IT");
     h.events
-        .wait(secs(5.0), "a moment", |_| !moments(&h).is_empty())
+        .wait(secs(5.0), "a moment", |_| !h.events.moments().is_empty())
         .await;
-    let first = moments(&h)[0].clone();
+    let first = h.events.moments()[0].clone();
     let kinds: Vec<TriggerKind> = first.triggers.iter().map(|t| t.kind).collect();
     assert!(kinds.contains(&TriggerKind::Keyword), "{first:?}");
     let kw = first
@@ -109,13 +96,16 @@ async fn a_clip_burst_after_steady_chat_is_one_moment_kept_across_a_restart() {
     // Silence: the moment ends after the merge gap; still one moment.
     h.events
         .wait(secs(20.0), "the moment ends", |_| {
-            moments(&h).last().is_some_and(|m| m.ended_at_ms.is_some())
+            h.events
+                .moments()
+                .last()
+                .is_some_and(|m| m.ended_at_ms.is_some())
         })
         .await;
-    let ended = moments(&h).last().cloned().unwrap();
+    let ended = h.events.moments().last().cloned().unwrap();
     assert_eq!(ended.id, first.id);
     assert!(
-        moments(&h).iter().all(|m| m.id == first.id),
+        h.events.moments().iter().all(|m| m.id == first.id),
         "one burst, one moment"
     );
 

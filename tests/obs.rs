@@ -133,7 +133,8 @@ impl Rig {
         self.h
             .events
             .wait(secs(5.0), "request announced", |log| {
-                id = items(log)
+                id = log
+                    .items()
                     .iter()
                     .find(|i| i.user_login == login)
                     .map(|i| i.id);
@@ -148,7 +149,8 @@ impl Rig {
         self.h
             .events
             .wait(limit, &format!("#{id} {state:?}"), |log| {
-                found = items(log)
+                found = log
+                    .items()
                     .into_iter()
                     .rev()
                     .find(|i| i.id == id && i.state == state);
@@ -157,16 +159,6 @@ impl Rig {
             .await;
         found.unwrap()
     }
-}
-
-fn items(log: &support::EventLog) -> Vec<QueueItem> {
-    log.all()
-        .into_iter()
-        .filter_map(|s| match s.event {
-            CoreEvent::QueueItem { item } => Some(item),
-            _ => None,
-        })
-        .collect()
 }
 
 fn connected(s: &ObsState) -> bool {

@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use streamcue::api::{
-    ChatTarget, CoreEvent, Moment, MomentSettings, ObsConnection, ObsNames, ObsSettingsUpdate,
+    ChatTarget, CoreEvent, MomentSettings, ObsConnection, ObsNames, ObsSettingsUpdate,
     RecorderPhase, RecorderSettings, RecorderState,
 };
 use support::fake_irc::{FakeIrc, Privmsg};
@@ -22,17 +22,6 @@ fn recorder_states(h: &Harness) -> Vec<RecorderState> {
         .into_iter()
         .filter_map(|s| match s.event {
             CoreEvent::Recorder { state } => Some(state),
-            _ => None,
-        })
-        .collect()
-}
-
-fn moments(h: &Harness) -> Vec<Moment> {
-    h.events
-        .all()
-        .into_iter()
-        .filter_map(|s| match s.event {
-            CoreEvent::Moment { moment } => Some(moment),
             _ => None,
         })
         .collect()
@@ -144,10 +133,13 @@ async fn obs_recording_is_followed_and_a_moment_is_cut_from_it() {
     irc.broadcast_lines(CH, &lines);
     h.events
         .wait(secs(10.0), "a closed moment", |_| {
-            moments(&h).last().is_some_and(|m| m.ended_at_ms.is_some())
+            h.events
+                .moments()
+                .last()
+                .is_some_and(|m| m.ended_at_ms.is_some())
         })
         .await;
-    let moment = moments(&h).last().cloned().unwrap();
+    let moment = h.events.moments().last().cloned().unwrap();
     let offset_s = (moment.started_at_ms - started_at) / 1000.0;
     assert!(
         (2.0..6.0).contains(&offset_s),

@@ -290,6 +290,30 @@ impl EventLog {
         *self.lagged.lock().unwrap()
     }
 
+    /// What `pick` takes from each event, in order (e.g. every `Moment`).
+    pub fn pick<T>(&self, pick: impl Fn(CoreEvent) -> Option<T>) -> Vec<T> {
+        self.all()
+            .into_iter()
+            .filter_map(|s| pick(s.event))
+            .collect()
+    }
+
+    /// Every `QueueItem` announced, in order.
+    pub fn items(&self) -> Vec<streamcue::api::QueueItem> {
+        self.pick(|e| match e {
+            CoreEvent::QueueItem { item } => Some(item),
+            _ => None,
+        })
+    }
+
+    /// Every `Moment` announced (new or updated), in order.
+    pub fn moments(&self) -> Vec<streamcue::api::Moment> {
+        self.pick(|e| match e {
+            CoreEvent::Moment { moment } => Some(moment),
+            _ => None,
+        })
+    }
+
     /// Every `ChatState` announced, in order.
     pub fn states(&self) -> Vec<ChatState> {
         self.states_timed().into_iter().map(|(_, _, s)| s).collect()
