@@ -195,6 +195,19 @@ impl Window {
         }
     }
 
+    /// Types the real OBS's port into the OBS card, saves, and waits until it is connected.
+    async fn point_obs_card_at(&self, obs: &real_obs::RealObs) {
+        self.click("#obs-details > summary").await;
+        let port = self.wait_for("#obs-port").await;
+        port.clear().await.unwrap();
+        port.send_keys(&obs.port().to_string()).await.unwrap();
+        self.click("#obs-save").await;
+        self.until("OBS connected", Duration::from_secs(40), || async {
+            self.attr("#obs-state", "data-state").await.as_deref() == Some("connected")
+        })
+        .await;
+    }
+
     /// Whether an element matches `css` now (no waiting).
     async fn exists(&self, css: &str) -> bool {
         let script = "return document.querySelector(arguments[0]) !== null;";
@@ -761,36 +774,35 @@ async fn log_in_with_twitch_then_chat_as_that_account() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn obs_panel_shows_the_live_scene_sets_up_obs_and_plays_the_clip() {
-    const TEST: &str = "obs_panel_shows_the_live_scene_sets_up_obs_and_plays_the_clip";
-    if !can_run(TEST) {
-        return;
-    }
-    // No password: this machine has no OS keyring for the app to keep one in.
-    if real_obs::prepare_or_skip(TEST).is_none() {
-        return; // printed why (or panicked under CI)
-    }
+/// A real OBS whose websocket asks for no password (this machine has no OS keyring for the app
+/// to keep one in), or `None` after printing why it cannot run here (panics under CI).
+async fn obs_without_password(test: &str) -> Option<real_obs::RealObs> {
+    real_obs::prepare_or_skip(test)?;
     let mut obs = real_obs::RealObs::prepare_with(real_obs::ObsSetup {
         auth: false,
         ..Default::default()
     })
     .expect("prepare OBS");
     obs.launch().await.expect("OBS starts");
+    Some(obs)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn obs_panel_shows_the_live_scene_sets_up_obs_and_plays_the_clip() {
+    const TEST: &str = "obs_panel_shows_the_live_scene_sets_up_obs_and_plays_the_clip";
+    if !can_run(TEST) {
+        return;
+    }
+    let Some(obs) = obs_without_password(TEST).await else {
+        return;
+    };
     let client = obs.client().await;
     let server = FakeIrc::start().await.expect("fake server");
     let data = real_obs::obs_tempdir(); // under /tmp: OBS sees the clips
     let mut w = Window::open(data.path(), &server.addr().to_string()).await;
-
-    // Point the OBS card at this OBS.
-    w.click("#obs-details > summary").await;
-    let port = w.wait_for("#obs-port").await;
-    port.clear().await.unwrap();
-    port.send_keys(&obs.port().to_string()).await.unwrap();
-    w.click("#obs-save").await;
-    w.until("OBS connected", Duration::from_secs(20), || async {
-        w.attr("#obs-state", "data-state").await.as_deref() == Some("connected")
-            && w.text("#obs-scene").await.trim() == "Live"
+    w.point_obs_card_at(&obs).await;
+    w.until("the live scene", Duration::from_secs(20), || async {
+        w.text("#obs-scene").await.trim() == "Live"
     })
     .await;
     assert!(
@@ -948,27 +960,13 @@ async fn record_with_obs_then_cut_a_clip_of_a_chat_moment() {
     if !can_run(TEST) {
         return;
     }
-    if real_obs::prepare_or_skip(TEST).is_none() {
-        return; // printed why (or panicked under CI)
-    }
-    let mut obs = real_obs::RealObs::prepare_with(real_obs::ObsSetup {
-        auth: false, // no OS keyring here to keep a password in
-        ..Default::default()
-    })
-    .expect("prepare OBS");
-    obs.launch().await.expect("OBS starts");
+    let Some(obs) = obs_without_password(TEST).await else {
+        return;
+    };
     let server = FakeIrc::start().await.expect("fake server");
-    let data = real_obs::obs_tempdir();
+    let data = real_obs::obs_tempdir(); // under /tmp: OBS sees the clips
     let mut w = Window::open(data.path(), &server.addr().to_string()).await;
-    w.click("#obs-details > summary").await;
-    let port = w.wait_for("#obs-port").await;
-    port.clear().await.unwrap();
-    port.send_keys(&obs.port().to_string()).await.unwrap();
-    w.click("#obs-save").await;
-    w.until("OBS connected", Duration::from_secs(40), || async {
-        w.attr("#obs-state", "data-state").await.as_deref() == Some("connected")
-    })
-    .await;
+    w.point_obs_card_at(&obs).await;
     w.click("#source-twitch").await;
     w.connect_twitch("rectest").await;
     assert!(
