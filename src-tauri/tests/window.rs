@@ -158,19 +158,29 @@ impl Window {
         self.client.as_ref().unwrap()
     }
 
+    /// Clicks the element `css` names. Live updates may replace the element between finding
+    /// and clicking it (a row re-rendered by an event): then it is found again, a few times.
     async fn click(&self, css: &str) {
-        let el = self.wait_for(css).await;
-        // Bring it on screen first (cards low in the window are below the fold).
-        let _ = self
-            .c()
-            .execute(
-                "document.querySelector(arguments[0])?.scrollIntoView({block: 'center'});",
-                vec![css.into()],
-            )
-            .await;
-        el.click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let el = self.wait_for(css).await;
+            // Bring it on screen first (cards low in the window are below the fold).
+            let _ = self
+                .c()
+                .execute(
+                    "document.querySelector(arguments[0])?.scrollIntoView({block: 'center'});",
+                    vec![css.into()],
+                )
+                .await;
+            match el.click().await {
+                Ok(_) => return,
+                Err(e) if attempt < 5 && e.to_string().contains("not found") => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
