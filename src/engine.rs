@@ -534,8 +534,8 @@ async fn run_engine(
             options: generator_options,
             clips_dir,
             obs: obs.clone(),
-            obs_reports,
         },
+        obs_reports,
         generator_cancel.clone(),
         &tracker,
     );

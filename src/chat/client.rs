@@ -165,6 +165,15 @@ impl Source {
         }
     }
 
+    /// An event that is already waiting (network sources only; the demo is paced by time).
+    fn ready_event(&mut self) -> Option<SourceEvent> {
+        match self {
+            Source::Twitch(s) => futures_now(s.next()),
+            Source::Kick(s) => futures_now(s.next()),
+            Source::Demo(_) => None,
+        }
+    }
+
     fn malformed_lines(&self) -> u64 {
         match self {
             Source::Twitch(s) => s.malformed_lines(),
@@ -245,16 +254,8 @@ impl ChatActor {
             let Some(live) = self.live.as_mut() else {
                 return;
             };
-            let ev = match &mut live.source {
-                Source::Twitch(s) => match futures_now(s.next()) {
-                    Some(ev) => ev,
-                    None => return,
-                },
-                Source::Kick(s) => match futures_now(s.next()) {
-                    Some(ev) => ev,
-                    None => return,
-                },
-                Source::Demo(_) => return,
+            let Some(ev) = live.source.ready_event() else {
+                return;
             };
             self.on_source(ev).await;
         }

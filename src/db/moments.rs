@@ -40,6 +40,25 @@ fn kinds(triggers: &[MomentTrigger]) -> String {
     k.join(",")
 }
 
+const SUMMARY_SELECT: &str =
+    "SELECT s.id, s.platform, s.channel, s.started_at_ms, s.ended_at_ms, s.messages, \
+     (SELECT COUNT(*) FROM moments m WHERE m.session_id = s.id) AS moments \
+     FROM chat_sessions s";
+
+fn summary(r: &sqlx::sqlite::SqliteRow) -> Result<SessionSummary, DbError> {
+    Ok(SessionSummary {
+        id: r.try_get::<i64, _>("id")? as i32,
+        platform: r.try_get("platform")?,
+        channel: r.try_get("channel")?,
+        started_at_ms: r.try_get::<i64, _>("started_at_ms")? as f64,
+        ended_at_ms: r
+            .try_get::<Option<i64>, _>("ended_at_ms")?
+            .map(|v| v as f64),
+        messages: r.try_get::<i64, _>("messages")? as f64,
+        moments: r.try_get::<i64, _>("moments")?.clamp(0, u32::MAX as i64) as u32,
+    })
+}
+
 impl Database {
     pub async fn insert_moment(
         &self,
@@ -125,29 +144,21 @@ impl Database {
 
     /// The latest sessions, newest first, with their moment counts.
     pub async fn session_summaries(&self, limit: i64) -> Result<Vec<SessionSummary>, DbError> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.platform, s.channel, s.started_at_ms, s.ended_at_ms, s.messages, \
-             (SELECT COUNT(*) FROM moments m WHERE m.session_id = s.id) AS moments \
-             FROM chat_sessions s ORDER BY s.started_at_ms DESC, s.id DESC LIMIT ?",
-        )
+        let rows = sqlx::query(&format!(
+            "{SUMMARY_SELECT} ORDER BY s.started_at_ms DESC, s.id DESC LIMIT ?"
+        ))
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SessionSummary {
-                    id: r.try_get::<i64, _>("id")? as i32,
-                    platform: r.try_get("platform")?,
-                    channel: r.try_get("channel")?,
-                    started_at_ms: r.try_get::<i64, _>("started_at_ms")? as f64,
-                    ended_at_ms: r
-                        .try_get::<Option<i64>, _>("ended_at_ms")?
-                        .map(|v| v as f64),
-                    messages: r.try_get::<i64, _>("messages")? as f64,
-                    moments: r.try_get::<i64, _>("moments")?.clamp(0, u32::MAX as i64) as u32,
-                })
-            })
-            .collect()
+        rows.iter().map(summary).collect()
+    }
+
+    pub async fn session_summary(&self, id: i64) -> Result<Option<SessionSummary>, DbError> {
+        let row = sqlx::query(&format!("{SUMMARY_SELECT} WHERE s.id = ?"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(summary).transpose()
     }
 
     pub async fn load_baseline(

@@ -130,22 +130,7 @@ impl RemoteBackend {
                 "generation attempt failed"
             );
             if attempt >= max {
-                return Err(match cause {
-                    Cause::Timeout => GenerationError::Timeout {
-                        after: self.options.timeout,
-                        attempts: attempt,
-                    },
-                    Cause::Unreachable(detail) => GenerationError::Unreachable {
-                        detail,
-                        attempts: attempt,
-                    },
-                    Cause::Status(status, detail) => GenerationError::Server {
-                        status,
-                        attempts: attempt,
-                        detail,
-                    },
-                    Cause::RateLimited => GenerationError::RateLimited { attempts: attempt },
-                });
+                return Err(cause.into_error(attempt, self.options.timeout));
             }
             let delay = wait.unwrap_or_else(|| self.options.backoff.delay(attempt));
             tokio::time::sleep(delay.min(MAX_RETRY_AFTER)).await;
@@ -279,41 +264,39 @@ impl RemoteBackend {
     /// `GET {base}/health`.
     pub async fn health(&self) -> Result<Health, GenerationError> {
         let url = self.url("/health")?;
+        let timeout = self.options.timeout;
         match self.send(Method::GET, url, None).await {
             Ok((status, _, _, _, _)) if status.is_success() => Ok(Health::Healthy),
             Ok((status, _, _, _, _)) if matches!(status.as_u16(), 404 | 405) => {
                 Ok(Health::NoHealthRoute)
             }
-            Ok((status, retry_after, _, bytes, _)) => Err(match classify(status, None, &bytes) {
-                Fail::Fatal(e) => e,
-                Fail::Retry { .. } => {
-                    let _ = retry_after;
-                    GenerationError::Server {
-                        status: status.as_u16(),
-                        attempts: 1,
-                        detail: error_detail(&bytes),
-                    }
-                }
-            }),
-            Err(Fail::Retry {
-                cause: Cause::Timeout,
-                ..
-            }) => Err(GenerationError::Timeout {
-                after: self.options.timeout,
-                attempts: 1,
-            }),
-            Err(Fail::Retry {
-                cause: Cause::Unreachable(detail),
-                ..
-            }) => Err(GenerationError::Unreachable {
-                detail,
-                attempts: 1,
-            }),
-            Err(Fail::Retry { .. }) => Err(GenerationError::Unreachable {
-                detail: "no answer".into(),
-                attempts: 1,
-            }),
+            Ok((status, _, retry_after, bytes, _)) => {
+                Err(match classify(status, retry_after, &bytes) {
+                    Fail::Fatal(e) => e,
+                    Fail::Retry { cause, .. } => cause.into_error(1, timeout),
+                })
+            }
+            Err(Fail::Retry { cause, .. }) => Err(cause.into_error(1, timeout)),
             Err(Fail::Fatal(e)) => Err(e),
+        }
+    }
+}
+
+impl Cause {
+    /// The error after `attempts` attempts ended with this cause.
+    fn into_error(self, attempts: u32, timeout: Duration) -> GenerationError {
+        match self {
+            Cause::Timeout => GenerationError::Timeout {
+                after: timeout,
+                attempts,
+            },
+            Cause::Unreachable(detail) => GenerationError::Unreachable { detail, attempts },
+            Cause::Status(status, detail) => GenerationError::Server {
+                status,
+                attempts,
+                detail,
+            },
+            Cause::RateLimited => GenerationError::RateLimited { attempts },
         }
     }
 }

@@ -64,7 +64,6 @@ pub struct WorkerSetup {
     pub clips_dir: PathBuf,
     /// Where clips are shown (OBS may be absent: generation goes on).
     pub obs: ObsClient,
-    pub obs_reports: mpsc::Receiver<ObsReport>,
 }
 
 fn gone() -> ApiError {
@@ -72,8 +71,10 @@ fn gone() -> ApiError {
 }
 
 impl GenerationWorker {
+    /// Starts the actor; OBS tells it through `obs_reports` which clips it has shown.
     pub fn spawn(
         setup: WorkerSetup,
+        obs_reports: mpsc::Receiver<ObsReport>,
         cancel: CancellationToken,
         tracker: &TaskTracker,
     ) -> (Self, tokio::task::JoinHandle<()>) {
@@ -90,7 +91,7 @@ impl GenerationWorker {
             probing: false,
             paused: false,
         };
-        let handle = tracker.spawn(actor.run(rx, cancel));
+        let handle = tracker.spawn(actor.run(rx, obs_reports, cancel));
         (Self { tx }, handle)
     }
 
@@ -145,9 +146,12 @@ struct Worker {
 const PAUSED_KEY: &str = "generator.paused";
 
 impl Worker {
-    async fn run(mut self, mut rx: mpsc::Receiver<Command>, cancel: CancellationToken) {
-        let (_, dummy) = mpsc::channel(1);
-        let mut obs_reports = std::mem::replace(&mut self.setup.obs_reports, dummy);
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Command>,
+        mut obs_reports: mpsc::Receiver<ObsReport>,
+        cancel: CancellationToken,
+    ) {
         let now = clock_ms();
         match self.setup.db.interrupt_generating(now).await {
             Ok(0) => {}

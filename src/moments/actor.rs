@@ -447,11 +447,9 @@ impl Actor {
     async fn history(&self, id: i64) -> Result<SessionHistory, ApiError> {
         let session = self
             .db
-            .session_summaries(10_000)
+            .session_summary(id)
             .await
             .map_err(db_error)?
-            .into_iter()
-            .find(|s| s.id as i64 == id)
             .ok_or_else(|| {
                 ApiError::new(ErrorCode::UnknownRequest, format!("No session #{id}."))
             })?;
