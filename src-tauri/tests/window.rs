@@ -158,13 +158,30 @@ impl Window {
         self.client.as_ref().unwrap()
     }
 
-    /// Clicks the element `css` names. Live updates may replace the element between finding
-    /// and clicking it (a row re-rendered by an event): then it is found again, a few times.
+    /// Clicks the element `css` names. Live updates may replace the element while it is being
+    /// found or clicked (a row re-rendered by an event): then it is found again, a few times.
     async fn click(&self, css: &str) {
+        let replaced = |e: &fantoccini::error::CmdError| {
+            let text = e.to_string().to_lowercase();
+            text.contains("not found") || text.contains("stale")
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let el = self.wait_for(css).await;
+            let found = self
+                .c()
+                .wait()
+                .at_most(Duration::from_secs(20))
+                .for_element(Locator::Css(css))
+                .await;
+            let el = match found {
+                Ok(el) => el,
+                Err(e) if attempt < 5 && replaced(&e) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                Err(e) => panic!("{css} did not appear: {e}"),
+            };
             // Bring it on screen first (cards low in the window are below the fold).
             let _ = self
                 .c()
@@ -175,7 +192,7 @@ impl Window {
                 .await;
             match el.click().await {
                 Ok(_) => return,
-                Err(e) if attempt < 5 && e.to_string().contains("not found") => {
+                Err(e) if attempt < 5 && replaced(&e) => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Err(e) => panic!("click {css}: {e}"),
