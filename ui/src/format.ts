@@ -1,17 +1,54 @@
-// Small text formatters shared by the view modules (times, durations, sizes, file names).
+// Text formatters shared by the components: times and dates through `Intl` (the streamer's
+// locale, 12 or 24 h as their system says), durations, sizes, file names. Pure functions.
+
+import { appLocale } from "./locale";
+
+const locale = appLocale;
+
+let cached: { tag: string; time: Intl.DateTimeFormat; short: Intl.DateTimeFormat; date: Intl.DateTimeFormat } | null =
+  null;
+function fmts() {
+  const tag = locale();
+  if (cached?.tag !== tag) {
+    cached = {
+      tag,
+      time: new Intl.DateTimeFormat(tag, { hour: "numeric", minute: "2-digit", second: "2-digit" }),
+      short: new Intl.DateTimeFormat(tag, { hour: "numeric", minute: "2-digit" }),
+      date: new Intl.DateTimeFormat(tag, { dateStyle: "medium", timeStyle: "short" }),
+    };
+  }
+  return cached;
+}
+
+/** A time of day with seconds, in the streamer's locale ("14:03:07", "2:03:07 PM"). */
+export function clock(ms: number): string {
+  return fmts().time.format(ms);
+}
+
+/** A time of day without seconds ("14:03", "2:03 PM"). */
+export function clockShort(ms: number): string {
+  return fmts().short.format(ms);
+}
+
+/** A date and time ("Nov 27, 2026, 14:03"). */
+export function dateTime(ms: number): string {
+  return fmts().date.format(ms);
+}
 
 const pad2 = (n: number): string => String(n).padStart(2, "0");
 
-/** "HH:MM:SS" local time. */
-export function clock(ms: number): string {
-  const d = new Date(ms);
-  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+/** How long ago: "just now", "12 s ago", "3 min ago", "2 h ago". */
+export function ago(ms: number, nowMs: number): string {
+  const s = Math.max(0, Math.round((nowMs - ms) / 1000));
+  if (s < 2) return "just now";
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  return `${Math.floor(s / 3600)} h ago`;
 }
 
-/** "HH:MM" local time. */
-export function clockShort(ms: number): string {
-  const d = new Date(ms);
-  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+/** Whole seconds until `atMs` (at least 0): for "retrying in N s". */
+export function secondsUntil(atMs: number, nowMs: number): number {
+  return Math.max(0, Math.ceil((atMs - nowMs) / 1000));
 }
 
 /** A generation time: "4.2 s", "87.0 s", then "2 min 05 s". */
@@ -53,18 +90,15 @@ export function formatOffset(ms: number): string {
   return `${Math.floor(s / 3600)}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}`;
 }
 
-/** "2025-11-27 14:03" local time. */
-export function dateTime(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${clockShort(ms)}`;
-}
-
 /** A rate or similar reading: "3.2", "12", "0.45" (at most 2 significant decimals). */
 export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return "–";
   const a = Math.abs(n);
-  if (a >= 100) return String(Math.round(n));
-  if (a >= 10) return String(Math.round(n * 10) / 10);
-  if (a >= 1 || a === 0) return String(Math.round(n * 10) / 10);
-  return String(Math.round(n * 100) / 100);
+  const digits = a >= 100 ? 0 : a >= 1 || a === 0 ? 1 : 2;
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(n);
+}
+
+/** A count: "1,234" / "1 234" as the locale writes it. */
+export function formatCount(n: number): string {
+  return new Intl.NumberFormat(locale()).format(n);
 }

@@ -1,113 +1,210 @@
-// The chat-velocity chart: a uPlot area chart of messages per second over the last ten
-// minutes (or a whole past session). Redraws at most once per animation frame and follows its
-// container's size. Chat moments are markers over the plot (`#moment-markers`): one element per
-// moment, placed from the x scale on every redraw so they scroll with the data; hovering one
-// shows what triggered it. In the live view a dashed line shows where velocity fires.
+// The chat-velocity chart: a uPlot area chart of messages per second over the last ten minutes
+// (or a whole past session), with a dashed line where velocity fires (live view).
+//
+// Idle means idle: the chart redraws only when what it shows changed (points, x range,
+// threshold, theme colours), at most once a second, and never while the window is hidden (it
+// catches up when shown again). A resize is applied on the next animation frame. With nothing
+// changing, no timer runs. Moment markers are not drawn here: the component renders them over
+// `over` (uPlot's plotting area), placed with `xPercent` from the same x range.
 
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import type { Moment, VelocityPoint } from "./bindings";
-import { hoverText, kindsAttr, labelsOf, mainKind } from "./moments";
+import type { SessionHistory, VelocityPoint } from "./bindings";
+import { clock, clockShort } from "./format";
 import { WINDOW_SECS } from "./state";
+import { cssVar } from "./theme";
 
-const LINE = "#22d3ee";
-const AXIS_TEXT = "#8b93a7";
-const GRID = "rgba(255, 255, 255, 0.06)";
-const THRESHOLD = "rgba(245, 158, 11, 0.75)";
-const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, Ubuntu, Cantarell, "Noto Sans", sans-serif';
-/** Longest wait for an animation frame before drawing anyway. */
-const FALLBACK_MS = 250;
-/** Y axis never shows less than this, so a quiet chat does not look like a storm. */
+/** Shortest time between two redraws for new data. */
+export const MIN_REDRAW_MS = 1000;
+/** Longest wait for an animation frame before a resize is applied anyway. */
+const RESIZE_FALLBACK_MS = 250;
+/** The y axis never shows less than this, so a quiet chat does not look like a storm. */
 const MIN_Y_MAX = 5;
+/** Past sessions: gaps longer than this are not filled (the history holds at most 6 hours). */
+const MAX_GAP_SECS = 6 * 3600;
 
-const pad2 = (n: number): string => String(n).padStart(2, "0");
-
-/** "HH:MM" on whole minutes, "HH:MM:SS" otherwise (local time). */
-function clock(second: number, withSeconds: boolean): string {
-  const d = new Date(second * 1000);
-  const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
-  return withSeconds ? `${hm}:${pad2(d.getSeconds())}` : hm;
+/** An x range in Unix seconds. */
+export interface XRange {
+  min: number;
+  max: number;
 }
 
-/** The x range of a past session (Unix seconds); null = the live ten-minute window. */
-export type GraphRange = { min: number; max: number } | null;
+// ---- Pure helpers --------------------------------------------------------------------------------
 
-/** One marker's element (keyed by moment id, so hover survives re-renders). */
-interface Marker {
-  el: HTMLElement;
-  moment: Moment;
+/** Fills missing seconds with zeros (the database keeps whole minutes; gaps had no chat). */
+export function fillGaps(points: readonly VelocityPoint[]): VelocityPoint[] {
+  const out: VelocityPoint[] = [];
+  for (const p of points) {
+    const prev = out[out.length - 1];
+    if (prev && p.second <= prev.second) continue;
+    if (prev && p.second - prev.second > 1 && p.second - prev.second < MAX_GAP_SECS) {
+      for (let s = prev.second + 1; s < p.second; s++) out.push({ second: s, count: 0 });
+    }
+    out.push(p);
+  }
+  return out;
 }
 
-export class VelocityGraph {
+/** A past session's x range: its span (at least a minute), clipped to the points kept. */
+export function historyRange(h: SessionHistory, points: readonly VelocityPoint[]): XRange {
+  const first = points[0]?.second;
+  const last = points[points.length - 1]?.second;
+  const start = Math.floor(h.session.startedAtMs / 1000);
+  const end = h.session.endedAtMs !== null ? Math.ceil(h.session.endedAtMs / 1000) : (last ?? start + 60);
+  const min = first !== undefined ? Math.max(start, Math.min(first, end - 1)) : start;
+  const max = Math.max(end, last ?? end, min + 60);
+  return { min, max };
+}
+
+/** Whether a past session was longer than the 6 hours its history keeps. */
+export function historyCut(h: SessionHistory): boolean {
+  const end = h.session.endedAtMs ?? h.session.startedAtMs;
+  return end - h.session.startedAtMs > (MAX_GAP_SECS + 60) * 1000;
+}
+
+/** The x range shown: a past session's `range`, or the live ten minutes ending at the newest
+ *  point (at "now" when there is none). */
+export function xRangeOf(points: readonly VelocityPoint[], range: XRange | null, nowMs: number): XRange {
+  if (range) return range;
+  const last = points[points.length - 1];
+  const end = last ? last.second : Math.floor(nowMs / 1000) - 1;
+  return { min: end - WINDOW_SECS + 1, max: end };
+}
+
+/** Where a time (Unix seconds) is across the plotting area, in percent (may be outside 0–100). */
+export function xPercent(second: number, xr: XRange): number {
+  const span = xr.max - xr.min;
+  return span > 0 ? ((second - xr.min) / span) * 100 : 0;
+}
+
+/** Theme colours the canvas needs (it cannot use CSS variables itself). */
+export interface GraphColors {
+  line: string;
+  fillTop: string;
+  fillMid: string;
+  fillBottom: string;
+  axis: string;
+  grid: string;
+  threshold: string;
+}
+
+/** "#22d3ee" with an alpha, as rgba(); other colour syntaxes are returned as they are. */
+export function withAlpha(color: string, alpha: number): string {
+  const m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color.trim());
+  if (!m) return color;
+  let hex = m[1]!;
+  if (hex.length === 3) hex = [...hex].map((c) => c + c).join("");
+  const n = parseInt(hex, 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
+/** The current theme's colours (read again when the theme changes). */
+export function readGraphColors(): GraphColors {
+  const data = cssVar("--data") || "#22d3ee";
+  return {
+    line: data,
+    fillTop: withAlpha(data, 0.5),
+    fillMid: withAlpha(data, 0.2),
+    fillBottom: withAlpha(data, 0.06),
+    axis: cssVar("--faint") || "#646d82",
+    grid: cssVar("--grid") || "rgba(128, 128, 128, 0.1)",
+    threshold: cssVar("--warn") || "#f59e0b",
+  };
+}
+
+// ---- The chart -------------------------------------------------------------------------------------
+
+/** What the chart plots. `points` may be an array the cache appends to in place. */
+export interface ChartData {
+  points: readonly VelocityPoint[];
+  /** A past session's span; null for the live ten-minute window. */
+  range: XRange | null;
+  /** Where velocity fires now (msg/s), drawn as a dashed line; null hides it. */
+  threshold: number | null;
+}
+
+export interface ChartOptions {
+  /** A small chart (the Kick strip): no time axis, no cursor. */
+  compact: boolean;
+  /** The point under the mouse (null when none), for a hover readout. */
+  onCursor?: (point: VelocityPoint | null) => void;
+}
+
+/** Identifies what is plotted, so an unchanged update costs nothing. The cache appends to (and
+ *  trims) the same array, so its ends are compared too. */
+function dataKey(d: ChartData): string {
+  const p = d.points;
+  const first = p[0];
+  const last = p[p.length - 1];
+  return `${p.length}|${first?.second}|${last?.second}|${last?.count}|${d.range?.min}|${d.range?.max}|${d.threshold}`;
+}
+
+export class VelocityChart {
   private readonly plot: uPlot;
-  private points: readonly VelocityPoint[] = [];
-  private pointsKey = "";
-  /** Right edge of the x window (Unix seconds): the newest point, or "now" with no data. */
-  private windowEnd = Math.floor(Date.now() / 1000) - 1;
-  private range: GraphRange = null;
-  /** Where velocity fires now (live view), msg/s; null hides the line. */
+  private readonly observer: ResizeObserver;
+  private data: ChartData = { points: [], range: null, threshold: null };
+  private key = "";
+  private colors: GraphColors;
+  /** The x range of the last draw. */
+  private xr: XRange = xRangeOf([], null, Date.now());
   private threshold: number | null = null;
-  private moments: readonly Moment[] = [];
-  private readonly markerLayer: HTMLElement;
-  private readonly markers = new Map<number, Marker>();
-  /** The moment under the mouse, if any. */
-  private hovered: number | null = null;
-  private frame = 0;
-  private fallback = 0;
-  private dataDirty = true;
-  private sizeDirty = true;
-  private markersDirty = true;
+  private visible = true;
+  /** Something changed that the canvas does not show yet. */
+  private dirty = false;
+  private sizeDirty = false;
+  private lastDrawAt = 0;
+  private drawTimer: ReturnType<typeof setTimeout> | undefined;
+  private sizeFrame = 0;
+  private sizeFallback: ReturnType<typeof setTimeout> | undefined;
+  private destroyed = false;
 
   constructor(
-    private readonly container: HTMLElement,
-    private readonly hover: HTMLElement | null,
-    /** The marker layer's id (a second graph needs its own). */
-    markersId = "moment-markers",
+    private readonly host: HTMLElement,
+    private readonly options: ChartOptions,
   ) {
-    const host = document.createElement("div");
-    host.className = "graph-host";
-    container.appendChild(host);
-
+    this.colors = readGraphColors();
+    const compact = options.compact;
+    const font = `${compact ? 10 : 11}px ${cssVar("--font") || "system-ui, sans-serif"}`;
     const opts: uPlot.Options = {
-      width: Math.max(100, container.clientWidth),
-      height: Math.max(60, container.clientHeight),
+      width: Math.max(100, Math.floor(host.clientWidth)),
+      height: Math.max(40, Math.floor(host.clientHeight)),
       pxAlign: false,
       legend: { show: false },
-      padding: [12, 12, 0, 0],
+      padding: compact ? [4, 6, 4, 0] : [10, 10, 0, 0],
       cursor: {
+        show: !compact,
         drag: { x: false, y: false, setScale: false },
-        points: { size: 8, fill: LINE, stroke: "#0b0d12", width: 2 },
+        points: { size: 8, width: 2 },
         y: false,
       },
       scales: {
-        x: {
-          time: true,
-          range: () => (this.range ? [this.range.min, this.range.max] : [this.windowEnd - WINDOW_SECS + 1, this.windowEnd]),
-        },
+        x: { time: true, range: () => [this.xr.min, this.xr.max] },
         y: {
           range: (_u, _min, max) => {
             const line = this.threshold === null ? 0 : Math.ceil(this.threshold * 1.15);
-            return [0, Math.max(MIN_Y_MAX, Math.ceil(max * 1.15), line)];
+            return [0, Math.max(MIN_Y_MAX, Math.ceil((max ?? 0) * 1.15), line)];
           },
         },
       },
       axes: [
         {
-          stroke: AXIS_TEXT,
-          font: FONT,
-          grid: { stroke: GRID, width: 1 },
+          show: !compact,
+          stroke: () => this.colors.axis,
+          font,
+          grid: { stroke: () => this.colors.grid, width: 1 },
           ticks: { show: false },
-          space: 64,
-          size: 36,
-          values: (_u, splits) => splits.map((s) => clock(s, s % 60 !== 0)),
+          space: 72,
+          size: 30,
+          // Whole minutes without seconds; the streamer's locale decides 12 or 24 h.
+          values: (_u, splits) => splits.map((s) => (s % 60 === 0 ? clockShort(s * 1000) : clock(s * 1000))),
         },
         {
-          stroke: AXIS_TEXT,
-          font: FONT,
-          grid: { stroke: GRID, width: 1 },
+          stroke: () => this.colors.axis,
+          font,
+          grid: { stroke: () => this.colors.grid, width: 1 },
           ticks: { show: false },
-          size: 44,
-          space: 32,
+          size: compact ? 30 : 40,
+          space: compact ? 18 : 30,
           incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000],
           values: (_u, splits) => splits.map((s) => String(s)),
         },
@@ -116,203 +213,129 @@ export class VelocityGraph {
         {},
         {
           label: "msg/s",
-          stroke: LINE,
-          width: 2,
+          stroke: () => this.colors.line,
+          width: compact ? 1.5 : 2,
           fill: (u) => {
             const g = u.ctx.createLinearGradient(0, u.bbox.top, 0, u.bbox.top + u.bbox.height);
-            g.addColorStop(0, "rgba(34, 211, 238, 0.55)");
-            g.addColorStop(0.6, "rgba(34, 211, 238, 0.22)");
-            g.addColorStop(1, "rgba(34, 211, 238, 0.10)");
+            g.addColorStop(0, this.colors.fillTop);
+            g.addColorStop(0.6, this.colors.fillMid);
+            g.addColorStop(1, this.colors.fillBottom);
             return g;
           },
           points: { show: false },
         },
       ],
       hooks: {
-        setCursor: [(u) => this.showHover(u)],
-        draw: [
-          (u) => {
-            this.drawThreshold(u);
-            this.placeMarkers(u);
-          },
-        ],
+        draw: [(u) => this.drawThreshold(u)],
+        setCursor: [(u) => this.reportCursor(u)],
       },
     };
     this.plot = new uPlot(opts, [[], []], host);
-
-    // The markers live in uPlot's overlay (the plotting area), so x positions map directly and the
-    // cursor keeps working under them (their mouse events bubble to it).
-    this.markerLayer = document.createElement("div");
-    this.markerLayer.id = markersId;
-    this.markerLayer.className = "moment-markers";
-    this.markerLayer.setAttribute("aria-label", "Moments on the graph");
-    this.plot.over.appendChild(this.markerLayer);
-    this.markerLayer.addEventListener("mouseover", (e) => this.hoverMarker(e.target));
-    this.markerLayer.addEventListener("mouseout", (e) => {
-      const to = (e as MouseEvent).relatedTarget;
-      if (!(to instanceof Node) || !this.markerLayer.contains(to)) this.hoverMarker(null);
-    });
-
-    new ResizeObserver(() => {
-      this.sizeDirty = true;
-      this.schedule();
-    }).observe(container);
+    this.observer = new ResizeObserver(() => this.resizeSoon());
+    this.observer.observe(host);
   }
 
-  /** Replaces the plotted points (oldest first); drawn on the next animation frame. */
-  setPoints(points: readonly VelocityPoint[]): void {
-    // The cache appends to (and trims) the same array: compare its ends too.
-    const first = points[0];
-    const last = points[points.length - 1];
-    const key = `${points.length}|${first?.second}|${last?.second}|${last?.count}`;
-    if (points === this.points && key === this.pointsKey) return;
-    this.pointsKey = key;
-    this.points = points;
-    this.dataDirty = true;
+  /** uPlot's plotting area: the moment markers go in here. */
+  get over(): HTMLElement {
+    return this.plot.over;
+  }
+
+  /** New data to plot; drawn within a second if it differs from what is shown. */
+  update(d: ChartData): void {
+    const key = dataKey(d);
+    if (d.points === this.data.points && key === this.key) return;
+    this.data = d;
+    this.key = key;
+    this.markDirty();
+  }
+
+  /** The theme changed: redraw with its colours. */
+  setColors(colors: GraphColors): void {
+    this.colors = colors;
+    this.markDirty();
+  }
+
+  /** The window was hidden or shown again; a hidden chart does not draw. */
+  setVisible(visible: boolean): void {
+    if (visible === this.visible) return;
+    this.visible = visible;
+    if (!visible) return;
+    if (this.sizeDirty) this.resizeSoon();
     this.schedule();
   }
 
-  /** The x range: a past session's span, or null for the live ten-minute window. */
-  setRange(range: GraphRange): void {
-    if (range?.min === this.range?.min && range?.max === this.range?.max) return;
-    this.range = range;
-    this.dataDirty = true;
+  destroy(): void {
+    this.destroyed = true;
+    clearTimeout(this.drawTimer);
+    clearTimeout(this.sizeFallback);
+    cancelAnimationFrame(this.sizeFrame);
+    this.observer.disconnect();
+    this.plot.destroy();
+  }
+
+  private markDirty(): void {
+    this.dirty = true;
     this.schedule();
   }
 
-  /** The dashed "fires above" line (live view), or null to hide it. */
-  setThreshold(value: number | null): void {
-    const v = value !== null && Number.isFinite(value) && value > 0 ? value : null;
-    if (v === this.threshold) return;
-    this.threshold = v;
-    this.dataDirty = true; // the y range may change with it
-    this.schedule();
-  }
-
-  /** The shown session's moments, as markers. */
-  setMoments(moments: readonly Moment[]): void {
-    this.moments = moments;
-    this.markersDirty = true;
-    this.schedule();
-  }
-
-  /** Highlights one moment's marker (e.g. while its row in the list is hovered). */
-  highlight(id: number | null): void {
-    for (const [mid, m] of this.markers) m.el.classList.toggle("is-hot", mid === id);
-  }
-
-  /** Draws on the next animation frame; a timer covers windows that get no frames (hidden). */
+  /** Draws once the last draw is a second old (now, if it already is). */
   private schedule(): void {
-    if (this.frame !== 0) return;
-    this.frame = requestAnimationFrame(() => this.draw());
-    this.fallback = window.setTimeout(() => this.draw(), FALLBACK_MS);
+    if (!this.dirty || !this.visible || this.destroyed || this.drawTimer !== undefined) return;
+    const wait = Math.max(0, this.lastDrawAt + MIN_REDRAW_MS - Date.now());
+    this.drawTimer = setTimeout(() => {
+      this.drawTimer = undefined;
+      this.draw();
+    }, wait);
   }
 
   private draw(): void {
-    cancelAnimationFrame(this.frame);
-    window.clearTimeout(this.fallback);
-    this.frame = 0;
-    if (this.sizeDirty) {
-      this.sizeDirty = false;
-      const w = Math.floor(this.container.clientWidth);
-      const h = Math.floor(this.container.clientHeight);
-      if (w > 0 && h > 0 && (w !== this.plot.width || h !== this.plot.height)) {
-        this.plot.setSize({ width: w, height: h });
-      }
-    }
-    if (this.markersDirty) {
-      this.markersDirty = false;
-      this.syncMarkers();
-      if (!this.dataDirty) this.placeMarkers(this.plot);
-    }
-    if (this.dataDirty) {
-      this.dataDirty = false;
-      const pts = this.points;
-      const last = pts[pts.length - 1];
-      this.windowEnd = last ? last.second : Math.floor(Date.now() / 1000) - 1;
-      this.plot.setData([pts.map((p) => p.second), pts.map((p) => p.count)]);
-      this.container.dataset.points = String(pts.length);
-      this.container.dataset.lastCount = last ? String(last.count) : "";
-    }
+    if (!this.visible || this.destroyed) return; // stays dirty: drawn when shown again
+    this.dirty = false;
+    this.lastDrawAt = Date.now();
+    const { points, range, threshold } = this.data;
+    this.xr = xRangeOf(points, range, this.lastDrawAt);
+    this.threshold = threshold !== null && Number.isFinite(threshold) && threshold > 0 ? threshold : null;
+    this.plot.setData([points.map((p) => p.second), points.map((p) => p.count)]);
   }
 
-  /** One element per moment, keyed by id; the newest last (on top). */
-  private syncMarkers(): void {
-    const seen = new Set<number>();
-    const els: HTMLElement[] = [];
-    for (const m of this.moments) {
-      seen.add(m.id);
-      let mk = this.markers.get(m.id);
-      if (!mk) {
-        const el = document.createElement("div");
-        el.className = "moment-marker";
-        el.dataset.id = String(m.id);
-        const flag = document.createElement("span");
-        flag.className = "moment-flag";
-        flag.setAttribute("aria-hidden", "true");
-        el.appendChild(flag);
-        mk = { el, moment: m };
-        this.markers.set(m.id, mk);
-      }
-      mk.moment = m;
-      const { el } = mk;
-      const kinds = kindsAttr(m);
-      if (el.dataset.kinds !== kinds) el.dataset.kinds = kinds;
-      const main = mainKind(m) ?? "";
-      if (el.dataset.kind !== main) el.dataset.kind = main;
-      const live = String(m.endedAtMs === null);
-      if (el.dataset.live !== live) el.dataset.live = live;
-      const title = labelsOf(m);
-      if (el.title !== title) el.title = title;
-      const aria = hoverText(m);
-      if (el.getAttribute("aria-label") !== aria) el.setAttribute("aria-label", aria);
-      els.push(el);
+  /** Follows the container's size on the next animation frame (a timer covers a window that
+   *  gets no frames). */
+  private resizeSoon(): void {
+    if (this.destroyed) return;
+    if (!this.visible) {
+      this.sizeDirty = true;
+      return;
     }
-    for (const [id, mk] of this.markers) {
-      if (!seen.has(id)) {
-        mk.el.remove();
-        this.markers.delete(id);
-        if (this.hovered === id) this.hovered = null;
-      }
-    }
-    els.forEach((el, i) => {
-      const at = this.markerLayer.children[i] ?? null;
-      if (at !== el) this.markerLayer.insertBefore(el, at);
-    });
-    this.markerLayer.dataset.count = String(els.length);
+    if (this.sizeFallback !== undefined) return;
+    const apply = () => {
+      cancelAnimationFrame(this.sizeFrame);
+      clearTimeout(this.sizeFallback);
+      this.sizeFallback = undefined;
+      this.applySize();
+    };
+    this.sizeFrame = requestAnimationFrame(apply);
+    this.sizeFallback = setTimeout(apply, RESIZE_FALLBACK_MS);
   }
 
-  /** Puts every marker where its moment is on the x scale (hidden when outside the range). */
-  private placeMarkers(u: uPlot): void {
-    const width = u.bbox.width / uPlot.pxRatio;
-    if (!(width > 0)) return;
-    const last = this.points[this.points.length - 1];
-    // An ongoing moment reaches the newest second (plus that second itself).
-    const liveEnd = (last ? last.second : this.windowEnd) + 1;
-    for (const { el, moment: m } of this.markers.values()) {
-      const start = m.startedAtMs / 1000;
-      const end = m.endedAtMs === null ? Math.max(liveEnd, start) : m.endedAtMs / 1000;
-      const x0 = u.valToPos(start, "x");
-      const x1 = u.valToPos(end, "x");
-      const visible = Number.isFinite(x0) && Number.isFinite(x1) && x1 >= 0 && x0 <= width;
-      if (el.hidden === visible) el.hidden = !visible;
-      if (!visible) continue;
-      const left = Math.max(0, x0);
-      const right = Math.min(width, Math.max(x1, x0));
-      el.style.left = `${left.toFixed(1)}px`;
-      el.style.width = `${Math.max(2, right - left).toFixed(1)}px`;
-      el.classList.toggle("is-cut", x0 < 0);
+  private applySize(): void {
+    if (this.destroyed) return;
+    this.sizeDirty = false;
+    const width = Math.floor(this.host.clientWidth);
+    const height = Math.floor(this.host.clientHeight);
+    if (width > 0 && height > 0 && (width !== this.plot.width || height !== this.plot.height)) {
+      this.plot.setSize({ width, height });
     }
   }
 
   private drawThreshold(u: uPlot): void {
-    if (this.threshold === null || this.range !== null) return;
+    if (this.threshold === null) return;
     const y = Math.round(u.valToPos(this.threshold, "y", true)) + 0.5;
     const { left, top, width, height } = u.bbox;
     if (!(y >= top && y <= top + height)) return;
     const ctx = u.ctx;
     ctx.save();
-    ctx.strokeStyle = THRESHOLD;
+    ctx.strokeStyle = this.colors.threshold;
+    ctx.globalAlpha = 0.8;
     ctx.lineWidth = uPlot.pxRatio;
     ctx.setLineDash([6 * uPlot.pxRatio, 4 * uPlot.pxRatio]);
     ctx.beginPath();
@@ -322,28 +345,11 @@ export class VelocityGraph {
     ctx.restore();
   }
 
-  private hoverMarker(target: EventTarget | null): void {
-    const el = target instanceof Element ? target.closest<HTMLElement>(".moment-marker") : null;
-    const id = el ? Number(el.dataset.id) : null;
-    if (id === this.hovered) return;
-    this.hovered = id;
-    this.showHover(this.plot);
-  }
-
-  private showHover(u: uPlot): void {
-    if (!this.hover) return;
-    const mk = this.hovered === null ? undefined : this.markers.get(this.hovered);
-    if (mk) {
-      this.hover.textContent = `Moment ${hoverText(mk.moment)}`;
-      this.hover.dataset.moment = String(mk.moment.id);
-      this.hover.title = this.hover.textContent;
-      return;
-    }
-    delete this.hover.dataset.moment;
+  private reportCursor(u: uPlot): void {
+    if (!this.options.onCursor) return;
     const idx = u.cursor.idx;
-    const x = idx == null ? undefined : u.data[0][idx];
-    const y = idx == null ? undefined : u.data[1][idx];
-    this.hover.textContent = x == null || y == null ? "" : `${clock(x, true)} · ${y} msg/s`;
-    this.hover.title = "";
+    const second = idx == null ? undefined : u.data[0][idx];
+    const count = idx == null ? undefined : u.data[1]?.[idx];
+    this.options.onCursor(second == null || count == null ? null : { second, count });
   }
 }

@@ -1,7 +1,8 @@
 // Chat moments (bursts) as the window shows them: the words and numbers for markers, rows, the
-// history picker and the settings' live preview. Pure functions; no DOM.
+// history picker, the Moments panel (filters, empty states, notes) and the settings' live
+// preview. Pure functions; no DOM.
 
-import type { Moment, MomentReadings, MomentSettings, SessionSummary, TriggerKind } from "./bindings";
+import type { Moment, MomentReadings, MomentSettings, MomentTrigger, SessionSummary, TriggerKind } from "./bindings";
 import { clock, dateTime, formatNumber, formatOffset } from "./format";
 
 /** `#moments-filter`'s values. */
@@ -145,4 +146,121 @@ export function splitList(text: string): string[] {
 
 export function joinList(list: readonly string[]): string {
   return list.join(", ");
+}
+
+// ---- The Moments panel ------------------------------------------------------------------------
+
+/** Longest note the core accepts (its NOTE_MAX_CHARS). */
+export const NOTE_MAX = 500;
+
+/** `#moments-filter`'s choices. */
+export const FILTER_CHOICES: readonly { value: MomentFilter; label: string }[] = [
+  { value: "all", label: "All" },
+  { value: "velocity", label: "Velocity" },
+  { value: "keyword", label: "Keywords" },
+  { value: "emote", label: "Emotes" },
+];
+
+/** `#moments-min-strength`'s choices (0 = any). */
+export const STRENGTH_CHOICES: readonly { value: number; label: string }[] = [
+  { value: 0, label: "Any ×" },
+  { value: 1.5, label: "≥ ×1.5" },
+  { value: 2, label: "≥ ×2" },
+  { value: 3, label: "≥ ×3" },
+];
+
+export const KIND_LABEL: Readonly<Record<TriggerKind, string>> = {
+  velocity: "Velocity",
+  keyword: "Keyword",
+  emote: "Emote",
+};
+
+/** The moments a filter lets through, newest first (the list's order). */
+export function shownNewestFirst(all: readonly Moment[], filter: MomentFilter, minStrength: number): Moment[] {
+  const out: Moment[] = [];
+  for (let i = all.length - 1; i >= 0; i--) {
+    const m = all[i]!;
+    if (matchesFilter(m, filter, minStrength)) out.push(m);
+  }
+  return out;
+}
+
+/** The time's tooltip: "Nov 27, 2026, 14:03, until 14:04:10" / "…, still going on". */
+export function timeTitle(m: Moment): string {
+  const until = m.endedAtMs === null ? "still going on" : `until ${clock(m.endedAtMs)}`;
+  return `${dateTime(m.startedAtMs)}, ${until}`;
+}
+
+/** A trigger chip's tooltip: "Keyword: CLIP ×5 (fires at 5)". */
+export function triggerTitle(t: MomentTrigger): string {
+  return `${KIND_LABEL[t.kind]}: ${t.label} (fires at ${formatNumber(t.threshold)})`;
+}
+
+/** What the empty list says. */
+export function emptyText(p: {
+  loading: boolean;
+  /** Moments in the shown session, before the filters. */
+  total: number;
+  history: boolean;
+  /** A chat session is open (either slot). */
+  live: boolean;
+  settings: MomentSettings | null;
+}): { title: string; text: string } {
+  if (p.loading) return { title: "Loading…", text: "" };
+  if (p.total > 0) return { title: "No moments match", text: "Choose All (or a lower strength) to see the others." };
+  if (p.history) return { title: "No moments in this session", text: "Chat never burst past the thresholds." };
+  if (p.live) {
+    const v = p.settings?.velocity;
+    const warm = v?.rule === "baseline" ? ` The baseline warms up for ${v.warmupSeconds} s first.` : "";
+    return {
+      title: "Watching chat…",
+      text: `Bursts of messages, keywords and emote spam are marked here and on the graph.${warm}`,
+    };
+  }
+  return {
+    title: "No moments yet",
+    text: "Connect to a chat: bursts of messages, keywords (like “clip”) and emote spam are marked here.",
+  };
+}
+
+/** What saving a note should do: nothing (unchanged), refuse (too long), or send `text`. */
+export type NoteDecision = { kind: "unchanged" } | { kind: "tooLong"; message: string } | { kind: "send"; text: string };
+
+export function decideNote(typed: string, saved: string): NoteDecision {
+  const text = typed.trim();
+  if (text === saved.trim()) return { kind: "unchanged" };
+  if (text.length > NOTE_MAX) return { kind: "tooLong", message: `A note is at most ${NOTE_MAX} characters.` };
+  return { kind: "send", text };
+}
+
+// ---- The history picker -----------------------------------------------------------------------
+
+/** What the picker lists: "Live" (or "Latest session"), then past sessions, newest first. */
+export interface PickerOptions {
+  liveLabel: "Live" | "Latest session";
+  past: SessionSummary[];
+}
+
+/**
+ * `openIds`: the sessions open now (listed as "Live", not as past ones). `shown`: the past
+ * session being looked at, kept listed even if `sessions` no longer has it. `anyOpen`: a chat
+ * session is open; `anyKnown`: the live list holds some session's moments (with none open,
+ * "Live" then shows the latest session until the next one starts).
+ */
+export function pickerOptions(
+  sessions: readonly SessionSummary[] | null,
+  openIds: readonly number[],
+  shown: SessionSummary | null,
+  anyOpen: boolean,
+  anyKnown: boolean,
+): PickerOptions {
+  const past = (sessions ?? []).filter((s) => !openIds.includes(s.id));
+  if (shown && !past.some((s) => s.id === shown.id)) past.unshift(shown);
+  return { liveLabel: anyOpen || !anyKnown ? "Live" : "Latest session", past };
+}
+
+/** The sessions with one summary replaced by a fresher one (a loaded history is the truth). */
+export function withSummary(sessions: readonly SessionSummary[] | null, fresh: SessionSummary): SessionSummary[] | null {
+  if (!sessions) return null;
+  return sessions.map((s) => (s.id === fresh.id ? fresh : s));
 }

@@ -1,27 +1,29 @@
-// Client-side cache of the core's state: built from an AppSnapshot, then kept current by
-// applying CoreEvents in order. Pure data; it never touches the DOM.
+// The window's copy of the core's state: built from an AppSnapshot, then kept current by
+// applying CoreEvents in order. A pure reducer over plain data: no DOM, no timers, no signals.
+// `store.ts` wraps it for the components; `state.test.ts` tests it.
+//
+// Every change reports the *slice* it touched, so only the components reading that slice
+// update (a velocity tick redraws the chat strip, not the queue).
 
 import type {
   AccountState,
-  Clip,
-  RecorderSettings,
-  RecorderState,
-  RecorderView,
+  GeneratorStatus,
+  ObsView,
   AppSnapshot,
   ChatCounters,
   ChatState,
+  Clip,
   CoreEvent,
   GenerationProgress,
-  GeneratorStatus,
   Moment,
   MomentReadings,
   MomentSettings,
   Notice,
-  ObsSettings,
-  ObsState,
-  ObsView,
   PathsInfo,
   QueueItem,
+  RecorderSettings,
+  RecorderState,
+  RecorderView,
   SessionHistory,
   VelocityPoint,
 } from "./bindings";
@@ -29,220 +31,281 @@ import { emptyQueue, type QueueCache, queueFromView, upsertItem, ZERO_QUEUE_COUN
 
 /** Seconds of velocity history kept (and plotted): ten minutes, one point per second. */
 export const WINDOW_SECS = 600;
+/** Most clips kept (the core sends the latest ones; new ones arrive as events). */
+export const MAX_CLIPS = 200;
 
-export interface Cache {
+/**
+ * A chat slot: `main` is the demo or Twitch chat (its `!anime` commands feed the queue), `kick`
+ * the Kick chat beside it. Both are the same kind of thing and use the same code everywhere.
+ */
+export type ChatSlot = "main" | "kick";
+export const CHAT_SLOTS: readonly ChatSlot[] = ["main", "kick"];
+
+/** One chat, whatever its platform. */
+export interface ChatCache {
+  slot: ChatSlot;
   chat: ChatState;
-  /** Bumped on every chat state change, so a command's (older) reply can tell it is stale. */
-  chatVersion: number;
+  /** Bumped on every state change, so a command's (older) reply can tell it is stale. */
+  version: number;
   counters: ChatCounters;
   /** Oldest first, strictly increasing `second`, at most WINDOW_SECS points. */
   velocity: VelocityPoint[];
+  /** The slot's live (or latest) session's moments, oldest first. */
+  moments: Moment[];
+  /** The session `moments` belong to; null until known. */
+  sessionId: number | null;
+  /** The detector's readings for the last second of the live session; null when not live. */
+  readings: MomentReadings | null;
+}
+
+/** The parts of the cache components subscribe to. */
+export type Slice =
+  | ChatSlot
+  | "notices"
+  | "meta"
+  | "queue"
+  | "progress"
+  | "account"
+  | "generator"
+  | "obs"
+  | "momentSettings"
+  | "history"
+  | "recorder";
+
+export interface Cache {
+  chats: Record<ChatSlot, ChatCache>;
   notices: Notice[];
   paths: PathsInfo | null;
   keyringAvailable: boolean | null;
-  /** Viewer requests (the generation queue). */
-  queue: QueueCache;
-  /** The Twitch login (needed for replies in chat). */
-  account: AccountState;
   /** Whether `chat.twitch_client_id` is configured ("Log in with Twitch" needs it). */
   twitchClientIdSet: boolean;
-  /** Clip generation: settings, degraded mode, counters; null until the first snapshot. */
-  generator: GeneratorStatus | null;
-  /** Bumped whenever `generator` is replaced, so a command's (older) reply can tell it is stale. */
-  generatorVersion: number;
+  /** `chat.default_channel` from the config ("" when none). */
+  defaultChannel: string;
+  /** Viewer requests (the generation queue). */
+  queue: QueueCache;
   /** The latest live progress per request id, kept only while that request is `generating`. */
   progress: Map<number, GenerationProgress>;
+  /** The Twitch login (needed for replies in chat). */
+  account: AccountState;
+  /** Clip generation: settings, degraded mode, counters; null until the first snapshot. */
+  generator: GeneratorStatus | null;
   /** OBS control: its settings and live state; null until the first snapshot. */
   obs: ObsView | null;
-  /** Bumped whenever `obs` (settings or state) changes, so a command's (older) reply can tell
-   *  it is stale. */
-  obsVersion: number;
-  /** The live (current, or else latest) session's moments, oldest first. */
-  moments: Moment[];
-  /** The session `moments` belong to; null until known (no session yet, or none detected). */
-  momentsSessionId: number | null;
-  /** The detector's readings for the last second of the live session; null when not live. */
-  momentReadings: MomentReadings | null;
   /** What makes a moment; null until the first snapshot. */
   momentSettings: MomentSettings | null;
-  /** Bumped whenever `momentSettings` is replaced, so a command's (older) reply can tell it is
-   *  stale. */
-  momentSettingsVersion: number;
   /** A past session picked in the history picker (its graph and moments), or null for "Live". */
   history: SessionHistory | null;
-  /** The Kick chat (the second chat slot, beside the demo or Twitch). */
-  kick: KickCache;
   /** The recorder: settings, state and the latest clips (newest first); null until known. */
   recorder: RecorderView | null;
-  /** Bumped whenever `recorder` changes, so a command's (older) reply can tell it is stale. */
-  recorderVersion: number;
+  /** Bumped per slice on every change: a command's reply made from an older version is stale. */
+  versions: Record<Slice, number>;
 }
 
-export interface KickCache {
-  chat: ChatState;
-  /** Bumped on every Kick state change. */
-  version: number;
-  counters: ChatCounters;
-  /** Oldest first, like `Cache.velocity`. */
-  velocity: VelocityPoint[];
-  /** The Kick session's moments, oldest first. */
-  moments: Moment[];
-  /** The session `moments` belong to (the live or last Kick session); null until known. */
-  sessionId: number | null;
-}
-
-/** What applying events asks the caller to do besides re-rendering. */
+/** What applying a batch did. */
 export interface ApplyOutcome {
   /** A `resync` event arrived: fetch a fresh snapshot. */
   resync: boolean;
+  /** The slices that changed. */
+  touched: Set<Slice>;
 }
 
-const ZERO_COUNTERS: ChatCounters = { messages: 0, malformedLines: 0, reconnects: 0 };
+export const ZERO_COUNTERS: ChatCounters = { messages: 0, malformedLines: 0, reconnects: 0 };
 
-export function emptyCache(): Cache {
+export const ALL_SLICES: readonly Slice[] = [
+  "main",
+  "kick",
+  "notices",
+  "meta",
+  "queue",
+  "progress",
+  "account",
+  "generator",
+  "obs",
+  "momentSettings",
+  "history",
+  "recorder",
+];
+
+function emptyChat(slot: ChatSlot): ChatCache {
   return {
+    slot,
     chat: { state: "disconnected" },
-    chatVersion: 0,
+    version: 0,
     counters: { ...ZERO_COUNTERS },
     velocity: [],
-    notices: [],
-    paths: null,
-    keyringAvailable: null,
-    queue: emptyQueue(),
-    account: { state: "checking" },
-    twitchClientIdSet: false,
-    generator: null,
-    generatorVersion: 0,
-    progress: new Map(),
-    obs: null,
-    obsVersion: 0,
     moments: [],
-    momentsSessionId: null,
-    momentReadings: null,
-    momentSettings: null,
-    momentSettingsVersion: 0,
-    history: null,
-    kick: {
-      chat: { state: "disconnected" },
-      version: 0,
-      counters: { ...ZERO_COUNTERS },
-      velocity: [],
-      moments: [],
-      sessionId: null,
-    },
-    recorder: null,
-    recorderVersion: 0,
+    sessionId: null,
+    readings: null,
   };
 }
 
-/** Replaces everything with a snapshot (on load and on resync). */
-export function applySnapshot(cache: Cache, snap: AppSnapshot): void {
-  cache.chat = snap.chat;
-  cache.chatVersion++;
-  cache.counters = snap.counters;
-  cache.velocity = [];
-  for (const p of snap.velocity) appendPoint(cache, p);
+export function emptyCache(): Cache {
+  return {
+    chats: { main: emptyChat("main"), kick: emptyChat("kick") },
+    notices: [],
+    paths: null,
+    keyringAvailable: null,
+    twitchClientIdSet: false,
+    defaultChannel: "",
+    queue: emptyQueue(),
+    progress: new Map(),
+    account: { state: "checking" },
+    generator: null,
+    obs: null,
+    momentSettings: null,
+    history: null,
+    recorder: null,
+    versions: Object.fromEntries(ALL_SLICES.map((s) => [s, 0])) as Record<Slice, number>,
+  };
+}
+
+function touch(cache: Cache, touched: Set<Slice>, slice: Slice): void {
+  cache.versions[slice]++;
+  touched.add(slice);
+}
+
+/** Replaces everything with a snapshot (on load and on resync). Touches every slice. */
+export function applySnapshot(cache: Cache, snap: AppSnapshot): ApplyOutcome {
+  const slots: Record<ChatSlot, { state: ChatState; counters: ChatCounters; velocity: VelocityPoint[] }> = {
+    main: { state: snap.chat, counters: snap.counters, velocity: snap.velocity },
+    kick: { state: snap.kick.state, counters: snap.kick.counters, velocity: snap.kick.velocity },
+  };
+  // The snapshot's moments are the latest sessions' (either slot): each goes to the slot whose
+  // session it belongs to. A slot with no open session keeps listing its last session's.
+  const kickId = sessionOf(snap.kick.state) ?? cache.chats.kick.sessionId;
+  const byKick = snap.moments.filter((m) => kickId !== null && m.sessionId === kickId);
+  const mainAll = snap.moments.filter((m) => kickId === null || m.sessionId !== kickId);
+  const mainId = sessionOf(snap.chat) ?? mainAll[0]?.sessionId ?? null;
+  const sessionIds: Record<ChatSlot, number | null> = { main: mainId, kick: kickId };
+  const moments: Record<ChatSlot, Moment[]> = {
+    main: mainAll.filter((m) => m.sessionId === mainId),
+    kick: byKick,
+  };
+  for (const slot of CHAT_SLOTS) {
+    const c = cache.chats[slot];
+    const s = slots[slot];
+    c.chat = s.state;
+    c.version++;
+    c.counters = s.counters;
+    c.velocity = [];
+    for (const p of s.velocity) appendPoint(c.velocity, p);
+    if (sessionIds[slot] !== c.sessionId || moments[slot].length > 0) {
+      c.moments = sortMoments(moments[slot]);
+    }
+    c.sessionId = sessionIds[slot];
+    if (!hasSession(c.chat)) c.readings = null;
+  }
   cache.notices = [...snap.notices];
   cache.paths = snap.paths;
   cache.keyringAvailable = snap.keyringAvailable;
+  cache.twitchClientIdSet = snap.twitchClientIdSet;
+  cache.defaultChannel = snap.defaultChannel;
   cache.queue = queueFromView(snap.queue);
   cache.account = snap.account;
-  cache.twitchClientIdSet = snap.twitchClientIdSet;
   cache.generator = snap.generator;
-  cache.generatorVersion++;
   cache.obs = snap.obs;
-  cache.obsVersion++;
-  // The Kick chat, and its moments (the snapshot's moments are the latest session's, which may
-  // be the Kick one).
-  const kick = snap.kick;
-  cache.kick.chat = kick.state;
-  cache.kick.version++;
-  cache.kick.counters = kick.counters;
-  cache.kick.velocity = [];
-  for (const p of kick.velocity) appendTo(cache.kick.velocity, p);
-  const kickId = kick.state.state === "connected" ? kick.state.sessionId : cache.kick.sessionId;
-  if (kickId !== cache.kick.sessionId) cache.kick.moments = [];
-  cache.kick.sessionId = kickId;
-  const kickMoments = snap.moments.filter((m) => kickId !== null && m.sessionId === kickId);
-  if (kickMoments.length > 0) cache.kick.moments = sortMoments(kickMoments);
-  const main = snap.moments.filter((m) => kickId === null || m.sessionId !== kickId);
-  const mainId = snap.chat.state === "connected" ? snap.chat.sessionId : (main[0]?.sessionId ?? null);
-  cache.moments = sortMoments(main.filter((m) => m.sessionId === mainId));
-  cache.momentsSessionId = mainId;
-  cache.recorder = snap.recorder;
-  cache.recorderVersion++;
-  if (!hasSession(snap.chat)) cache.momentReadings = null;
   cache.momentSettings = snap.momentSettings;
-  cache.momentSettingsVersion++;
+  cache.recorder = snap.recorder;
   // Progress is not part of the snapshot: keep what is still live, drop the rest.
   pruneProgress(cache);
+  const touched = new Set<Slice>();
+  for (const s of ALL_SLICES) touch(cache, touched, s);
+  return { resync: false, touched };
 }
 
 /** Applies a batch of events, in order. */
 export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOutcome {
-  const out: ApplyOutcome = { resync: false };
+  const out: ApplyOutcome = { resync: false, touched: new Set() };
+  const t = (slice: Slice) => touch(cache, out.touched, slice);
   for (const ev of events) {
     switch (ev.kind) {
-      case "kickChatState":
-        applyKickState(cache, ev.state);
-        break;
-      case "kickVelocity":
-        if (appendTo(cache.kick.velocity, ev.point)) cache.kick.counters = ev.counters;
-        break;
-      case "recorder":
-        applyRecorderState(cache, ev.state);
-        break;
-      case "recorderSettings":
-        applyRecorderSettings(cache, ev.settings);
-        break;
-      case "clip":
-        upsertClip(cache, ev.clip);
-        break;
       case "chatState":
-        applyChatState(cache, ev.state);
+        applyChatState(cache, "main", ev.state);
+        t("main");
+        // Queue counters are per session: a new session starts them from zero.
+        t("queue");
+        break;
+      case "kickChatState":
+        applyChatState(cache, "kick", ev.state);
+        t("kick");
         break;
       case "velocity":
         // Counters ride along with the point; a stale (already seen) point must not roll them back.
-        if (appendPoint(cache, ev.point)) cache.counters = ev.counters;
+        if (appendPoint(cache.chats.main.velocity, ev.point)) {
+          cache.chats.main.counters = ev.counters;
+          t("main");
+        }
+        break;
+      case "kickVelocity":
+        if (appendPoint(cache.chats.kick.velocity, ev.point)) {
+          cache.chats.kick.counters = ev.counters;
+          t("kick");
+        }
         break;
       case "counters":
-        cache.counters = ev.counters;
+        cache.chats.main.counters = ev.counters;
+        t("main");
         break;
       case "notice":
         cache.notices = [...cache.notices, ev.notice];
+        t("notices");
         break;
       case "queueItem":
         upsertQueueItem(cache, ev.item);
+        t("queue");
+        t("progress");
         break;
       case "queueCounters":
-        cache.queue.counters = ev.counters;
+        cache.queue = { ...cache.queue, counters: ev.counters };
+        t("queue");
         break;
       case "queueSettings":
-        cache.queue.autoApprove = ev.autoApprove;
+        cache.queue = { ...cache.queue, autoApprove: ev.autoApprove };
+        t("queue");
         break;
       case "account":
         cache.account = ev.state;
+        t("account");
         break;
       case "generationProgress":
-        applyProgress(cache, ev.progress);
+        if (applyProgress(cache, ev.progress)) t("progress");
         break;
       case "generator":
-        applyGeneratorStatus(cache, ev.status);
+        cache.generator = ev.status;
+        t("generator");
         break;
       case "obs":
-        applyObsState(cache, ev.state);
+        if (cache.obs) {
+          cache.obs = { ...cache.obs, state: ev.state };
+          t("obs");
+        }
         break;
       case "obsSettings":
-        applyObsSettings(cache, ev.settings);
+        if (cache.obs) {
+          cache.obs = { ...cache.obs, settings: ev.settings };
+          t("obs");
+        }
         break;
       case "moment":
-        upsertMoment(cache, ev.moment);
+        for (const s of upsertMoment(cache, ev.moment)) t(s);
         break;
-      case "momentReadings":
-        applyReadings(cache, ev.readings);
+      case "momentReadings": {
+        const slot = applyReadings(cache, ev.readings);
+        if (slot) t(slot);
         break;
+      }
       case "momentSettings":
-        applyMomentSettings(cache, ev.settings);
+        cache.momentSettings = ev.settings;
+        t("momentSettings");
+        break;
+      case "recorder":
+        if (applyRecorderState(cache, ev.state)) t("recorder");
+        break;
+      case "recorderSettings":
+        if (applyRecorderSettings(cache, ev.settings)) t("recorder");
+        break;
+      case "clip":
+        if (upsertClip(cache, ev.clip)) t("recorder");
         break;
       case "resync":
         out.resync = true;
@@ -252,221 +315,42 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
   return out;
 }
 
-/** Adds or replaces a request (from an event or a command's reply), dropping its progress once
- *  it is no longer being generated. */
-export function upsertQueueItem(cache: Cache, item: QueueItem): void {
-  upsertItem(cache.queue, item);
-  pruneProgress(cache);
-}
-
-/** The generator's status, wholesale (events, and commands' replies). */
-export function applyGeneratorStatus(cache: Cache, status: GeneratorStatus): void {
-  cache.generator = status;
-  cache.generatorVersion++;
-}
-
-/** OBS's live state (connection, scene, recording, what it shows), wholesale. Before the first
- *  snapshot there are no settings to pair it with: the snapshot brings both. */
-export function applyObsState(cache: Cache, state: ObsState): void {
-  if (!cache.obs) return;
-  cache.obs = { ...cache.obs, state };
-  cache.obsVersion++;
-}
-
-/** The OBS settings, wholesale (events). */
-export function applyObsSettings(cache: Cache, settings: ObsSettings): void {
-  if (!cache.obs) return;
-  cache.obs = { ...cache.obs, settings };
-  cache.obsVersion++;
-}
-
-/** Both (a command's reply). */
-export function applyObsView(cache: Cache, view: ObsView): void {
-  cache.obs = view;
-  cache.obsVersion++;
-}
-
-/** OBS is connected (actions that drive it can work). */
-export function obsConnected(cache: Cache): boolean {
-  return cache.obs?.state.connection.state === "connected";
-}
-
-/** Keeps the latest progress of a request being generated. The core announces `generating`
- *  before any progress, so progress for a request in another state is stale (e.g. replayed
- *  after a snapshot that already shows it finished) and is ignored. */
-function applyProgress(cache: Cache, p: GenerationProgress): void {
-  const item = cache.queue.items.find((it) => it.id === p.id);
-  if (item && item.state !== "generating") return;
-  cache.progress.set(p.id, p);
-}
-
-/** Forgets progress of requests that are no longer `generating` (or no longer listed). */
-function pruneProgress(cache: Cache): void {
-  if (cache.progress.size === 0) return;
-  for (const id of cache.progress.keys()) {
-    const item = cache.queue.items.find((it) => it.id === id);
-    if (!item || item.state !== "generating") cache.progress.delete(id);
-  }
-}
-
-// ---- Moments -------------------------------------------------------------------------------
-
-/** Oldest first (by start, then id), in place. */
-function sortMoments(list: Moment[]): Moment[] {
-  return list.sort((a, b) => a.startedAtMs - b.startedAtMs || a.id - b.id);
-}
-
-/** Replaces the moment with the same id, or adds it; keeps the list oldest first. */
-function upsertInto(list: Moment[], m: Moment): void {
-  const at = list.findIndex((x) => x.id === m.id);
-  if (at >= 0) list[at] = m;
-  else list.push(m);
-  sortMoments(list);
-}
-
-/**
- * A moment began, grew, ended or got a note (events, and `momentsSetNote`'s reply). It goes to
- * the list of the session it belongs to: the live one and/or the past session being looked at;
- * a moment of any other session is not shown anywhere, so it is dropped.
- */
-export function upsertMoment(cache: Cache, m: Moment): void {
-  if (cache.history && cache.history.session.id === m.sessionId) upsertInto(cache.history.moments, m);
-  if (cache.kick.sessionId !== null && cache.kick.sessionId === m.sessionId) {
-    upsertInto(cache.kick.moments, m);
-    return;
-  }
-  if (cache.momentsSessionId === m.sessionId) {
-    upsertInto(cache.moments, m);
-    return;
-  }
-  // A newer session's first moment while live (its id was not known yet: e.g. the snapshot came
-  // while reconnecting and held no moments). Only a moment still going on can be new; a finished
-  // one is an edit of an older session's moment (a note, from the history view).
-  const newer = cache.momentsSessionId === null || m.sessionId > cache.momentsSessionId;
-  if (newer && hasSession(cache.chat) && cache.chat.state !== "connected" && m.endedAtMs === null) {
-    cache.momentsSessionId = m.sessionId;
-    cache.moments = [m];
-  }
-}
-
-function applyReadings(cache: Cache, r: MomentReadings): void {
-  if (!hasSession(cache.chat)) return; // a late one after Disconnect
-  if (cache.chat.state === "connected" && cache.chat.sessionId !== r.sessionId) return;
-  cache.momentReadings = r;
-}
-
-/** The moment settings, wholesale (events, and `momentsSetSettings`'s reply). */
-export function applyMomentSettings(cache: Cache, settings: MomentSettings): void {
-  cache.momentSettings = settings;
-  cache.momentSettingsVersion++;
-}
-
-/** Shows a past session (from `momentsHistory`), or the live one again (null). */
-export function setHistory(cache: Cache, history: SessionHistory | null): void {
-  cache.history = history ? { ...history, moments: sortMoments([...history.moments]) } : null;
-}
-
-/** The session the graph shows: a past one, or the live one. */
-export function shownMoments(cache: Cache): readonly Moment[] {
-  return cache.history ? cache.history.moments : cache.moments;
-}
-
-/** What the Moments list shows: a past session's, or both live sessions' (main and Kick), oldest
- *  first. */
-export function listedMoments(cache: Cache): readonly Moment[] {
-  if (cache.history) return cache.history.moments;
-  if (cache.kick.moments.length === 0) return cache.moments;
-  return sortMoments([...cache.moments, ...cache.kick.moments]);
-}
-
-/** Whether a moment belongs to the Kick session. */
-export function isKickMoment(cache: Cache, m: Moment): boolean {
-  return cache.kick.sessionId !== null && m.sessionId === cache.kick.sessionId;
-}
-
-// ---- Kick ----------------------------------------------------------------------------------
-
-export function applyKickState(cache: Cache, next: ChatState): void {
-  const k = cache.kick;
-  if (next.state === "connecting" && !hasSession(k.chat)) {
-    k.velocity = [];
-    k.counters = { ...ZERO_COUNTERS };
-    k.moments = [];
-    k.sessionId = null;
-  }
-  if (next.state === "connected" && next.sessionId !== k.sessionId) {
-    k.moments = k.moments.filter((m) => m.sessionId === next.sessionId);
-    k.sessionId = next.sessionId;
-  }
-  k.chat = next;
-  k.version++;
-}
-
-// ---- Recorder ------------------------------------------------------------------------------
-
-export function applyRecorderState(cache: Cache, state: RecorderState): void {
-  if (!cache.recorder) return;
-  cache.recorder = { ...cache.recorder, state };
-  cache.recorderVersion++;
-}
-
-export function applyRecorderSettings(cache: Cache, settings: RecorderSettings): void {
-  if (!cache.recorder) return;
-  cache.recorder = { ...cache.recorder, settings };
-  cache.recorderVersion++;
-}
-
-/** Most clips kept (the core sends the latest ones; new ones arrive as events). */
-const MAX_CLIPS = 200;
-
-/** A new (or rewritten) clip; the list stays newest first. */
-export function upsertClip(cache: Cache, clip: Clip): void {
-  if (!cache.recorder) return;
-  const clips = cache.recorder.clips.filter((c) => c.id !== clip.id);
-  clips.push(clip);
-  clips.sort((a, b) => b.createdAtMs - a.createdAtMs || b.id - a.id);
-  cache.recorder = { ...cache.recorder, clips: clips.slice(0, MAX_CLIPS) };
-  cache.recorderVersion++;
-}
-
-/** A moment's clips, newest first. */
-export function clipsOf(cache: Cache, momentId: number): Clip[] {
-  return cache.recorder ? cache.recorder.clips.filter((c) => c.momentId === momentId) : [];
-}
+// ---- Chats -----------------------------------------------------------------------------------
 
 /** A session is open (or being opened) in these states. */
 export function hasSession(chat: ChatState): boolean {
   return chat.state === "connecting" || chat.state === "connected" || chat.state === "reconnecting";
 }
 
-export function applyChatState(cache: Cache, next: ChatState): void {
+function sessionOf(chat: ChatState): number | null {
+  return chat.state === "connected" ? chat.sessionId : null;
+}
+
+/** A chat's new state (events, and a command's reply). */
+export function applyChatState(cache: Cache, slot: ChatSlot, next: ChatState): void {
+  const c = cache.chats[slot];
   // A new session starts from zero, like the snapshot does ("the current session's" history).
-  if (next.state === "connecting" && !hasSession(cache.chat)) {
-    cache.velocity = [];
-    cache.counters = { ...ZERO_COUNTERS };
-    // Queue counters are per session too (the requests themselves carry over).
-    cache.queue.counters = { ...ZERO_QUEUE_COUNTERS };
-    // So are moments: the list starts empty, and the readings are the old session's.
-    cache.moments = [];
-    cache.momentsSessionId = null;
-    cache.momentReadings = null;
+  if (next.state === "connecting" && !hasSession(c.chat)) {
+    c.velocity = [];
+    c.counters = { ...ZERO_COUNTERS };
+    c.moments = [];
+    c.sessionId = null;
+    c.readings = null;
+    // Queue counters are per (main) session too; the requests themselves carry over.
+    if (slot === "main") cache.queue = { ...cache.queue, counters: { ...ZERO_QUEUE_COUNTERS } };
   }
-  if (next.state === "connected" && next.sessionId !== cache.momentsSessionId) {
+  if (next.state === "connected" && next.sessionId !== c.sessionId) {
     // Connected to a session other than the one listed (e.g. the window missed the start).
-    if (cache.momentsSessionId !== null) cache.moments = cache.moments.filter((m) => m.sessionId === next.sessionId);
-    cache.momentsSessionId = next.sessionId;
+    if (c.sessionId !== null) c.moments = c.moments.filter((m) => m.sessionId === next.sessionId);
+    c.sessionId = next.sessionId;
   }
-  if (!hasSession(next)) cache.momentReadings = null;
-  cache.chat = next;
-  cache.chatVersion++;
+  if (!hasSession(next)) c.readings = null;
+  c.chat = next;
+  c.version++;
 }
 
 /** Appends a finished second if it is newer than the last one; trims to the window. */
-function appendPoint(cache: Cache, p: VelocityPoint): boolean {
-  return appendTo(cache.velocity, p);
-}
-
-function appendTo(v: VelocityPoint[], p: VelocityPoint): boolean {
+export function appendPoint(v: VelocityPoint[], p: VelocityPoint): boolean {
   const last = v[v.length - 1];
   if (last !== undefined && p.second <= last.second) return false; // duplicate or out of order
   v.push(p);
@@ -491,4 +375,156 @@ export function peakRate(velocity: readonly VelocityPoint[]): number {
   let peak = 0;
   for (const p of velocity) if (p.count > peak) peak = p.count;
   return peak;
+}
+
+// ---- Queue and generation --------------------------------------------------------------------
+
+/** Adds or replaces a request (from an event or a command's reply), dropping its progress once
+ *  it is no longer being generated. */
+export function upsertQueueItem(cache: Cache, item: QueueItem): void {
+  const q = { ...cache.queue, items: [...cache.queue.items] };
+  if (upsertItem(q, item)) cache.queue = q;
+  pruneProgress(cache);
+}
+
+/** Keeps the latest progress of a request being generated. The core announces `generating`
+ *  before any progress, so progress for a request in another state is stale (e.g. replayed
+ *  after a snapshot that already shows it finished) and is ignored. */
+function applyProgress(cache: Cache, p: GenerationProgress): boolean {
+  const item = cache.queue.items.find((it) => it.id === p.id);
+  if (item && item.state !== "generating") return false;
+  cache.progress = new Map(cache.progress).set(p.id, p);
+  return true;
+}
+
+/** Forgets progress of requests that are no longer `generating` (or no longer listed). */
+function pruneProgress(cache: Cache): void {
+  if (cache.progress.size === 0) return;
+  let next: Map<number, GenerationProgress> | null = null;
+  for (const id of cache.progress.keys()) {
+    const item = cache.queue.items.find((it) => it.id === id);
+    if (!item || item.state !== "generating") (next ??= new Map(cache.progress)).delete(id);
+  }
+  if (next) cache.progress = next;
+}
+
+/** OBS is connected (actions that drive it can work). */
+export function obsConnected(cache: Cache): boolean {
+  return cache.obs?.state.connection.state === "connected";
+}
+
+// ---- Moments ---------------------------------------------------------------------------------
+
+/** Oldest first (by start, then id), in place. */
+export function sortMoments(list: Moment[]): Moment[] {
+  return list.sort((a, b) => a.startedAtMs - b.startedAtMs || a.id - b.id);
+}
+
+/** A copy with the moment replaced (same id) or added, oldest first. */
+function withMoment(list: readonly Moment[], m: Moment): Moment[] {
+  const next = list.filter((x) => x.id !== m.id);
+  next.push(m);
+  return sortMoments(next);
+}
+
+/**
+ * A moment began, grew, ended or got a note (events, and `momentsSetNote`'s reply). It goes to
+ * the list of the session it belongs to: a live slot's and/or the past session being looked
+ * at; a moment of any other session is not shown anywhere, so it is dropped. Returns the
+ * slices it changed.
+ */
+export function upsertMoment(cache: Cache, m: Moment): Slice[] {
+  const touched: Slice[] = [];
+  if (cache.history && cache.history.session.id === m.sessionId) {
+    cache.history = { ...cache.history, moments: withMoment(cache.history.moments, m) };
+    touched.push("history");
+  }
+  for (const slot of CHAT_SLOTS) {
+    const c = cache.chats[slot];
+    if (c.sessionId !== null && c.sessionId === m.sessionId) {
+      c.moments = withMoment(c.moments, m);
+      touched.push(slot);
+      return touched;
+    }
+  }
+  // A newer session's first moment while the main chat is (re)connecting: its id was not known
+  // yet (e.g. the snapshot came while reconnecting and held no moments). Only a moment still
+  // going on can be new; a finished one is an edit of an older session's (a note, from history).
+  const main = cache.chats.main;
+  const newer = main.sessionId === null || m.sessionId > main.sessionId;
+  if (newer && hasSession(main.chat) && main.chat.state !== "connected" && m.endedAtMs === null) {
+    main.sessionId = m.sessionId;
+    main.moments = [m];
+    touched.push("main");
+  }
+  return touched;
+}
+
+/** The detector's readings go to the live slot they are about; late ones are dropped. */
+function applyReadings(cache: Cache, r: MomentReadings): ChatSlot | null {
+  for (const slot of CHAT_SLOTS) {
+    const c = cache.chats[slot];
+    if (!hasSession(c.chat)) continue; // a late one after Disconnect
+    if (c.chat.state === "connected" ? c.chat.sessionId === r.sessionId : c.sessionId === r.sessionId) {
+      c.readings = r;
+      return slot;
+    }
+  }
+  // Before the slot knows its session id (connecting), readings belong to the main chat.
+  const main = cache.chats.main;
+  if (hasSession(main.chat) && main.chat.state !== "connected" && main.sessionId === null) {
+    main.readings = r;
+    return "main";
+  }
+  return null;
+}
+
+/** Shows a past session (from `momentsHistory`), or the live ones again (null). */
+export function setHistory(cache: Cache, history: SessionHistory | null): void {
+  cache.history = history ? { ...history, moments: sortMoments([...history.moments]) } : null;
+  cache.versions.history++;
+}
+
+/** What the Moments list shows: a past session's, or both live slots', oldest first. */
+export function listedMoments(cache: Cache): readonly Moment[] {
+  if (cache.history) return cache.history.moments;
+  const { main, kick } = cache.chats;
+  if (kick.moments.length === 0) return main.moments;
+  if (main.moments.length === 0) return kick.moments;
+  return sortMoments([...main.moments, ...kick.moments]);
+}
+
+/** The live slot a moment belongs to, if any. */
+export function slotOfMoment(cache: Cache, m: Moment): ChatSlot | null {
+  for (const slot of CHAT_SLOTS) if (cache.chats[slot].sessionId === m.sessionId) return slot;
+  return null;
+}
+
+// ---- Recorder --------------------------------------------------------------------------------
+
+function applyRecorderState(cache: Cache, state: RecorderState): boolean {
+  if (!cache.recorder) return false;
+  cache.recorder = { ...cache.recorder, state };
+  return true;
+}
+
+function applyRecorderSettings(cache: Cache, settings: RecorderSettings): boolean {
+  if (!cache.recorder) return false;
+  cache.recorder = { ...cache.recorder, settings };
+  return true;
+}
+
+/** A new (or rewritten) clip; the list stays newest first. */
+export function upsertClip(cache: Cache, clip: Clip): boolean {
+  if (!cache.recorder) return false;
+  const clips = cache.recorder.clips.filter((c) => c.id !== clip.id);
+  clips.push(clip);
+  clips.sort((a, b) => b.createdAtMs - a.createdAtMs || b.id - a.id);
+  cache.recorder = { ...cache.recorder, clips: clips.slice(0, MAX_CLIPS) };
+  return true;
+}
+
+/** A moment's clips, newest first. */
+export function clipsOf(cache: Cache, momentId: number): Clip[] {
+  return cache.recorder ? cache.recorder.clips.filter((c) => c.momentId === momentId) : [];
 }
