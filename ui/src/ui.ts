@@ -12,3 +12,6 @@ export function openSettings(section: SettingsSection): void {
   settingsSection.value = section;
   settingsOpen.value = true;
 }
+
+/** The moment whose row is under the mouse in the Moments list (its graph marker lights up). */
+export const hoveredMoment = signal<number | null>(null);

@@ -7,7 +7,7 @@
 // rows are keyed by moment id and memoised, so a growing live moment re-renders only its row.
 
 import "./MomentsPanel.css";
-import { signal, useSignal } from "@preact/signals";
+import { useSignal } from "@preact/signals";
 import type { ApiError } from "../bindings";
 import { nextStep } from "../cmd";
 import {
@@ -22,9 +22,8 @@ import { CHAT_SLOTS, clipsOf, hasSession, listedMoments, slotOfMoment } from "..
 import { use } from "../store";
 import { HistoryPicker, historyLoading } from "./HistoryPicker";
 import { MomentRow } from "./MomentRow";
+import { hoveredMoment } from "../ui";
 
-/** The moment whose row is under the mouse (the graph can light up its marker); null: none. */
-export const hoveredMoment = signal<number | null>(null);
 
 function hoverFrom(target: EventTarget | null): void {
   const row = target instanceof Element ? target.closest<HTMLElement>(".moment-row") : null;

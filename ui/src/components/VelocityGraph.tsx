@@ -11,6 +11,7 @@ import { type ChartData, readGraphColors, VelocityChart, type XRange, xPercent, 
 import { hoverText, kindsAttr, mainKind } from "../moments";
 import { theme } from "../theme";
 import { pageVisible } from "../ticker";
+import { hoveredMoment } from "../ui";
 import "./VelocityGraph.css";
 
 export interface GraphEmpty {
@@ -70,9 +71,10 @@ interface MarkerProps {
 /** One moment on the graph: a band from its start to its end, with a pennant. */
 const MomentMarker = memo(function MomentMarker({ moment, left, width, cut, onHover }: MarkerProps) {
   const text = hoverText(moment);
+  const hot = hoveredMoment.value === moment.id;
   return (
     <div
-      class={cut ? "moment-marker is-cut" : "moment-marker"}
+      class={`moment-marker${cut ? " is-cut" : ""}${hot ? " is-hot" : ""}`}
       data-id={moment.id}
       data-kinds={kindsAttr(moment)}
       data-kind={mainKind(moment) ?? ""}
