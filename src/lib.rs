@@ -17,6 +17,7 @@ pub mod paths;
 pub mod queue;
 pub mod recorder;
 pub mod secrets;
+pub mod tools;
 pub mod twitch_auth;
 
 pub use engine::{Engine, EngineHandle, EngineOptions};

@@ -5,7 +5,7 @@
 //! (1) waits out an exponential backoff with jitter before each retry, (2) tells the chat
 //! session what is happening (dialing, connected, closed), (3) wraps the socket in a
 //! [`LineGuard`], and (4) dials a local address instead of Twitch when a test or developer
-//! overrides it.
+//! overrides it. TLS is the shared chat set-up of [`super::tls`].
 //!
 //! `new_socket` takes no arguments, so the state is process-wide. Invariant: at most one
 //! Twitch session is attached at a time (the `ChatClient` actor owns it); a new session
@@ -18,12 +18,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use tokio_rustls::client::TlsStream;
 use tokio_util::either::Either;
 use twitch_irc::transport::tcp::{MakeConnection, TCPTransportConnectError};
 
 use super::backoff::Backoff;
 use super::line_guard::{GuardStats, LineGuard};
+use super::tls::{self, ChatStream};
 
 const TWITCH_HOST: &str = "irc.chat.twitch.tv";
 const TWITCH_TLS_PORT: u16 = 6697;
@@ -167,7 +167,7 @@ fn emit(generation: Option<u64>, ev: DialEvent) {
 /// The `MakeConnection` StreamCue gives twitch-irc.
 pub struct TwitchDial;
 
-pub type DialSocket = LineGuard<Either<TcpStream, TlsStream<TcpStream>>>;
+pub type DialSocket = LineGuard<ChatStream>;
 
 #[async_trait]
 impl MakeConnection for TwitchDial {
@@ -232,7 +232,7 @@ impl MakeConnection for TwitchDial {
     }
 }
 
-async fn open(target: &DialTarget) -> std::io::Result<Either<TcpStream, TlsStream<TcpStream>>> {
+async fn open(target: &DialTarget) -> std::io::Result<ChatStream> {
     match target {
         DialTarget::Plain(addr) => {
             let s = TcpStream::connect(addr.as_str()).await?;
@@ -240,24 +240,11 @@ async fn open(target: &DialTarget) -> std::io::Result<Either<TcpStream, TlsStrea
             Ok(Either::Left(s))
         }
         DialTarget::Twitch => {
-            use tokio_rustls::rustls::{self, pki_types::ServerName, ClientConfig, RootCertStore};
-            static CONNECTOR: OnceLock<tokio_rustls::TlsConnector> = OnceLock::new();
-            let connector = CONNECTOR.get_or_init(|| {
-                let roots = RootCertStore {
-                    roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-                };
-                let provider = Arc::new(rustls::crypto::ring::default_provider());
-                let config = ClientConfig::builder_with_provider(provider)
-                    .with_safe_default_protocol_versions()
-                    .expect("ring supports the default TLS versions")
-                    .with_root_certificates(roots)
-                    .with_no_client_auth();
-                tokio_rustls::TlsConnector::from(Arc::new(config))
-            });
+            use tokio_rustls::rustls::pki_types::ServerName;
             let tcp = TcpStream::connect((TWITCH_HOST, TWITCH_TLS_PORT)).await?;
             tcp.set_nodelay(true)?;
             let name = ServerName::try_from(TWITCH_HOST).expect("valid host name");
-            Ok(Either::Right(connector.connect(name, tcp).await?))
+            Ok(Either::Right(tls::connector().connect(name, tcp).await?))
         }
     }
 }

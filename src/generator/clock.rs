@@ -1,100 +1,48 @@
-//! The few date formats the generator reads (no calendar crate needed): RFC 3339
-//! (`expires_at`), the compact ISO form of `X-Amz-Date`, and HTTP dates (`Retry-After`).
-//! All return Unix seconds, UTC.
+//! The few date formats the generator reads: RFC 3339 (`expires_at`), the compact ISO form of
+//! `X-Amz-Date`, and HTTP dates (`Retry-After`). All return Unix seconds, UTC.
+//!
+//! Parsing is done by the `time` crate (RFC 3339, compact ISO) and `httpdate` (HTTP dates).
+//! Invariants: impossible calendar dates (31 February, hour 25) are refused, never rolled over;
+//! nothing here panics on any input.
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn unix(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<i64> {
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
-    Some(days_from_civil(y, mo, d) * 86_400 + (h * 3600 + mi * 60 + s) as i64)
-}
-
-fn num(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
+use time::format_description::well_known::Rfc3339;
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// `2026-11-27T01:12:03Z`, `2026-11-27T01:12:03.5+01:00`, `2026-11-27 01:12:03Z`.
+/// The date and time are separated by `T`, `t` or a space (the forms RFC 3339 names).
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let s = s.trim();
-    if s.len() < 20 || !s.is_char_boundary(19) {
+    if !matches!(s.as_bytes().get(10), Some(b'T' | b't' | b' ')) {
         return None;
     }
-    let (date, rest) = s.split_at(10);
-    let mut d = date.split('-');
-    let (y, mo, da) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
-    let sep = rest.as_bytes()[0];
-    if !matches!(sep, b'T' | b't' | b' ') {
-        return None;
-    }
-    let (time, mut zone) = rest[1..].split_at(8);
-    let mut t = time.split(':');
-    let (h, mi, se) = (num(t.next()?)?, num(t.next()?)?, num(t.next()?)?);
-    if let Some(frac) = zone.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        zone = &frac[digits..];
-    }
-    let offset = match zone {
-        "Z" | "z" => 0,
-        z if z.len() == 6 && (z.starts_with('+') || z.starts_with('-')) => {
-            let oh = num(&z[1..3])? as i64;
-            let om = num(&z[4..6])? as i64;
-            let sign = if z.starts_with('-') { -1 } else { 1 };
-            sign * (oh * 3600 + om * 60)
-        }
-        _ => return None,
-    };
-    Some(unix(y as i64, mo, da, h, mi, se)? - offset)
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .map(OffsetDateTime::unix_timestamp)
 }
 
 /// `20261127T011203Z` (AWS SigV4 `X-Amz-Date`, also `X-Goog-Date`).
 pub fn parse_compact(s: &str) -> Option<i64> {
-    let b = s.trim();
-    if b.len() != 16 || !b.is_ascii() || &b[8..9] != "T" || &b[15..] != "Z" {
+    const COMPACT: &[FormatItem<'_>] =
+        format_description!("[year][month][day]T[hour][minute][second]Z");
+    let s = s.trim();
+    // Exactly 16 ASCII characters: no sign before the year, no wider fields.
+    if s.len() != 16 || !s.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
         return None;
     }
-    unix(
-        num(&b[0..4])? as i64,
-        num(&b[4..6])?,
-        num(&b[6..8])?,
-        num(&b[9..11])?,
-        num(&b[11..13])?,
-        num(&b[13..15])?,
-    )
+    PrimitiveDateTime::parse(s, COMPACT)
+        .ok()
+        .map(|t| t.assume_utc().unix_timestamp())
 }
 
-/// An HTTP date, `Sun, 06 Nov 1994 08:49:37 GMT` (the only form servers must send).
+/// An HTTP date: `Sun, 06 Nov 1994 08:49:37 GMT` (what servers send), or the two obsolete
+/// forms RFC 9110 still asks recipients to accept (`Sunday, 06-Nov-94 08:49:37 GMT`,
+/// `Sun Nov  6 08:49:37 1994`).
 pub fn parse_http_date(s: &str) -> Option<i64> {
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let mo = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as u32 + 1;
-    let mut t = time.split(':');
-    unix(
-        num(year)? as i64,
-        mo,
-        num(day)?,
-        num(t.next()?)?,
-        num(t.next()?)?,
-        num(t.next()?)?,
-    )
+    let at = httpdate::parse_http_date(s.trim()).ok()?;
+    let secs = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    i64::try_from(secs).ok()
 }
 
 /// Now, in Unix seconds.
@@ -127,6 +75,23 @@ mod tests {
     }
 
     #[test]
+    fn accepts_the_other_forms_of_each_standard() {
+        // RFC 3339: a space or a lower-case `t`/`z`, surrounding blanks.
+        assert_eq!(parse_rfc3339("2026-11-27 01:12:03Z"), Some(1_795_741_923));
+        assert_eq!(parse_rfc3339(" 2026-11-27t01:12:03z "), Some(1_795_741_923));
+        // HTTP: the obsolete RFC 850 and asctime forms, which the hand-written parser refused;
+        // RFC 9110 §5.6.7 says a recipient MUST accept them.
+        assert_eq!(
+            parse_http_date("Friday, 27-Nov-26 01:12:03 GMT"),
+            Some(1_795_741_923)
+        );
+        assert_eq!(
+            parse_http_date("Fri Nov 27 01:12:03 2026"),
+            Some(1_795_741_923)
+        );
+    }
+
+    #[test]
     fn refuses_garbage_without_panicking() {
         for s in [
             "",
@@ -148,5 +113,24 @@ mod tests {
             assert!(parse_compact(s).is_none(), "{s}");
             assert!(parse_http_date(s).is_none(), "{s}");
         }
+    }
+
+    #[test]
+    fn refuses_what_the_hand_written_parser_let_through() {
+        // Impossible dates were rolled over (31 February became 3 March); now refused.
+        assert_eq!(parse_rfc3339("2026-02-31T00:00:00Z"), None);
+        assert_eq!(parse_compact("20260231T000000Z"), None);
+        assert_eq!(parse_http_date("Tue, 31 Feb 2026 00:00:00 GMT"), None);
+        // Only `T`, `t` or a space between date and time, as before.
+        assert_eq!(parse_rfc3339("2026-11-27X01:12:03Z"), None);
+        // A sign before the compact year.
+        assert_eq!(parse_compact("+2026127T011203Z"), None);
+        // HTTP dates are exact (RFC 9110): the weekday must be right, the month capitalised,
+        // the day two digits, single spaces.
+        assert_eq!(parse_http_date("Mon, 27 Nov 2026 01:12:03 GMT"), None);
+        assert_eq!(parse_http_date("Fri, 27 nov 2026 01:12:03 GMT"), None);
+        assert_eq!(parse_http_date("Fri,  27 Nov 2026 01:12:03 GMT"), None);
+        // Before 1970 (a Retry-After in the past is "now" anyway).
+        assert_eq!(parse_http_date("Sun, 06 Nov 1960 08:49:37 GMT"), None);
     }
 }

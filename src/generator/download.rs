@@ -3,10 +3,11 @@
 //! place. Invariant: a `.part` file never outlives its download: [`PartFile`] removes it when
 //! dropped unless it was renamed, so errors and cancellation leave nothing half-written.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use tempfile::TempPath;
 use tokio::io::AsyncWriteExt;
 
 use super::error::GenerationError;
@@ -23,45 +24,36 @@ const CLIP_TYPES: [&str; 4] = [
     "binary/octet-stream",
 ];
 
-/// A temporary file that is deleted when dropped, unless [`PartFile::commit`] renamed it.
+/// A temporary file that is deleted when dropped (a `tempfile::TempPath`), unless
+/// [`PartFile::commit`] renamed it into place.
 pub struct PartFile {
-    path: PathBuf,
-    committed: bool,
+    path: TempPath,
 }
 
 impl PartFile {
-    /// `.request-42.mp4.part` beside `final_path`.
-    pub fn for_final(final_path: &Path) -> Self {
+    /// `.request-42.mp4.part` beside `final_path` (the name is fixed so that the stale-file
+    /// sweep at start, `.*.part`, finds what a crash left).
+    pub fn for_final(final_path: &Path) -> Result<Self, GenerationError> {
         let name = final_path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        Self {
-            path: final_path.with_file_name(format!(".{name}.part")),
-            committed: false,
-        }
+        let path = final_path.with_file_name(format!(".{name}.part"));
+        let path = TempPath::try_from_path(path)
+            .map_err(|e| GenerationError::disk("cannot write", final_path, &e))?;
+        Ok(Self { path })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Checks the MP4 signature, then renames into place.
-    pub async fn commit(mut self, final_path: &Path) -> Result<(), GenerationError> {
+    /// Checks the MP4 signature, then renames into place (atomic: same folder).
+    pub async fn commit(self, final_path: &Path) -> Result<(), GenerationError> {
         check_mp4(&self.path).await?;
-        tokio::fs::rename(&self.path, final_path)
-            .await
-            .map_err(|e| GenerationError::disk("cannot rename into", final_path, &e))?;
-        self.committed = true;
-        Ok(())
-    }
-}
-
-impl Drop for PartFile {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.path);
-        }
+        self.path
+            .persist(final_path)
+            .map_err(|e| GenerationError::disk("cannot rename into", final_path, &e.error))
     }
 }
 

@@ -226,7 +226,7 @@ async fn fetch_remote(
             } else {
                 progress.phase(GenerationPhase::Downloading);
             }
-            let part = PartFile::for_final(final_path);
+            let part = PartFile::for_final(final_path)?;
             let fetched = fetch_once(
                 remote.client(),
                 &url.url,

@@ -1,17 +1,16 @@
 //! The offline backend: renders a real short H.264 MP4 with ffmpeg (the prompt over a moving,
 //! colour-cycling pattern) so the whole loop works with no account and no network.
 //! ffmpeg runs in the clips folder with the prompt in a text file beside the output, so no
-//! prompt text is ever parsed as ffmpeg syntax.
+//! prompt text is ever parsed as ffmpeg syntax. ffmpeg runs through [`crate::tools`]: the
+//! whole render (progress lines included) is bounded by 2 minutes, and ffmpeg is
+//! killed when the render is dropped.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
-
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 
 use super::download::PartFile;
 use super::error::GenerationError;
+use crate::tools::{self, Invocation, Tool, ToolError};
 
 #[derive(Debug, Clone)]
 pub struct OfflineOptions {
@@ -59,6 +58,16 @@ pub fn wrap_prompt(prompt: &str) -> String {
     lines.join("\n").replace('%', "%%")
 }
 
+/// ffmpeg as the offline backend runs it.
+const FFMPEG: Tool = Tool {
+    name: "ffmpeg",
+    install_hint: INSTALL,
+};
+/// Longest a render may take (it is a few seconds of 720p; this only catches a hang).
+const RENDER_TIMEOUT: Duration = Duration::from_secs(120);
+/// Longest `ffmpeg -version` may take.
+const VERSION_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Renders `prompt` into `final_path` (an MP4). `progress(percent)` follows ffmpeg's clock.
 pub async fn render(
     options: &OfflineOptions,
@@ -67,8 +76,8 @@ pub async fn render(
     progress: &mut (dyn FnMut(f64) + Send),
 ) -> Result<u64, GenerationError> {
     let dir = final_path.parent().unwrap_or(Path::new("."));
-    let part = PartFile::for_final(final_path);
-    let text_file = PartFile::for_final(&final_path.with_extension("txt"));
+    let part = PartFile::for_final(final_path)?;
+    let text_file = PartFile::for_final(&final_path.with_extension("txt"))?;
     tokio::fs::write(text_file.path(), wrap_prompt(prompt))
         .await
         .map_err(|e| GenerationError::disk("cannot write", dir, &e))?;
@@ -87,7 +96,8 @@ pub async fn render(
         h / 13,
         h / 24
     );
-    let mut child = Command::new(&options.ffmpeg)
+    let total_us = secs as f64 * 1e6;
+    let output = Invocation::new(FFMPEG, &options.ffmpeg)
         .current_dir(dir)
         .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"])
         .args(["-f", "lavfi", "-i"])
@@ -105,50 +115,38 @@ pub async fn render(
             "pipe:1",
         ])
         .arg(name(&part))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => GenerationError::ToolMissing {
-                tool: "ffmpeg",
-                install: INSTALL,
-            },
-            _ => GenerationError::Render {
-                detail: format!("cannot start ffmpeg: {e}"),
-            },
-        })?;
-    let stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let errors = tokio::spawn(async move {
-        let mut text = String::new();
-        let _ = tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut text).await;
-        text
-    });
-    let mut lines = BufReader::new(stdout).lines();
-    let total_us = secs as f64 * 1e6;
-    while let Ok(Some(line)) = lines.next_line().await {
-        if let Some(us) = line.strip_prefix("out_time_us=") {
-            if let Ok(us) = us.trim().parse::<f64>() {
-                progress((us / total_us * 100.0).clamp(0.0, 100.0));
+        .output_by_line(RENDER_TIMEOUT, &mut |line| {
+            if let Some(us) = line.strip_prefix("out_time_us=") {
+                if let Ok(us) = us.trim().parse::<f64>() {
+                    progress((us / total_us * 100.0).clamp(0.0, 100.0));
+                }
             }
-        }
-    }
-    let status = tokio::time::timeout(Duration::from_secs(120), child.wait())
+        })
         .await
-        .map_err(|_| GenerationError::Render {
-            detail: "ffmpeg took longer than 2 minutes".into(),
-        })?
-        .map_err(|e| GenerationError::Render {
-            detail: e.to_string(),
+        .map_err(|e| match e {
+            ToolError::Missing {
+                tool, install_hint, ..
+            } => GenerationError::ToolMissing {
+                tool,
+                install: install_hint,
+            },
+            ToolError::CannotStart { source, .. } => GenerationError::Render {
+                detail: format!("cannot start ffmpeg: {source}"),
+            },
+            ToolError::Timeout { .. } => GenerationError::Render {
+                detail: "ffmpeg took longer than 2 minutes".into(),
+            },
+            ToolError::Wait { source, .. } => GenerationError::Render {
+                detail: source.to_string(),
+            },
         })?;
-    let stderr = errors.await.unwrap_or_default();
-    if !status.success() {
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
         let last = stderr.lines().last().unwrap_or("no message").trim();
         return Err(GenerationError::Render {
             detail: format!(
-                "ffmpeg exited with {status}: {}",
+                "ffmpeg exited with {}: {}",
+                output.status,
                 last.chars().take(200).collect::<String>()
             ),
         });
@@ -164,19 +162,15 @@ pub async fn render(
 
 /// Whether ffmpeg can be started (the offline backend's health probe).
 pub async fn ffmpeg_available(ffmpeg: &str) -> Result<(), GenerationError> {
-    let status = Command::new(ffmpeg)
-        .arg("-version")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .status()
-        .await;
-    match status {
-        Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(GenerationError::Render {
-            detail: format!("`ffmpeg -version` exited with {s}"),
+    match tools::run(FFMPEG, ffmpeg, ["-version"], VERSION_TIMEOUT).await {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(GenerationError::Render {
+            detail: format!("`ffmpeg -version` exited with {}", out.status),
         }),
+        Err(ToolError::Timeout { after, .. }) => Err(GenerationError::Render {
+            detail: format!("`ffmpeg -version` took longer than {} s", after.as_secs()),
+        }),
+        // Missing, not executable, or lost: for the streamer, ffmpeg is not usable.
         Err(_) => Err(GenerationError::ToolMissing {
             tool: "ffmpeg",
             install: INSTALL,

@@ -64,9 +64,10 @@
 //!
 //! # Files
 //! ffmpeg writes a hidden temporary name in `out_dir`; it is renamed to `<stem>.<ext>` only when
-//! ffmpeg succeeded **and** the output has a video stream and a duration > 0. A guard deletes
-//! the temporary file on every other path (errors, timeouts, the future being dropped), so no
-//! half-written clip is ever left behind. An existing clip with the same name is replaced; the
+//! ffmpeg succeeded **and** the output has a video stream and a duration > 0. A guard
+//! (`tempfile::TempPath`) deletes the temporary file on every other path (errors, timeouts, the
+//! future being dropped), so no half-written clip is ever left behind. ffmpeg and ffprobe run
+//! through [`crate::tools`] (timeouts, killed when dropped, the install hint when missing). An existing clip with the same name is replaced; the
 //! recording itself never is.
 //!
 //! Known limit: MPEG-TS recordings whose timestamps jump (a stream restart inside one file) can
@@ -75,11 +76,12 @@
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::process::Command;
+use tempfile::TempPath;
+
+use crate::tools::{self, Tool, ToolError};
 
 /// How to get ffmpeg (ffprobe comes with it).
 pub const INSTALL_HINT: &str = "install ffmpeg, which includes ffprobe (Debian/Ubuntu: \
@@ -293,24 +295,25 @@ pub async fn cut_clip(req: &CutRequest) -> Result<CutClip, CutError> {
     if same_file(&req.source, &req.out_dir, &final_path).await {
         return Err(CutError::WouldReplaceSource { path: final_path });
     }
-    let temp = TempFile {
-        path: req.out_dir.join(format!(
-            ".{}.{}.{:08x}.part",
-            req.file_stem,
-            out.ext,
-            fastrand::u32(..)
-        )),
-        keep: false,
-    };
+    // Deleted when dropped (every error, a timeout, the future being dropped) unless
+    // committed. ffmpeg itself creates the file.
+    let temp_name = req.out_dir.join(format!(
+        ".{}.{}.{:08x}.part",
+        req.file_stem,
+        out.ext,
+        fastrand::u32(..)
+    ));
+    let temp = TempPath::try_from_path(&temp_name)
+        .map_err(|e| CutError::disk("cannot write in", &req.out_dir, &e))?;
 
-    let args = ffmpeg_args(&req.source, &temp.path, &plan, &out);
+    let args = ffmpeg_args(&req.source, &temp, &plan, &out);
     tracing::debug!(?args, "cutting a clip");
-    let output = run("ffmpeg", &req.ffmpeg, &args, CUT_TIMEOUT).await?;
+    let output = tools::run(FFMPEG, &req.ffmpeg, &args, CUT_TIMEOUT).await?;
     if !output.status.success() {
         return Err(ffmpeg_failed(&output, &req.out_dir));
     }
 
-    let written = match probe_media(&req.ffprobe, &temp.path).await {
+    let written = match probe_media(&req.ffprobe, &temp).await {
         Ok(m) => m,
         Err(CutError::NotAVideo { detail, .. }) | Err(CutError::Probe { detail, .. }) => {
             return Err(CutError::BadOutput { detail });
@@ -332,11 +335,11 @@ pub async fn cut_clip(req: &CutRequest) -> Result<CutClip, CutError> {
             },
         });
     }
-    let bytes = tokio::fs::metadata(&temp.path)
+    let bytes = tokio::fs::metadata(&temp)
         .await
-        .map_err(|e| CutError::disk("cannot read", &temp.path, &e))?
+        .map_err(|e| CutError::disk("cannot read", &temp, &e))?
         .len();
-    temp.commit(&final_path).await?;
+    commit(temp, &final_path)?;
 
     let actual_start = from_us(key.pts_us);
     let clip = CutClip {
@@ -535,7 +538,7 @@ fn first_keyframe_before(packets: &[Packet], end_us: i64) -> Option<Keyframe> {
 }
 
 async fn probe_json(ffprobe: &str, path: &Path, args: &[OsString]) -> Result<Value, CutError> {
-    let output = run("ffprobe", ffprobe, args, PROBE_TIMEOUT).await?;
+    let output = tools::run(FFPROBE, ffprobe, args, PROBE_TIMEOUT).await?;
     if !output.status.success() {
         let line = last_line(&output.stderr).unwrap_or_default();
         let lower = line.to_ascii_lowercase();
@@ -688,44 +691,44 @@ fn ffmpeg_args(source: &Path, out: &Path, plan: &Plan, output: &Output) -> Vec<O
 // ---------------------------------------------------------------------------------------------
 // Processes, files, small helpers
 
-async fn run(
-    tool: &'static str,
-    program: &str,
-    args: &[OsString],
-    timeout: Duration,
-) -> Result<std::process::Output, CutError> {
-    let child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => CutError::ToolMissing {
+/// ffmpeg as the cut runs it (`program` is the request's `ffmpeg`).
+const FFMPEG: Tool = Tool {
+    name: "ffmpeg",
+    install_hint: INSTALL_HINT,
+};
+/// ffprobe as the cut runs it (`program` is the request's `ffprobe`).
+const FFPROBE: Tool = Tool {
+    name: "ffprobe",
+    install_hint: INSTALL_HINT,
+};
+
+impl From<ToolError> for CutError {
+    fn from(e: ToolError) -> Self {
+        match e {
+            ToolError::Missing {
+                tool, install_hint, ..
+            } => CutError::ToolMissing {
                 tool,
-                install: INSTALL_HINT,
+                install: install_hint,
             },
-            std::io::ErrorKind::PermissionDenied => CutError::ToolBroken {
+            ToolError::CannotStart {
                 tool,
-                detail: format!("{program}: permission denied (is it executable?)"),
-            },
-            _ => CutError::ToolBroken {
+                program,
+                source,
+            } => CutError::ToolBroken {
                 tool,
-                detail: format!("{program}: {e}"),
+                detail: if source.kind() == std::io::ErrorKind::PermissionDenied {
+                    format!("{program}: permission denied (is it executable?)")
+                } else {
+                    format!("{program}: {source}")
+                },
             },
-        })?;
-    // On timeout the child is dropped, and `kill_on_drop` ends it.
-    match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Err(_) => Err(CutError::Timeout {
-            tool,
-            after: timeout,
-        }),
-        Ok(Err(e)) => Err(CutError::ToolBroken {
-            tool,
-            detail: e.to_string(),
-        }),
-        Ok(Ok(output)) => Ok(output),
+            ToolError::Timeout { tool, after } => CutError::Timeout { tool, after },
+            ToolError::Wait { tool, source } => CutError::ToolBroken {
+                tool,
+                detail: source.to_string(),
+            },
+        }
     }
 }
 
@@ -753,28 +756,11 @@ fn ffmpeg_failed(output: &std::process::Output, out_dir: &Path) -> CutError {
     }
 }
 
-/// A temporary output deleted when dropped, unless renamed into place by [`TempFile::commit`].
-struct TempFile {
-    path: PathBuf,
-    keep: bool,
-}
-
-impl TempFile {
-    async fn commit(mut self, final_path: &Path) -> Result<(), CutError> {
-        tokio::fs::rename(&self.path, final_path)
-            .await
-            .map_err(|e| CutError::disk("cannot rename into", final_path, &e))?;
-        self.keep = true;
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
+/// Renames the finished temporary output into place (atomic: same folder). On failure the
+/// temporary file is deleted with its guard.
+fn commit(temp: TempPath, final_path: &Path) -> Result<(), CutError> {
+    temp.persist(final_path)
+        .map_err(|e| CutError::disk("cannot rename into", final_path, &e.error))
 }
 
 fn check_stem(stem: &str) -> Result<(), CutError> {

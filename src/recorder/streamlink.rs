@@ -57,18 +57,22 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::OffsetDateTime;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::chat::Backoff;
+use crate::tools::{Invocation, Tool, ToolError};
 
 /// The message when the `streamlink` program cannot be found.
 pub const INSTALL_HINT: &str =
@@ -225,15 +229,17 @@ impl StreamlinkRecorder {
 /// A file stem from the channel, the session id and the start time (UTC), sanitised:
 /// `shroud_s42_20240501-193000`.
 pub fn recording_stem(channel: &str, session_id: &str, started_unix_s: u64) -> String {
-    let days = (started_unix_s / 86_400) as i64;
-    let secs = started_unix_s % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    sanitize_stem(&format!(
-        "{channel}_{session_id}_{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    ))
+    const STAMP: &[FormatItem<'_>] =
+        format_description!("[year][month][day]-[hour][minute][second]");
+    // Past year 9999 (never a real start time) the stamp is the epoch's.
+    let started = i64::try_from(started_unix_s)
+        .ok()
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let stamp = started
+        .format(STAMP)
+        .unwrap_or_else(|_| "19700101-000000".into());
+    sanitize_stem(&format!("{channel}_{session_id}_{stamp}"))
 }
 
 /// Keeps `A-Z a-z 0-9 . _ -`, turns anything else into `_` (no runs), no leading dot, at most
@@ -258,20 +264,6 @@ pub fn sanitize_stem(raw: &str) -> String {
     } else {
         out
     }
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// File `n` of a recording: `<stem>.ts` for 1, `<stem>-part<n>.ts` after that.
@@ -364,9 +356,11 @@ pub async fn run(
         let mut child = match spawn(&options, &path) {
             Ok(child) => child,
             Err(e) => {
-                let message = match e.kind() {
-                    std::io::ErrorKind::NotFound => INSTALL_HINT.to_string(),
-                    _ => format!("cannot start streamlink ({}): {e}", options.program),
+                let message = match e {
+                    ToolError::CannotStart { source, .. } | ToolError::Wait { source, .. } => {
+                        format!("cannot start streamlink ({}): {source}", options.program)
+                    }
+                    missing => missing.to_string(),
                 };
                 tracing::error!(%message, "recorder failed");
                 out.send(RecorderEvent::Failed { message }).await;
@@ -472,19 +466,19 @@ pub async fn run(
     }
 }
 
-fn spawn(options: &StreamlinkOptions, path: &Path) -> std::io::Result<Child> {
-    let mut command = Command::new(&options.program);
-    command
-        .args(command_args(options, path))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+/// streamlink as the recorder runs it; a missing program reads exactly [`INSTALL_HINT`].
+const STREAMLINK: Tool = Tool {
+    name: "streamlink",
+    install_hint: "sudo apt install streamlink (or pip install streamlink)",
+};
+
+fn spawn(options: &StreamlinkOptions, path: &Path) -> Result<Child, ToolError> {
     // Its own process group: a Ctrl-C in our terminal reaches us (and we stop it cleanly), and a
     // SIGKILL can take its ffmpeg helper along.
-    #[cfg(unix)]
-    command.process_group(0);
-    command.spawn()
+    Invocation::new(STREAMLINK, &options.program)
+        .args(command_args(options, path))
+        .own_process_group()
+        .spawn()
 }
 
 /// How one streamlink run ended.
@@ -638,27 +632,22 @@ async fn stop_child(child: &mut Child, grace: Duration) -> Option<ExitStatus> {
 
 #[cfg(unix)]
 mod signal {
-    // libc is linked into every Rust binary on unix; the crate is not a dependency of ours.
-    extern "C" {
-        fn kill(pid: i32, sig: i32) -> i32;
-    }
-    const SIGINT: i32 = 2;
-    const SIGKILL: i32 = 9;
-
-    pub fn send(pid: i32, sig: i32) -> bool {
+    /// Sends `sig` to `pid` (a negative `pid` is a process group); whether it was delivered.
+    fn send(pid: libc::pid_t, sig: libc::c_int) -> bool {
         // SAFETY: kill(2) takes plain integers and touches no memory of ours.
-        unsafe { kill(pid, sig) == 0 }
+        unsafe { libc::kill(pid, sig) == 0 }
     }
 
+    /// SIGINT to the child (streamlink closes its file and exits 130).
     pub fn interrupt(pid: u32) -> bool {
-        i32::try_from(pid).is_ok_and(|pid| pid > 0 && send(pid, SIGINT))
+        libc::pid_t::try_from(pid).is_ok_and(|pid| pid > 0 && send(pid, libc::SIGINT))
     }
 
     /// The child leads its own process group (`process_group(0)`): kill all of it.
     pub fn kill_group(pid: u32) {
-        if let Ok(pid) = i32::try_from(pid) {
+        if let Ok(pid) = libc::pid_t::try_from(pid) {
             if pid > 0 {
-                send(-pid, SIGKILL);
+                send(-pid, libc::SIGKILL);
             }
         }
     }
@@ -792,8 +781,13 @@ mod tests {
         assert_eq!(sanitize_stem("..."), "recording");
         assert_eq!(sanitize_stem("a/b\\c:d{e}"), "a_b_c_d_e");
         assert_eq!(sanitize_stem(&"x".repeat(300)).len(), 120);
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        // Calendar edges: a new year, a leap day.
+        assert_eq!(
+            recording_stem("a", "s", 1_704_067_200),
+            "a_s_20240101-000000"
+        );
+        assert_eq!(recording_stem("a", "s", 951_868_799), "a_s_20000229-235959");
+        assert_eq!(recording_stem("a", "s", u64::MAX), "a_s_19700101-000000");
     }
 
     #[test]
@@ -863,6 +857,15 @@ mod tests {
             fatal_error(usage).as_deref(),
             Some("streamlink rejected its options: unrecognized arguments: --bogus")
         );
+    }
+
+    #[tokio::test]
+    async fn a_missing_streamlink_reads_the_install_hint() {
+        let missing = Invocation::new(STREAMLINK, "/nonexistent/streamlink")
+            .spawn()
+            .unwrap_err();
+        assert!(matches!(missing, ToolError::Missing { .. }), "{missing:?}");
+        assert_eq!(missing.to_string(), INSTALL_HINT);
     }
 
     #[test]
