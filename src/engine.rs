@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::api::{
-    ApiError, AppSnapshot, ChatState, ChatTarget, CoreEvent, ErrorCode, Notice, NoticeCode,
-    NoticeLevel,
+    ApiError, AppSnapshot, ChatState, ChatTarget, CoreEvent, ErrorCode, LimitsView, Notice,
+    NoticeCode, NoticeLevel,
 };
 use crate::chat::dialer::{self, DialTarget};
 use crate::chat::kick::KickOptions;
@@ -28,7 +28,9 @@ use crate::generator::{GenerationSignals, GenerationWorker, GeneratorOptions};
 use crate::moments::{detector_channel, MomentDetector};
 use crate::obs::{ObsClient, ObsSetup};
 use crate::paths::AppPaths;
-use crate::queue::{inbound_channel, ChatReplies, GenerationQueue, QueueOptions, QueueSetup};
+use crate::queue::{
+    inbound_channel, ChatReplies, GenerationQueue, QueueOptions, QueueSetup, ReplySink,
+};
 use crate::recorder::{Recorder, RecorderSetup};
 use crate::secrets::{Secret, SecretKey, SecretStore};
 use crate::twitch_auth::{AccountOptions, AccountState, AuthError, LoginPrompt, TwitchAccount};
@@ -84,6 +86,7 @@ pub struct EngineHandle {
     chat: ChatClient,
     kick: ChatClient,
     queue: GenerationQueue,
+    replies: ReplySink,
     generator: GenerationWorker,
     obs: ObsClient,
     moments: MomentDetector,
@@ -179,7 +182,12 @@ impl EngineHandle {
         let kick = self.kick.view().await?;
         let recorder = self.recorder.view().await?;
         let moment_settings = self.moments.settings().await?;
+        let limits = LimitsView {
+            replies: self.replies.limits(),
+            cooldowns: self.queue.cooldowns().await?,
+        };
         Ok(AppSnapshot {
+            limits,
             recorder,
             kick: crate::api::KickChatView {
                 state: kick.state,
@@ -218,6 +226,7 @@ struct Started {
     chat: ChatClient,
     kick: ChatClient,
     queue: GenerationQueue,
+    replies: ReplySink,
     generator: GenerationWorker,
     obs: ObsClient,
     moments: MomentDetector,
@@ -345,6 +354,7 @@ impl Engine {
                 chat: started.chat,
                 kick: started.kick,
                 queue: started.queue,
+                replies: started.replies,
                 generator: started.generator,
                 obs: started.obs,
                 moments: started.moments,
@@ -489,8 +499,12 @@ async fn run_engine(
         &tracker,
     );
     let replies_cancel = cancel.child_token();
-    let (replies, replies_task) =
-        ChatReplies::spawn(chat.clone(), replies_cancel.clone(), &tracker);
+    let (replies, replies_task) = ChatReplies::spawn(
+        chat.clone(),
+        events.clone(),
+        replies_cancel.clone(),
+        &tracker,
+    );
     let queue_cancel = cancel.child_token();
     let events_for_account = events.clone();
     let signals = GenerationSignals::default();
@@ -543,7 +557,7 @@ async fn run_engine(
         QueueSetup {
             db: db.clone(),
             events,
-            replies,
+            replies: replies.clone(),
             options: queue_options,
             signals,
             obs: obs.clone(),
@@ -581,6 +595,7 @@ async fn run_engine(
             chat,
             kick,
             queue,
+            replies,
             generator,
             obs,
             moments,

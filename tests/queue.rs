@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use streamcue::api::{
-    ApiError, ChatState, ChatTarget, CoreEvent, ErrorCode, QueueAction, QueueCounters, QueueItem,
-    QueueView, RequestState,
+    ApiError, ChatState, ChatTarget, Cooldowns, CoreEvent, ErrorCode, LimitsView, QueueAction,
+    QueueCounters, QueueItem, QueueView, ReplyLimits, RequestState,
 };
 use streamcue::db::{now_ms, Database};
 use support::fake_irc::{message_id, parse_client_line, room_id, FakeIrc, Privmsg};
@@ -1415,4 +1415,166 @@ async fn counters_are_kept_per_session_and_persisted() {
     assert_eq!(db.queue_counters(session_a).await.unwrap(), want_a);
     assert_eq!(db.queue_counters(session_b).await.unwrap(), want_b);
     db.close().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. The limits strip: replies against the outgoing limit, running cooldowns; on change only.
+// ---------------------------------------------------------------------------------------------
+
+fn reply_limit_events(h: &Harness) -> Vec<ReplyLimits> {
+    h.events.pick(|e| match e {
+        CoreEvent::ReplyLimits { limits } => Some(limits),
+        _ => None,
+    })
+}
+
+fn cooldown_events(h: &Harness) -> Vec<Cooldowns> {
+    h.events.pick(|e| match e {
+        CoreEvent::Cooldowns { cooldowns } => Some(cooldowns),
+        _ => None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_and_cooldowns_are_announced_with_their_times_on_change_only() {
+    const CH: &str = "queue_limits";
+    let fake = start_fake().await;
+    let cfg = config(true, "cooldown_seconds = 600");
+    let h = start(&fake, true, &cfg, None).await;
+
+    // Before any chat: nothing can be said, nothing is running.
+    let before = h.snapshot().await.limits;
+    assert_eq!(
+        before,
+        LimitsView {
+            replies: ReplyLimits {
+                sent_at_ms: vec![],
+                limit: 20,
+                window_ms: 30_000,
+                read_only: true,
+            },
+            cooldowns: Cooldowns {
+                ends_at_ms: vec![],
+                cooldown_secs: 600,
+            },
+        }
+    );
+
+    // Logged in to a Twitch chat: StreamCue can speak (announced once, without a send).
+    connect(&h, &fake, CH).await;
+    h.events
+        .wait(secs(5.0), "replies can be sent", |_| {
+            reply_limit_events(&h).last().is_some_and(|l| !l.read_only)
+        })
+        .await;
+    assert_eq!(
+        reply_limit_events(&h),
+        [ReplyLimits {
+            sent_at_ms: vec![],
+            limit: 20,
+            window_ms: 30_000,
+            read_only: false,
+        }]
+    );
+    assert!(cooldown_events(&h).is_empty());
+
+    // Two accepted requests (two cooldowns start), one refused by the cooldown: three replies.
+    let sent = now_ms();
+    send(
+        &fake,
+        CH,
+        &[
+            msg(CH, "aki", "Aki", "!anime a cat", 1),
+            msg(CH, "aki", "Aki", "!anime a dog", 2),
+            msg(CH, "bo", "Bo", "!anime a fox", 3),
+        ],
+    );
+    wait_replies(&fake, CH, 3, secs(5.0)).await;
+    h.events
+        .wait(secs(5.0), "three sends announced", |_| {
+            reply_limit_events(&h)
+                .last()
+                .is_some_and(|l| l.sent_at_ms.len() == 3)
+        })
+        .await;
+    let replied = now_ms();
+    let items = wait_items(&h, 2, "2 accepted", |_| true).await;
+    let ends: Vec<f64> = items.iter().map(|i| i.created_at_ms + 600_000.0).collect();
+
+    let replies_seen = reply_limit_events(&h);
+    let counts: Vec<usize> = replies_seen.iter().map(|l| l.sent_at_ms.len()).collect();
+    assert_eq!(counts, [0, 1, 2, 3], "one announcement per reply sent");
+    let last = replies_seen.last().unwrap().clone();
+    assert_eq!(
+        (last.limit, last.window_ms, last.read_only),
+        (20, 30_000, false)
+    );
+    // The same clock as `createdAtMs` (a little slack for the ms rounding of two clocks).
+    let (lo, hi) = ((sent - 5) as f64, (replied + 5) as f64);
+    assert!(
+        last.sent_at_ms.windows(2).all(|w| w[0] <= w[1])
+            && last.sent_at_ms.iter().all(|t| (lo..=hi).contains(t)),
+        "send times {:?} outside {lo}..={hi}",
+        last.sent_at_ms
+    );
+
+    let cooldowns_seen = cooldown_events(&h);
+    assert_eq!(
+        cooldowns_seen,
+        [
+            Cooldowns {
+                ends_at_ms: ends[..1].to_vec(),
+                cooldown_secs: 600,
+            },
+            Cooldowns {
+                ends_at_ms: ends.clone(),
+                cooldown_secs: 600,
+            },
+        ],
+        "one announcement per cooldown started, none for the refusal"
+    );
+
+    // Twitch says the account is a moderator now: the limit goes up to 100, the sends stay.
+    fake.broadcast(
+        CH,
+        &format!(
+            "@badge-info=;badges=moderator/1;color=;display-name={BOT};emote-sets=0;mod=1;\
+             subscriber=0;user-type=mod :tmi.twitch.tv USERSTATE #{CH}"
+        ),
+    );
+    h.events
+        .wait(secs(5.0), "the moderator limit", |_| {
+            reply_limit_events(&h)
+                .last()
+                .is_some_and(|l| l.limit == 100)
+        })
+        .await;
+    let elevated = ReplyLimits {
+        limit: 100,
+        ..last.clone()
+    };
+    assert_eq!(reply_limit_events(&h).last(), Some(&elevated));
+
+    // Nothing is announced while nothing happens (no timer), and the snapshot has it all.
+    let announced = reply_limit_events(&h).len() + cooldown_events(&h).len();
+    tokio::time::sleep(secs(1.5)).await;
+    assert_eq!(
+        reply_limit_events(&h).len() + cooldown_events(&h).len(),
+        announced
+    );
+    let snapshot = h.snapshot().await.limits;
+    assert_eq!(
+        snapshot,
+        LimitsView {
+            replies: elevated,
+            cooldowns: cooldowns_seen[1].clone(),
+        }
+    );
+
+    // A window opened after a restart still sees the running cooldowns.
+    let mut h = restart(h, &fake, true, &cfg).await;
+    let after = h.snapshot().await.limits;
+    assert_eq!(after.cooldowns, cooldowns_seen[1]);
+    assert!(after.replies.read_only && after.replies.sent_at_ms.is_empty());
+    h.shutdown_within(secs(5.0)).await;
 }

@@ -8,7 +8,7 @@ use streamcue::api::{
     ApiError, AppSnapshot, ChatState, ChatTarget, Clip, ConnectionCheck, CoreEvent, ErrorCode,
     GeneratorSettingsUpdate, GeneratorStatus, Moment, MomentSettings, ObsSettingsUpdate,
     ObsSetupReport, ObsView, QueueAction, QueueItem, QueueView, RecorderSettings, RecorderState,
-    SessionHistory, SessionSummary,
+    SessionHistory, SessionSummary, UiLimits,
 };
 use streamcue::chat::ChannelName;
 use streamcue::secrets::Secret;
@@ -313,6 +313,10 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             reveal_in_folder
         ])
         .events(collect_events![CoreEvents])
+        // The ranges and defaults the core checks against: `import { UI_LIMITS } from "./bindings"`.
+        // (One constant only: tauri-specta writes constants in hash-map order.)
+        .typ::<UiLimits>()
+        .constant("UI_LIMITS", UiLimits::current())
 }
 
 #[cfg(test)]

@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 
 mod generation;
+mod limits;
 mod moments;
 mod obs;
 mod recorder;
 
 pub use crate::twitch_auth::AccountState;
 pub use generation::*;
+pub use limits::*;
 pub use moments::*;
 pub use obs::*;
 pub use recorder::*;
@@ -211,6 +213,8 @@ pub struct AppSnapshot {
     /// The Kick chat (a second chat that can run beside Twitch or the demo).
     pub kick: KickChatView,
     pub recorder: RecorderView,
+    /// The limits strip: outgoing chat limit and running cooldowns.
+    pub limits: LimitsView,
 }
 
 /// The Kick chat panel's content.
@@ -413,6 +417,14 @@ pub enum CoreEvent {
     /// The recorder's settings changed.
     RecorderSettings {
         settings: RecorderSettings,
+    },
+    /// A chat reply went out, or the outgoing limit changed (mod status, login, connection).
+    ReplyLimits {
+        limits: ReplyLimits,
+    },
+    /// A viewer's cooldown started (the list of running ones; they end on their own).
+    Cooldowns {
+        cooldowns: Cooldowns,
     },
     /// The UI missed events (it was too slow): it should fetch a fresh snapshot.
     Resync,

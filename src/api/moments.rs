@@ -28,6 +28,9 @@ pub enum VelocityRule {
     },
 }
 
+/// The rate the fixed rule starts from when the streamer switches to it, messages per second.
+pub const DEFAULT_FIXED_PER_SECOND: f64 = 5.0;
+
 /// What makes a moment (editable in Settings → Moments).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
@@ -76,10 +76,21 @@ enum Command {
     View(oneshot::Sender<ChatView>),
 }
 
+/// Whether StreamCue can speak in this chat, and with which rate limit. The chat actor keeps
+/// it current (a `watch`: setting it never waits); `ChatReplies` follows it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SayStatus {
+    /// A Twitch chat is live and StreamCue is logged in (else replies are dropped).
+    pub can_say: bool,
+    /// Twitch says the account is a moderator or the broadcaster here (USERSTATE).
+    pub elevated: bool,
+}
+
 /// Handle on the chat actor.
 #[derive(Clone, Debug)]
 pub struct ChatClient {
     tx: mpsc::Sender<Command>,
+    say_status: watch::Receiver<SayStatus>,
 }
 
 fn gone() -> ApiError {
@@ -97,6 +108,7 @@ impl ChatClient {
         tracker: &tokio_util::task::TaskTracker,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(64);
+        let (say_status_tx, say_status) = watch::channel(SayStatus::default());
         let actor = ChatActor {
             rx,
             db,
@@ -105,9 +117,15 @@ impl ChatClient {
             state: ChatState::Disconnected,
             live: None,
             idle_meter: VelocityMeter::new(now_ms().div_euclid(1000)),
+            say_status: say_status_tx,
         };
         let handle = tracker.spawn(actor.run(cancel));
-        (Self { tx }, handle)
+        (Self { tx, say_status }, handle)
+    }
+
+    /// Follows whether StreamCue can speak here and as what (see [`SayStatus`]).
+    pub fn say_status(&self) -> watch::Receiver<SayStatus> {
+        self.say_status.clone()
     }
 
     async fn ask<T>(
@@ -206,6 +224,7 @@ struct ChatActor {
     live: Option<Live>,
     /// Keeps the graph's clock running between sessions (all zeros).
     idle_meter: VelocityMeter,
+    say_status: watch::Sender<SayStatus>,
 }
 
 enum Step {
@@ -382,6 +401,7 @@ impl ChatActor {
             elevated: false,
             samples: Vec::new(),
         });
+        self.update_say_status();
         self.set_state(ChatState::Connecting {
             platform,
             channel: shown,
@@ -426,7 +446,10 @@ impl ChatActor {
             SourceEvent::MessageDeleted { message_id } => {
                 self.forward(Inbound::MessageDeleted { message_id })
             }
-            SourceEvent::OwnStatus { elevated } => live.elevated = elevated,
+            SourceEvent::OwnStatus { elevated } => {
+                live.elevated = elevated;
+                self.update_say_status();
+            }
             SourceEvent::Joined => {
                 if live.joined_once {
                     live.counters.reconnects += 1;
@@ -535,6 +558,7 @@ impl ChatActor {
         let Some(mut live) = self.live.take() else {
             return;
         };
+        self.update_say_status();
         live.counters.malformed_lines = live.source.malformed_lines() as u32;
         drop(live.source); // closes the connection first: nothing more is counted.
         let now = now_ms();
@@ -565,6 +589,26 @@ impl ChatActor {
             messages = live.counters.messages,
             "chat session ended"
         );
+    }
+
+    /// Sets [`SayStatus`] from the live session (wakes its followers only when it changed).
+    fn update_say_status(&self) {
+        let now = match &self.live {
+            Some(Live {
+                source: Source::Twitch(session),
+                elevated,
+                ..
+            }) => SayStatus {
+                can_say: session.logged_in(),
+                elevated: *elevated,
+            },
+            _ => SayStatus::default(),
+        };
+        self.say_status.send_if_modified(|s| {
+            let changed = *s != now;
+            *s = now;
+            changed
+        });
     }
 
     fn forward(&self, ev: Inbound) {

@@ -8,13 +8,14 @@ pub mod dialer;
 pub mod kick;
 pub mod line_guard;
 pub mod outgoing;
+mod tls;
 pub mod twitch;
 mod velocity;
 
 pub use backoff::Backoff;
 pub use channel::{ChannelName, ChannelNameError};
-pub use client::{ChatClient, ChatOptions, ChatSlot};
-pub use velocity::VelocityMeter;
+pub use client::{ChatClient, ChatOptions, ChatSlot, SayStatus};
+pub use velocity::{VelocityMeter, LIVE_WINDOW_SECS};
 
 use crate::api::ChatFailure;
 

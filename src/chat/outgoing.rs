@@ -13,6 +13,23 @@ use tokio::time::Instant;
 /// Twitch's limit on one chat message.
 pub const MAX_MESSAGE_CHARS: usize = 500;
 
+/// Messages a normal account may send per [`TWITCH_WINDOW`].
+pub const TWITCH_LIMIT: usize = 20;
+/// Messages a moderator or the broadcaster may send per [`TWITCH_WINDOW`].
+pub const TWITCH_LIMIT_ELEVATED: usize = 100;
+/// Twitch's sliding window for outgoing messages.
+pub const TWITCH_WINDOW: Duration = Duration::from_secs(30);
+
+/// Twitch's outgoing limit for an account: [`TWITCH_LIMIT_ELEVATED`] as moderator or
+/// broadcaster, else [`TWITCH_LIMIT`].
+pub fn twitch_limit(elevated: bool) -> usize {
+    if elevated {
+        TWITCH_LIMIT_ELEVATED
+    } else {
+        TWITCH_LIMIT
+    }
+}
+
 /// Makes `text` safe to send, or `None` if nothing sendable is left.
 pub fn sanitise_outgoing(text: &str) -> Option<String> {
     let cleaned: String = text
@@ -51,11 +68,37 @@ impl SlidingWindow {
 
     /// Twitch's limit for an account: 100 / 30 s as moderator or broadcaster, else 20 / 30 s.
     pub fn for_twitch(elevated: bool) -> Self {
-        Self::new(if elevated { 100 } else { 20 }, Duration::from_secs(30))
+        Self::new(twitch_limit(elevated), TWITCH_WINDOW)
     }
 
     pub fn set_limit(&mut self, limit: usize) {
         self.limit = limit.max(1);
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// When the events still inside the window at `now` happened, oldest first (at most the
+    /// largest limit this window has had).
+    pub fn recent(&mut self, now: Instant) -> impl ExactSizeIterator<Item = Instant> + '_ {
+        self.forget_before(now);
+        self.sent.iter().copied()
+    }
+
+    /// Drops the events that left the window at `now`.
+    fn forget_before(&mut self, now: Instant) {
+        while self
+            .sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
+            self.sent.pop_front();
+        }
     }
 
     /// Returns the slot taken last (the message was not sent after all).
@@ -65,13 +108,7 @@ impl SlidingWindow {
 
     /// Takes a slot at `now`, or says how long until one frees up.
     pub fn try_acquire(&mut self, now: Instant) -> Result<(), Duration> {
-        while self
-            .sent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
-            self.sent.pop_front();
-        }
+        self.forget_before(now);
         if self.sent.len() < self.limit {
             self.sent.push_back(now);
             Ok(())
@@ -133,6 +170,24 @@ mod tests {
             (0..150).filter(|_| mod_w.try_acquire(t0).is_ok()).count(),
             100
         );
+    }
+
+    #[test]
+    fn recent_lists_what_is_still_in_the_window() {
+        let t0 = Instant::now();
+        let mut w = SlidingWindow::for_twitch(false);
+        for s in [0, 10, 20] {
+            w.try_acquire(t0 + Duration::from_secs(s)).unwrap();
+        }
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        assert_eq!(
+            w.recent(at(25)).collect::<Vec<_>>(),
+            [at(0), at(10), at(20)]
+        );
+        assert_eq!(w.recent(at(30)).collect::<Vec<_>>(), [at(10), at(20)]);
+        assert_eq!((w.limit(), w.window()), (TWITCH_LIMIT, TWITCH_WINDOW));
+        w.set_limit(twitch_limit(true));
+        assert_eq!(w.limit(), TWITCH_LIMIT_ELEVATED);
     }
 
     proptest::proptest! {

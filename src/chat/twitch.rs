@@ -94,6 +94,11 @@ impl TwitchSession {
         &self.channel
     }
 
+    /// Logged in with a token: StreamCue may speak (anonymous chat is read-only).
+    pub fn logged_in(&self) -> bool {
+        self.logged_in
+    }
+
     /// Lines dropped as malformed so far (by the line guard or as unparseable PRIVMSG).
     pub fn malformed_lines(&self) -> u64 {
         self.lease.stats.malformed.load(Ordering::Relaxed)

@@ -238,6 +238,23 @@ impl Database {
         )
     }
 
+    /// Viewers whose last accepted request is later than `since_ms`, with its time: the latest
+    /// `limit`, latest first.
+    pub async fn running_cooldowns(
+        &self,
+        since_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, i64)>, DbError> {
+        Ok(sqlx::query_as(
+            "SELECT user_login, last_accepted_ms FROM cooldowns WHERE last_accepted_ms > ? \
+             ORDER BY last_accepted_ms DESC LIMIT ?",
+        )
+        .bind(since_ms)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// Items left `generating` by a crash or kill become `interrupted` (retryable), and
     /// their generation runs are closed.
     pub async fn interrupt_generating(&self, now_ms: i64) -> Result<u64, DbError> {

@@ -21,6 +21,9 @@ use tokio::sync::Notify;
 
 pub use degraded::{DegradedMode, DegradedPolicy, Transition};
 pub use error::GenerationError;
+#[cfg(test)]
+pub(crate) use settings::check_timeout;
+pub use settings::{DEFAULT_TIMEOUT_S, TIMEOUT_MAX_S, TIMEOUT_MIN_S};
 pub use worker::GenerationWorker;
 
 use crate::chat::Backoff;

@@ -13,7 +13,22 @@ use crate::secrets::{Secret, SecretKey, SecretStore};
 
 const KEY: &str = "generator.settings";
 pub const DEFAULT_TIMEOUT_S: u32 = 60;
-const TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 1..=900;
+/// Shortest timeout (seconds) one generation attempt may be given.
+pub const TIMEOUT_MIN_S: u32 = 1;
+/// Longest timeout (seconds) one generation attempt may be given.
+pub const TIMEOUT_MAX_S: u32 = 900;
+const TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = TIMEOUT_MIN_S..=TIMEOUT_MAX_S;
+
+/// Checks a timeout from the window; the error is the sentence the streamer reads.
+pub(crate) fn check_timeout(seconds: u32) -> Result<(), String> {
+    if TIMEOUT_RANGE.contains(&seconds) {
+        Ok(())
+    } else {
+        Err(format!(
+            "The timeout must be between {TIMEOUT_MIN_S} and {TIMEOUT_MAX_S} seconds."
+        ))
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredSettings {
@@ -74,13 +89,7 @@ impl StoredSettings {
                 "Set the endpoint's base URL to use the remote backend.".into(),
             ));
         }
-        if !TIMEOUT_RANGE.contains(&update.timeout_seconds) {
-            return Err(invalid(format!(
-                "The timeout must be between {} and {} seconds.",
-                TIMEOUT_RANGE.start(),
-                TIMEOUT_RANGE.end()
-            )));
-        }
+        check_timeout(update.timeout_seconds).map_err(invalid)?;
         for (key, value) in [
             (SecretKey::ModalKey, &update.modal_key),
             (SecretKey::ModalSecret, &update.modal_secret),

@@ -28,6 +28,24 @@ const BASELINE_SAVE_EVERY_S: u32 = 60;
 /// Message texts kept per second for matching (the count is always exact).
 pub const MAX_SAMPLES_PER_SECOND: usize = 2000;
 
+// What `validate` and notes accept (the window reads them from `UiLimits`).
+/// Longest note on a moment, characters.
+pub const NOTE_MAX_CHARS: usize = 500;
+/// Range of the rolling window and of the emote window, seconds.
+pub const WINDOW_SECONDS_MIN: u32 = 1;
+pub const WINDOW_SECONDS_MAX: u32 = 300;
+/// Longest merge gap, seconds.
+pub const MERGE_GAP_MAX_SECONDS: u32 = 600;
+/// Baseline rule: smallest sigmas, ratio and floor (msg/s); shortest half-life; longest warm-up.
+pub const BASELINE_SIGMAS_MIN: f64 = 0.0;
+pub const BASELINE_RATIO_MIN: f64 = 1.0;
+pub const BASELINE_FLOOR_MIN: f64 = 0.0;
+pub const BASELINE_HALF_LIFE_MIN_SECONDS: u32 = 1;
+pub const BASELINE_WARMUP_MAX_SECONDS: u32 = 3600;
+/// Most keywords (and, separately, text emotes), and the longest one, characters.
+pub const WORDS_MAX: usize = 100;
+pub const WORD_MAX_CHARS: usize = 40;
+
 /// One chat line as the detector needs it.
 #[derive(Debug, Clone)]
 pub struct Sample {
@@ -396,16 +414,9 @@ impl Actor {
                 let _ = reply.send(result);
             }
             Command::SetNote(id, note, reply) => {
-                let note = note.trim().to_string();
-                let result = if note.chars().count() > 500
-                    || note.chars().any(|c| c.is_control() && c != '\n')
-                {
-                    Err(ApiError::new(
-                        ErrorCode::InvalidSettings,
-                        "A note is at most 500 characters, without control characters.",
-                    ))
-                } else {
-                    match self.db.set_moment_note(id, &note).await {
+                let result = match check_note(&note) {
+                    Err(e) => Err(e),
+                    Ok(note) => match self.db.set_moment_note(id, &note).await {
                         Ok(Some(m)) => {
                             self.events.publish(CoreEvent::Moment { moment: m.clone() });
                             Ok(m)
@@ -415,7 +426,7 @@ impl Actor {
                             format!("No moment #{id}."),
                         )),
                         Err(e) => Err(db_error(e)),
-                    }
+                    },
                 };
                 let _ = reply.send(result);
             }
@@ -471,21 +482,42 @@ impl Actor {
     }
 }
 
+/// Checks a note from the window; returns it trimmed.
+pub(crate) fn check_note(note: &str) -> Result<String, ApiError> {
+    let note = note.trim();
+    if note.chars().count() > NOTE_MAX_CHARS || note.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(ApiError::new(
+            ErrorCode::InvalidSettings,
+            format!("A note is at most {NOTE_MAX_CHARS} characters, without control characters."),
+        ));
+    }
+    Ok(note.to_string())
+}
+
 /// Checks settings from the window; the error says which field is wrong.
-fn validate(mut s: MomentSettings) -> Result<MomentSettings, ApiError> {
-    let bad = |m: &str| Err(ApiError::new(ErrorCode::InvalidSettings, m));
-    if !(1..=300).contains(&s.window_seconds) {
-        return bad("The window must be 1–300 seconds.");
+pub(crate) fn validate(mut s: MomentSettings) -> Result<MomentSettings, ApiError> {
+    let bad = |m: String| Err(ApiError::new(ErrorCode::InvalidSettings, m));
+    let windows = WINDOW_SECONDS_MIN..=WINDOW_SECONDS_MAX;
+    if !windows.contains(&s.window_seconds) {
+        return bad(format!(
+            "The window must be {WINDOW_SECONDS_MIN}–{WINDOW_SECONDS_MAX} seconds."
+        ));
     }
-    if !(1..=300).contains(&s.emote_window_seconds) {
-        return bad("The emote window must be 1–300 seconds.");
+    if !windows.contains(&s.emote_window_seconds) {
+        return bad(format!(
+            "The emote window must be {WINDOW_SECONDS_MIN}–{WINDOW_SECONDS_MAX} seconds."
+        ));
     }
-    if s.merge_gap_seconds > 600 {
-        return bad("The merge gap must be at most 600 seconds.");
+    if s.merge_gap_seconds > MERGE_GAP_MAX_SECONDS {
+        return bad(format!(
+            "The merge gap must be at most {MERGE_GAP_MAX_SECONDS} seconds."
+        ));
     }
     match s.velocity {
         VelocityRule::Fixed { per_second } if !(per_second.is_finite() && per_second > 0.0) => {
-            return bad("The fixed rate must be a positive number of messages per second.");
+            return bad(
+                "The fixed rate must be a positive number of messages per second.".to_string(),
+            );
         }
         VelocityRule::Baseline {
             sigmas,
@@ -496,9 +528,19 @@ fn validate(mut s: MomentSettings) -> Result<MomentSettings, ApiError> {
         } => {
             let finite = [sigmas, ratio, min_per_second]
                 .iter()
-                .all(|v| v.is_finite() && *v >= 0.0);
-            if !finite || ratio < 1.0 || half_life_seconds == 0 || warmup_seconds > 3600 {
-                return bad("Baseline rule: sigmas ≥ 0, ratio ≥ 1, floor ≥ 0, half-life ≥ 1 s, warm-up ≤ 1 h.");
+                .all(|v| v.is_finite());
+            if !finite
+                || sigmas < BASELINE_SIGMAS_MIN
+                || ratio < BASELINE_RATIO_MIN
+                || min_per_second < BASELINE_FLOOR_MIN
+                || half_life_seconds < BASELINE_HALF_LIFE_MIN_SECONDS
+                || warmup_seconds > BASELINE_WARMUP_MAX_SECONDS
+            {
+                return bad(format!(
+                    "Baseline rule: sigmas ≥ {BASELINE_SIGMAS_MIN}, ratio ≥ {BASELINE_RATIO_MIN}, \
+                     floor ≥ {BASELINE_FLOOR_MIN}, half-life ≥ {BASELINE_HALF_LIFE_MIN_SECONDS} s, \
+                     warm-up ≤ {BASELINE_WARMUP_MAX_SECONDS} s."
+                ));
             }
         }
         _ => {}
@@ -507,14 +549,16 @@ fn validate(mut s: MomentSettings) -> Result<MomentSettings, ApiError> {
         list.iter_mut().for_each(|w| *w = w.trim().to_string());
         list.retain(|w| !w.is_empty());
         list.dedup();
-        if list.len() > 100
+        if list.len() > WORDS_MAX
             || list
                 .iter()
-                .any(|w| w.chars().count() > 40 || w.chars().any(char::is_control))
+                .any(|w| w.chars().count() > WORD_MAX_CHARS || w.chars().any(char::is_control))
         {
             return Err(ApiError::new(
                 ErrorCode::InvalidSettings,
-                "At most 100 keywords/emotes of at most 40 characters each.",
+                format!(
+                    "At most {WORDS_MAX} keywords/emotes of at most {WORD_MAX_CHARS} characters each."
+                ),
             ));
         }
         Ok(())

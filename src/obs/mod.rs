@@ -8,3 +8,6 @@ mod settings;
 mod setup;
 
 pub use actor::{ObsClient, ObsRecording, ObsReport, ObsSetup, Show};
+#[cfg(test)]
+pub(crate) use settings::check_port;
+pub use settings::{PORT_MAX, PORT_MIN};

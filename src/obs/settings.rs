@@ -8,6 +8,20 @@ use crate::db::Database;
 use crate::secrets::{Secret, SecretKey, SecretStore};
 
 const KEY: &str = "obs.settings";
+/// Lowest OBS WebSocket port the window accepts (the highest is `u16::MAX`, [`PORT_MAX`]).
+pub const PORT_MIN: u16 = 1;
+pub const PORT_MAX: u16 = u16::MAX;
+
+/// Checks a port from the window; the error is the sentence the streamer reads.
+pub(crate) fn check_port(port: u16) -> Result<(), String> {
+    if (PORT_MIN..=PORT_MAX).contains(&port) {
+        Ok(())
+    } else {
+        Err(format!(
+            "The OBS port must be between {PORT_MIN} and {PORT_MAX} (OBS's default is 4455)."
+        ))
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredObsSettings {
@@ -71,11 +85,7 @@ impl StoredObsSettings {
                 "The OBS host must be a host name or an IP address, e.g. 127.0.0.1.",
             ));
         }
-        if update.port == 0 {
-            return Err(invalid(
-                "The OBS port must be between 1 and 65535 (OBS's default is 4455).",
-            ));
-        }
+        check_port(update.port).map_err(|m| invalid(&m))?;
         let n = &update.names;
         let names = [
             &n.generating_scene,

@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 use super::command::{ChatCommand, CommandNames, PromptRefusal, PromptRules};
 use super::replies::ReplySink;
 use crate::api::{
-    ApiError, CoreEvent, ErrorCode, QueueAction, QueueCounters, QueueItem, QueueView, RequestState,
+    ApiError, Cooldowns, CoreEvent, ErrorCode, QueueAction, QueueCounters, QueueItem, QueueView,
+    RequestState,
 };
 use crate::chat::ChatMessage;
 use crate::db::{Database, DbError, NewRequest, QueueCounter};
@@ -22,8 +23,10 @@ use crate::events::EventBus;
 use crate::generator::GenerationSignals;
 use crate::obs::ObsClient;
 
-/// How many finished requests the panel keeps showing.
-const RECENT_FINISHED: i64 = 20;
+/// How many finished requests the queue's view carries.
+pub const RECENT_FINISHED: u32 = 20;
+/// Most cooldowns listed in [`Cooldowns`] (the latest ones; more may be running).
+pub const MAX_LISTED_COOLDOWNS: usize = 500;
 const AUTO_APPROVE_KEY: &str = "queue.auto_approve";
 const HEALTH_EVERY: Duration = Duration::from_secs(60);
 /// Refusal counts are written (then announced) at most this often: under a command flood each
@@ -110,6 +113,7 @@ enum Command {
     ),
     Clear(oneshot::Sender<Result<u32, ApiError>>),
     SetAutoApprove(bool, oneshot::Sender<Result<bool, ApiError>>),
+    Cooldowns(oneshot::Sender<Result<Cooldowns, ApiError>>),
 }
 
 /// What the queue actor is started with.
@@ -173,6 +177,7 @@ impl GenerationQueue {
             unflushed: Vec::new(),
             unflushed_session: 0,
             cooldowns: std::collections::HashMap::new(),
+            published_cooldowns: Cooldowns::default(),
         };
         let handle = tracker.spawn(actor.run(rx, inbound_rx, cancel));
         (Self { tx }, handle)
@@ -203,6 +208,11 @@ impl GenerationQueue {
     pub async fn set_auto_approve(&self, on: bool) -> Result<bool, ApiError> {
         self.ask(|r| Command::SetAutoApprove(on, r)).await
     }
+
+    /// The per-viewer cooldowns running now (for the limits strip).
+    pub async fn cooldowns(&self) -> Result<Cooldowns, ApiError> {
+        self.ask(Command::Cooldowns).await
+    }
 }
 
 struct QueueActor {
@@ -223,7 +233,11 @@ struct QueueActor {
     unflushed_session: i64,
     /// Viewers' last accepted request (ms), as read from or written to the database;
     /// `None`: no cooldown on record. Entries whose cooldown is over are dropped every second.
+    /// Holds every cooldown started since the start, plus the latest [`MAX_LISTED_COOLDOWNS`]
+    /// running at the start, so the latest running ones can be listed from it.
     cooldowns: std::collections::HashMap<String, Option<i64>>,
+    /// The cooldowns as last announced (or as found at the start).
+    published_cooldowns: Cooldowns,
 }
 
 impl QueueActor {
@@ -235,6 +249,8 @@ impl QueueActor {
     ) {
         self.auto_approve =
             matches!(self.db.setting(AUTO_APPROVE_KEY).await, Ok(Some(v)) if v == "true");
+        self.load_running_cooldowns().await;
+        self.published_cooldowns = self.cooldowns_now();
         let mut health = tokio::time::interval(HEALTH_EVERY);
         health.tick().await;
         let mut flush = tokio::time::interval(FLUSH_EVERY);
@@ -289,6 +305,9 @@ impl QueueActor {
             Command::Clear(reply) => {
                 let _ = reply.send(self.clear().await.map_err(db_error));
             }
+            Command::Cooldowns(reply) => {
+                let _ = reply.send(Ok(self.cooldowns_now()));
+            }
             Command::SetAutoApprove(on, reply) => {
                 let result = self
                     .db
@@ -309,7 +328,7 @@ impl QueueActor {
 
     async fn view(&mut self) -> Result<QueueView, DbError> {
         Ok(QueueView {
-            items: self.db.queue_items(RECENT_FINISHED).await?,
+            items: self.db.queue_items(RECENT_FINISHED.into()).await?,
             auto_approve: self.auto_approve,
             max_waiting: self.options.max_waiting as u32,
             counters: self.counters().await?,
@@ -409,6 +428,55 @@ impl QueueActor {
         let last = self.db.last_accepted_ms(user).await?;
         self.cooldowns.insert(user.to_string(), last);
         Ok(last)
+    }
+
+    /// Caches the cooldowns still running from before the start (the latest
+    /// [`MAX_LISTED_COOLDOWNS`]), so they can be listed before those viewers speak again.
+    async fn load_running_cooldowns(&mut self) {
+        let since = clock_ms() - self.options.cooldown.as_millis() as i64;
+        match self
+            .db
+            .running_cooldowns(since, MAX_LISTED_COOLDOWNS as i64)
+            .await
+        {
+            Ok(running) => {
+                for (user, last) in running {
+                    self.cooldowns.entry(user).or_insert(Some(last));
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "could not read the running cooldowns"),
+        }
+    }
+
+    /// The cooldowns running now: their ends, soonest first, the latest
+    /// [`MAX_LISTED_COOLDOWNS`] at most.
+    fn cooldowns_now(&self) -> Cooldowns {
+        let now = clock_ms();
+        let cooldown = self.options.cooldown.as_millis() as i64;
+        let mut ends: Vec<i64> = self
+            .cooldowns
+            .values()
+            .flatten()
+            .map(|last| last + cooldown)
+            .filter(|end| *end > now)
+            .collect();
+        ends.sort_unstable();
+        let skip = ends.len().saturating_sub(MAX_LISTED_COOLDOWNS);
+        Cooldowns {
+            ends_at_ms: ends[skip..].iter().map(|&end| end as f64).collect(),
+            cooldown_secs: self.options.cooldown.as_secs().min(u32::MAX.into()) as u32,
+        }
+    }
+
+    /// Announces the running cooldowns if they changed since last announced (a cooldown
+    /// started); their ending is not announced: the window counts down from the end times.
+    fn publish_cooldowns(&mut self) {
+        let now = self.cooldowns_now();
+        if self.published_cooldowns == now {
+            return;
+        }
+        self.published_cooldowns = now.clone();
+        self.events.publish(CoreEvent::Cooldowns { cooldowns: now });
     }
 
     async fn publish_counters(&mut self) {
@@ -720,6 +788,7 @@ impl QueueActor {
         tracing::info!(request_id = item.id, user = %user, queue_depth = position, outcome = "accepted", "request accepted");
         self.publish_item(&item).await;
         self.publish_counters().await;
+        self.publish_cooldowns();
         self.replies.say(
             &channel,
             format!(

@@ -5,5 +5,8 @@ mod actor;
 pub mod command;
 pub mod replies;
 
-pub use actor::{clock_ms, inbound_channel, GenerationQueue, Inbound, QueueOptions, QueueSetup};
+pub use actor::{
+    clock_ms, inbound_channel, GenerationQueue, Inbound, QueueOptions, QueueSetup,
+    MAX_LISTED_COOLDOWNS, RECENT_FINISHED,
+};
 pub use replies::{ChatReplies, ReplySink};

@@ -5,13 +5,21 @@
 //! a moderator or the broadcaster). Replies that cannot be sent (read-only chat, no session)
 //! are dropped with a log line; a flood of replies beyond [`BACKLOG`] is dropped too rather
 //! than sent minutes late.
+//!
+//! It owns the outgoing limit, so it announces it (`CoreEvent::ReplyLimits`): after each reply
+//! that went out, and when the limit changes (the chat's [`SayStatus`]: mod status, login,
+//! connection). Never on a timer: the window counts the sends down from their times.
 
-use tokio::sync::mpsc;
+use std::collections::VecDeque;
+
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::chat::outgoing::{sanitise_outgoing, SlidingWindow};
-use crate::chat::ChatClient;
+use crate::api::{CoreEvent, ReplyLimits};
+use crate::chat::outgoing::{sanitise_outgoing, twitch_limit, SlidingWindow};
+use crate::chat::{ChatClient, SayStatus};
+use crate::events::EventBus;
 
 /// Replies waiting for a send slot, at most.
 pub const BACKLOG: usize = 50;
@@ -20,6 +28,9 @@ pub const BACKLOG: usize = 50;
 #[derive(Clone, Debug)]
 pub struct ReplySink {
     tx: mpsc::Sender<(String, String)>,
+    /// The limits as last announced (read for snapshots: never waits on the actor, which may
+    /// be waiting for a send slot).
+    limits: watch::Receiver<ReplyLimits>,
 }
 
 impl ReplySink {
@@ -33,37 +44,132 @@ impl ReplySink {
         }
     }
 
+    /// The outgoing limit now: the last announced [`ReplyLimits`] without the sends that have
+    /// left the window since.
+    pub fn limits(&self) -> ReplyLimits {
+        let mut limits = self.limits.borrow().clone();
+        let since = super::clock_ms() as f64 - f64::from(limits.window_ms);
+        limits.sent_at_ms.retain(|t| *t > since);
+        limits
+    }
+
     /// A sink whose replies go nowhere (tests of the queue alone).
     pub fn discard() -> (Self, mpsc::Receiver<(String, String)>) {
         let (tx, rx) = mpsc::channel(BACKLOG);
-        (Self { tx }, rx)
+        let limits = watch::channel(Limits::new().view(Instant::now())).1;
+        (Self { tx, limits }, rx)
     }
 }
 
 pub struct ChatReplies;
 
 impl ChatReplies {
+    /// Starts the actor. It announces [`CoreEvent::ReplyLimits`] on `events` when a reply
+    /// went out or the limit changed (never on a timer).
     pub fn spawn(
         chat: ChatClient,
+        events: EventBus,
         cancel: CancellationToken,
         tracker: &tokio_util::task::TaskTracker,
     ) -> (ReplySink, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(BACKLOG);
-        let handle = tracker.spawn(run(chat, rx, cancel));
-        (ReplySink { tx }, handle)
+        let mut limits = Limits::new();
+        let (latest, limits_rx) = watch::channel(limits.view(Instant::now()));
+        let handle = tracker.spawn(run(chat, rx, limits, latest, events, cancel));
+        (
+            ReplySink {
+                tx,
+                limits: limits_rx,
+            },
+            handle,
+        )
     }
+}
+
+/// The actor's rate-limit state: the window and whether chat can be spoken in.
+struct Limits {
+    window: SlidingWindow,
+    /// The [`super::clock_ms`] of each send the window holds, in the same order (so the times
+    /// announced for a send never change).
+    sent_ms: VecDeque<i64>,
+    read_only: bool,
+}
+
+impl Limits {
+    fn new() -> Self {
+        Self {
+            window: SlidingWindow::for_twitch(false),
+            sent_ms: VecDeque::new(),
+            read_only: true,
+        }
+    }
+
+    /// A reply taken at `acquired_ms` went out.
+    fn sent(&mut self, acquired_ms: i64) {
+        self.sent_ms.push_back(acquired_ms);
+    }
+
+    /// Follows the chat's [`SayStatus`]; `true` if the announced limits changed.
+    fn follow(&mut self, status: SayStatus) -> bool {
+        let limit = twitch_limit(status.elevated);
+        let changed = limit != self.window.limit() || self.read_only == status.can_say;
+        self.window.set_limit(limit);
+        self.read_only = !status.can_say;
+        changed
+    }
+
+    fn view(&mut self, now: Instant) -> ReplyLimits {
+        let in_window = self.window.recent(now).len();
+        while self.sent_ms.len() > in_window {
+            self.sent_ms.pop_front();
+        }
+        let window_ms = self.window.window().as_millis().min(u32::MAX.into()) as u32;
+        let limit = self.window.limit().min(u32::MAX as usize) as u32;
+        ReplyLimits {
+            sent_at_ms: self.sent_ms.iter().map(|&t| t as f64).collect(),
+            limit,
+            window_ms,
+            read_only: self.read_only,
+        }
+    }
+}
+
+/// Announces the limits (after the change they describe), and keeps them for snapshots.
+fn announce(limits: &mut Limits, latest: &watch::Sender<ReplyLimits>, events: &EventBus) {
+    let view = limits.view(Instant::now());
+    latest.send_replace(view.clone());
+    events.publish(CoreEvent::ReplyLimits { limits: view });
 }
 
 async fn run(
     chat: ChatClient,
     mut rx: mpsc::Receiver<(String, String)>,
+    mut limits: Limits,
+    latest: watch::Sender<ReplyLimits>,
+    events: EventBus,
     cancel: CancellationToken,
 ) {
-    let mut window = SlidingWindow::for_twitch(false);
+    let mut status = chat.say_status();
+    let mut status_open = true;
+    if limits.follow(*status.borrow_and_update()) {
+        latest.send_replace(limits.view(Instant::now()));
+    }
     loop {
         let (channel, text) = tokio::select! {
             biased;
             _ = cancel.cancelled() => return,
+            changed = status.changed(), if status_open => {
+                match changed {
+                    Ok(()) => {
+                        if limits.follow(*status.borrow_and_update()) {
+                            announce(&mut limits, &latest, &events);
+                        }
+                    }
+                    // The chat actor has stopped (shutdown): nothing more to follow.
+                    Err(_) => status_open = false,
+                }
+                continue;
+            }
             next = rx.recv() => match next {
                 Some(v) => v,
                 None => return,
@@ -72,9 +178,9 @@ async fn run(
         let Some(text) = sanitise_outgoing(&text) else {
             continue;
         };
-        loop {
-            match window.try_acquire(Instant::now()) {
-                Ok(()) => break,
+        let acquired_ms = loop {
+            match limits.window.try_acquire(Instant::now()) {
+                Ok(()) => break super::clock_ms(),
                 Err(wait) => {
                     tracing::debug!(
                         wait_ms = wait.as_millis() as u64,
@@ -86,12 +192,19 @@ async fn run(
                     }
                 }
             }
-        }
+        };
         match chat.say(&channel, &text).await {
-            Ok(elevated) => window.set_limit(if elevated { 100 } else { 20 }),
+            Ok(elevated) => {
+                limits.sent(acquired_ms);
+                limits.follow(SayStatus {
+                    can_say: true,
+                    elevated,
+                });
+                announce(&mut limits, &latest, &events);
+            }
             Err(e) => {
                 // Nothing went out (read-only chat, no session): give the slot back.
-                window.undo();
+                limits.window.undo();
                 static NOT_SENT: crate::logging::Throttle = crate::logging::Throttle::new();
                 if let Some(also) = NOT_SENT.allow() {
                     tracing::info!(code = ?e.code, reason = %e.message, also_not_sent = also, "chat reply not sent");

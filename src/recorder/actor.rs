@@ -25,7 +25,32 @@ use crate::obs::{ObsClient, ObsRecording};
 use crate::queue::clock_ms;
 
 const SETTINGS_KEY: &str = "recorder.settings";
-const CLIPS_SHOWN: i64 = 30;
+/// How many of the latest clips the recorder's view carries.
+pub const CLIPS_SHOWN: u32 = 30;
+/// Most seconds kept before (and, separately, after) a moment when cutting its clip.
+pub const PADDING_MAX_SECONDS: u32 = 600;
+
+/// Checks the parts of recorder settings that do not depend on the recorder's state.
+pub(crate) fn check_settings(s: &RecorderSettings) -> Result<(), ApiError> {
+    if s.pre_seconds > PADDING_MAX_SECONDS || s.post_seconds > PADDING_MAX_SECONDS {
+        return Err(ApiError::new(
+            ErrorCode::InvalidSettings,
+            format!("Keep at most {PADDING_MAX_SECONDS} s before and after a moment."),
+        ));
+    }
+    let quality = s.quality.trim();
+    if quality.is_empty()
+        || !quality
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ',' | '_' | '-'))
+    {
+        return Err(ApiError::new(
+            ErrorCode::InvalidSettings,
+            "The quality is a streamlink quality like best, 720p60 or 720p,best.",
+        ));
+    }
+    Ok(())
+}
 
 type Reply<T> = oneshot::Sender<Result<T, ApiError>>;
 
@@ -324,7 +349,7 @@ impl Actor {
     async fn on_command(&mut self, cmd: Command) {
         match cmd {
             Command::View(reply) => {
-                let clips = self.setup.db.latest_clips(CLIPS_SHOWN).await;
+                let clips = self.setup.db.latest_clips(CLIPS_SHOWN.into()).await;
                 let _ = reply.send(clips.map_err(db_error).map(|clips| RecorderView {
                     settings: self.settings.clone(),
                     state: self.state.clone(),
@@ -350,23 +375,7 @@ impl Actor {
         if self.state.phase != RecorderPhase::Idle && s.mode != self.settings.mode {
             return Err(refused("Stop the recording before changing the mode."));
         }
-        if s.pre_seconds > 600 || s.post_seconds > 600 {
-            return Err(ApiError::new(
-                ErrorCode::InvalidSettings,
-                "Keep at most 600 s before and after a moment.",
-            ));
-        }
-        let quality = s.quality.trim();
-        if quality.is_empty()
-            || !quality
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, ',' | '_' | '-'))
-        {
-            return Err(ApiError::new(
-                ErrorCode::InvalidSettings,
-                "The quality is a streamlink quality like best, 720p60 or 720p,best.",
-            ));
-        }
+        check_settings(&s)?;
         let text = serde_json::to_string(&s).expect("plain data");
         self.setup
             .db

@@ -5,4 +5,6 @@ mod actor;
 pub mod cut;
 pub mod streamlink;
 
-pub use actor::{Recorder, RecorderSetup};
+#[cfg(test)]
+pub(crate) use actor::check_settings;
+pub use actor::{Recorder, RecorderSetup, CLIPS_SHOWN, PADDING_MAX_SECONDS};

@@ -317,7 +317,7 @@ coreEvents: "core-events"
 
 /** user-defined constants **/
 
-
+export const UI_LIMITS = {"baselineFloorMin":0.0,"baselineHalfLifeMinSecs":1,"baselineRatioMin":1.0,"baselineSigmasMin":0.0,"baselineWarmupMaxSecs":3600,"clipsKept":200,"clipsSent":30,"cooldownsListedMax":500,"defaultFixedPerSecond":5.0,"defaultMomentSettings":{"emoteThreshold":10,"emoteWindowSeconds":5,"keywordThreshold":5,"keywords":["clip","clip that","no way","lmao","omg","insane","pog"],"mergeGapSeconds":15,"textEmotes":["KEKW","LUL","PogChamp","Pog","OMEGALUL","monkaS","Kappa"],"velocity":{"halfLifeSeconds":120,"minPerSecond":1.0,"ratio":2.0,"rule":"baseline","sigmas":4.0,"warmupSeconds":30},"windowSeconds":10},"generatorTimeoutDefaultSecs":60,"generatorTimeoutMaxSecs":900,"generatorTimeoutMinSecs":1,"momentMergeGapMaxSecs":600,"momentNoteMaxChars":500,"momentWindowMaxSecs":300,"momentWindowMinSecs":1,"momentWordMaxChars":40,"momentWordsMax":100,"obsPortMax":65535,"obsPortMin":1,"queueFinishedKept":30,"queueFinishedSent":20,"recorderPaddingMaxSecs":600,"replyLimit":20,"replyLimitElevated":100,"replyWindowMs":30000,"velocityWindowSecs":600} as const;
 
 /** user-defined types **/
 
@@ -380,7 +380,11 @@ moments: Moment[]; momentSettings: MomentSettings;
 /**
  * The Kick chat (a second chat that can run beside Twitch or the demo).
  */
-kick: KickChatView; recorder: RecorderView }
+kick: KickChatView; recorder: RecorderView; 
+/**
+ * The limits strip: outgoing chat limit and running cooldowns.
+ */
+limits: LimitsView }
 /**
  * Running totals for the current chat session.
  */
@@ -442,6 +446,20 @@ widenedMs: number; bytes: number; createdAtMs: number }
  */
 export type ConnectionCheck = { message: string; latencyMs: number }
 /**
+ * The per-viewer cooldowns running. Announced by the queue when one starts, never on a
+ * timer: a cooldown runs until its end time.
+ */
+export type Cooldowns = { 
+/**
+ * When each running cooldown ends (Unix ms), soonest first. At most
+ * `cooldownsListedMax` (500), the latest: when the list is full, more may be running.
+ */
+endsAtMs: number[]; 
+/**
+ * The cooldown a viewer gets after an accepted request.
+ */
+cooldownSecs: number }
+/**
  * A change the core announces after it has been persisted. The UI applies these to its cache.
  */
 export type CoreEvent = { kind: "chatState"; state: ChatState } | 
@@ -497,6 +515,14 @@ export type CoreEvent = { kind: "chatState"; state: ChatState } |
  * The recorder's settings changed.
  */
 { kind: "recorderSettings"; settings: RecorderSettings } | 
+/**
+ * A chat reply went out, or the outgoing limit changed (mod status, login, connection).
+ */
+{ kind: "replyLimits"; limits: ReplyLimits } | 
+/**
+ * A viewer's cooldown started (the list of running ones; they end on their own).
+ */
+{ kind: "cooldowns"; cooldowns: Cooldowns } | 
 /**
  * The UI missed events (it was too slow): it should fetch a fresh snapshot.
  */
@@ -675,6 +701,11 @@ clipsDir: string }
  * The Kick chat panel's content.
  */
 export type KickChatView = { state: ChatState; counters: ChatCounters; velocity: VelocityPoint[] }
+/**
+ * The limits strip's content (in the snapshot; then kept current by the `replyLimits` and
+ * `cooldowns` events). The queue's waiting/max is in `QueueView`.
+ */
+export type LimitsView = { replies: ReplyLimits; cooldowns: Cooldowns }
 /**
  * What the streamer needs to approve a device login.
  */
@@ -935,6 +966,27 @@ export type RecorderView = { settings: RecorderSettings; state: RecorderState;
  */
 clips: Clip[] }
 /**
+ * StreamCue's chat replies against Twitch's outgoing limit. Announced by `ChatReplies` when a
+ * reply went out or the limit changed, never on a timer: the window counts down itself
+ * (a send counts until `sentAtMs + windowMs`).
+ */
+export type ReplyLimits = { 
+/**
+ * When each reply still inside the window went out (Unix ms, the clock of the other
+ * `*AtMs` fields), oldest first. At most `replyLimitElevated` (100) entries.
+ */
+sentAtMs: number[]; 
+/**
+ * Replies allowed per window: 20, or 100 while the account is a moderator or the
+ * broadcaster.
+ */
+limit: number; windowMs: number; 
+/**
+ * StreamCue cannot speak in this chat (no Twitch chat, the demo, or not logged in):
+ * replies are dropped.
+ */
+readOnly: boolean }
+/**
  * Where a viewer request is in its life.
  */
 export type RequestState = "pending" | "approved" | "generating" | "ready" | "shown" | "skipped" | "failed" | "interrupted"
@@ -951,6 +1003,68 @@ velocity: VelocityPoint[]; moments: Moment[] }
  */
 export type SessionSummary = { id: number; platform: string; channel: string; startedAtMs: number; endedAtMs: number | null; messages: number; moments: number }
 export type TriggerKind = "velocity" | "keyword" | "emote"
+/**
+ * The ranges the core accepts and the defaults it uses, for the window's forms and caches.
+ * Exported as the constant `UI_LIMITS` of the bindings; every value is the constant the core
+ * itself checks against.
+ */
+export type UiLimits = { 
+/**
+ * Generator: timeout of one attempt, seconds (and its default).
+ */
+generatorTimeoutMinSecs: number; generatorTimeoutMaxSecs: number; generatorTimeoutDefaultSecs: number; 
+/**
+ * OBS WebSocket port.
+ */
+obsPortMin: number; obsPortMax: number; 
+/**
+ * Longest note on a moment, characters.
+ */
+momentNoteMaxChars: number; 
+/**
+ * Moments: the rolling window and the emote window, seconds.
+ */
+momentWindowMinSecs: number; momentWindowMaxSecs: number; momentMergeGapMaxSecs: number; 
+/**
+ * Baseline rule: lowest sigmas, ratio and floor (msg/s), shortest half-life, longest warm-up.
+ */
+baselineSigmasMin: number; baselineRatioMin: number; baselineFloorMin: number; baselineHalfLifeMinSecs: number; baselineWarmupMaxSecs: number; 
+/**
+ * Most keywords (and, separately, text emotes), and the longest one, characters.
+ */
+momentWordsMax: number; momentWordMaxChars: number; 
+/**
+ * The fixed rule's rate when the streamer switches to it (it must be > 0), msg/s.
+ */
+defaultFixedPerSecond: number; 
+/**
+ * The moment settings a new install starts with (e.g. the baseline rule's values).
+ */
+defaultMomentSettings: MomentSettings; 
+/**
+ * Recorder: most seconds kept before (and after) a moment.
+ */
+recorderPaddingMaxSecs: number; 
+/**
+ * Seconds of live velocity the snapshot carries (one point per second).
+ */
+velocityWindowSecs: number; 
+/**
+ * Finished requests the queue's view carries, and the most the window should keep.
+ */
+queueFinishedSent: number; queueFinishedKept: number; 
+/**
+ * Clips the recorder's view carries, and the most the window should keep.
+ */
+clipsSent: number; clipsKept: number; 
+/**
+ * Twitch's outgoing chat limit: per window, normal and as moderator/broadcaster.
+ */
+replyLimit: number; replyLimitElevated: number; replyWindowMs: number; 
+/**
+ * Most cooldowns listed in `Cooldowns.endsAtMs`.
+ */
+cooldownsListedMax: number }
 /**
  * One second of chat: how many messages arrived in it.
  */
