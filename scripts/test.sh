@@ -34,6 +34,9 @@ fi
 step "UI: type-check and build"
 (cd ui && npm run build --silent)
 
+step "UI: unit tests (Vitest: the reducer, the form helper, pure helpers)"
+(cd ui && NO_COLOR=1 npx vitest run --reporter=default)
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -222,13 +222,16 @@ impl Window {
         }
     }
 
-    /// Types the real OBS's port into the OBS card, saves, and waits until it is connected.
+    /// Opens Settings → OBS, types the real OBS's port, saves, closes Settings, and waits until
+    /// the OBS card says connected.
     async fn point_obs_card_at(&self, obs: &real_obs::RealObs) {
-        self.click("#obs-details > summary").await;
+        self.click("#settings-open").await;
+        self.click("#settings-nav-obs").await;
         let port = self.wait_for("#obs-port").await;
         port.clear().await.unwrap();
         port.send_keys(&obs.port().to_string()).await.unwrap();
         self.click("#obs-save").await;
+        self.click("#settings-close").await;
         self.until("OBS connected", Duration::from_secs(40), || async {
             self.attr("#obs-state", "data-state").await.as_deref() == Some("connected")
         })
@@ -311,8 +314,11 @@ impl Window {
             .unwrap_or_default()
     }
 
+    /// A counter's value (digits only: the window may group thousands by the locale).
     async fn number(&self, css: &str) -> u64 {
-        self.text(css).await.trim().parse().unwrap_or(0)
+        let text = self.text(css).await;
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        digits.parse().unwrap_or(0)
     }
 
     async fn screenshot(&self, name: &str) -> PathBuf {
@@ -1003,7 +1009,6 @@ async fn record_with_obs_then_cut_a_clip_of_a_chat_moment() {
     );
 
     // Record with OBS, from StreamCue.
-    w.click("#recorder-details > summary").await;
     w.click("#recorder-start").await;
     w.until("recording", Duration::from_secs(40), || async {
         w.attr("#recorder-state", "data-phase").await.as_deref() == Some("recording")
@@ -1068,5 +1073,141 @@ async fn record_with_obs_then_cut_a_clip_of_a_chat_moment() {
         .unwrap_or(0.0);
     assert!(duration > 0.5, "{out}");
     w.quit_app().await;
+    w.close().await;
+}
+
+/// Where the streamer's main controls are, read through the page: each named element's
+/// bounding box, the viewport and whether the page itself scrolls.
+const LAYOUT_PROBE: &str = r##"
+const boxes = {};
+const add = (name, el) => {
+  if (!el) { boxes[name] = null; return; }
+  const r = el.getBoundingClientRect();
+  boxes[name] = { top: r.top, bottom: r.bottom, left: r.left, right: r.right, height: r.height };
+};
+add("graph", document.querySelector("#velocity-graph"));
+document.querySelectorAll(".queue-item").forEach((el, i) => { if (i < 5) add(`queue row ${i + 1}`, el); });
+add("OBS state", document.querySelector("#obs-state"));
+add("moments list", document.querySelector("#moments-count")?.closest(".card"));
+for (const id of ["limit-replies", "limit-cooldowns", "limit-queue", "limit-generation"]) {
+  add(id, document.getElementById(id));
+}
+const se = document.scrollingElement;
+return JSON.stringify({
+  boxes,
+  width: window.innerWidth,
+  height: window.innerHeight,
+  pageScrolls: se.scrollHeight > se.clientHeight + 1,
+});
+"##;
+
+/// The names of the probed elements that are missing or not wholly inside the viewport.
+fn outside_viewport(probe: &serde_json::Value) -> Vec<String> {
+    let (w, h) = (
+        probe["width"].as_f64().unwrap(),
+        probe["height"].as_f64().unwrap(),
+    );
+    let mut bad = Vec::new();
+    for (name, b) in probe["boxes"].as_object().unwrap() {
+        let inside = b.is_object()
+            && b["top"].as_f64().unwrap() >= 0.0
+            && b["left"].as_f64().unwrap() >= 0.0
+            && b["bottom"].as_f64().unwrap() <= h + 0.5
+            && b["right"].as_f64().unwrap() <= w + 0.5;
+        if !inside {
+            bad.push(format!("{name}: {b}"));
+        }
+    }
+    bad
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everything_a_streamer_needs_fits_one_screen_in_both_themes() {
+    if !can_run("everything_a_streamer_needs_fits_one_screen_in_both_themes") {
+        return;
+    }
+    let server = FakeIrc::start().await.expect("fake server");
+    let data = tempfile::tempdir().unwrap();
+    let w = Window::open(data.path(), &server.addr().to_string()).await;
+    w.click("#source-twitch").await;
+    w.connect_twitch("layouttest").await;
+    assert!(
+        server
+            .wait_joins("layouttest", 1, Duration::from_secs(5))
+            .await
+    );
+    // Ten waiting requests with long prompts: the queue is as full as it gets.
+    for i in 0..10 {
+        server.broadcast(
+            "layouttest",
+            &privmsg_line(
+                "layouttest",
+                &format!("viewer{i}"),
+                &format!("!anime a very long prompt number {i} about a cat surfing a giant wave at sunset over a neon city"),
+            ),
+        );
+    }
+    w.until("10 waiting requests", Duration::from_secs(20), || async {
+        w.number("#queue-waiting").await == 10
+    })
+    .await;
+
+    for (width, height) in [(1280u32, 720u32), (1200, 780)] {
+        w.c().set_window_size(width, height).await.unwrap();
+        // The window manager-less Xvfb applies the size at once; give layout a frame.
+        w.until("the new size", Duration::from_secs(5), || async {
+            let v = w
+                .c()
+                .execute("return [window.innerWidth, window.innerHeight];", vec![])
+                .await
+                .unwrap();
+            v == serde_json::json!([width, height])
+        })
+        .await;
+        let probe: serde_json::Value = serde_json::from_str(
+            w.c()
+                .execute(LAYOUT_PROBE, vec![])
+                .await
+                .unwrap()
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        let shot = w.screenshot(&format!("layout-{width}x{height}")).await;
+        let bad = outside_viewport(&probe);
+        assert!(
+            bad.is_empty(),
+            "at {width}×{height} these are not on screen (see {}): {bad:#?}",
+            shot.display()
+        );
+        assert!(
+            !probe["pageScrolls"].as_bool().unwrap(),
+            "at {width}×{height} the page scrolls"
+        );
+        let graph = probe["boxes"]["graph"]["height"].as_f64().unwrap();
+        assert!(
+            graph >= 200.0,
+            "the graph is {graph} px tall at {width}×{height}"
+        );
+    }
+
+    // Both themes, for people to look at: set from Settings → Appearance.
+    w.c().set_window_size(1280, 720).await.unwrap();
+    for theme in ["light", "dark"] {
+        w.click("#settings-open").await;
+        w.click("#settings-nav-appearance").await;
+        w.click(&format!("#theme-{theme}")).await;
+        w.click("#settings-close").await;
+        w.until(
+            "Settings closed, the theme applied",
+            Duration::from_secs(5),
+            || async {
+                w.attr("html", "data-theme").await.as_deref() == Some(theme)
+                    && !w.exists(".settings-root:not([hidden])").await
+            },
+        )
+        .await;
+        w.screenshot(&format!("theme-{theme}")).await;
+    }
     w.close().await;
 }

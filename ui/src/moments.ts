@@ -2,6 +2,7 @@
 // history picker, the Moments panel (filters, empty states, notes) and the settings' live
 // preview. Pure functions; no DOM.
 
+import { UI_LIMITS } from "./bindings";
 import type { Moment, MomentReadings, MomentSettings, MomentTrigger, SessionSummary, TriggerKind } from "./bindings";
 import { clock, dateTime, formatNumber, formatOffset } from "./format";
 
@@ -150,8 +151,8 @@ export function joinList(list: readonly string[]): string {
 
 // ---- The Moments panel ------------------------------------------------------------------------
 
-/** Longest note the core accepts (its NOTE_MAX_CHARS). */
-export const NOTE_MAX = 500;
+/** Longest note the core accepts (its NOTE_MAX_CHARS, through the bindings). */
+export const NOTE_MAX = UI_LIMITS.momentNoteMaxChars;
 
 /** `#moments-filter`'s choices. */
 export const FILTER_CHOICES: readonly { value: MomentFilter; label: string }[] = [

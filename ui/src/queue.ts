@@ -4,6 +4,7 @@
 // components/QueuePanel.tsx draws the queue; components/LimitsStrip.tsx counts the limits with
 // the helpers at the end.
 
+import { UI_LIMITS } from "./bindings";
 import type {
   ApiError,
   GenerationProgress,
@@ -15,7 +16,7 @@ import type {
 } from "./bindings";
 
 /** Most finished requests kept (the core sends its 20 latest; events can add a few more). */
-export const MAX_FINISHED = 30;
+export const MAX_FINISHED = UI_LIMITS.queueFinishedKept;
 
 export interface QueueCache {
   /** Active items (waiting, generating, ready) by position, then finished ones, newest first. */

@@ -5,8 +5,10 @@
 // Every change reports the *slice* it touched, so only the components reading that slice
 // update (a velocity tick redraws the chat strip, not the queue).
 
+import { UI_LIMITS } from "./bindings";
 import type {
   AccountState,
+  LimitsView,
   GeneratorStatus,
   ObsView,
   AppSnapshot,
@@ -30,9 +32,9 @@ import type {
 import { emptyQueue, type QueueCache, queueFromView, upsertItem, ZERO_QUEUE_COUNTERS } from "./queue";
 
 /** Seconds of velocity history kept (and plotted): ten minutes, one point per second. */
-export const WINDOW_SECS = 600;
+export const WINDOW_SECS = UI_LIMITS.velocityWindowSecs;
 /** Most clips kept (the core sends the latest ones; new ones arrive as events). */
-export const MAX_CLIPS = 200;
+export const MAX_CLIPS = UI_LIMITS.clipsKept;
 
 /**
  * A chat slot: `main` is the demo or Twitch chat (its `!anime` commands feed the queue), `kick`
@@ -70,7 +72,9 @@ export type Slice =
   | "obs"
   | "momentSettings"
   | "history"
-  | "recorder";
+  | "recorder"
+  // ---- Limits
+  | "limits";
 
 export interface Cache {
   chats: Record<ChatSlot, ChatCache>;
@@ -97,6 +101,10 @@ export interface Cache {
   history: SessionHistory | null;
   /** The recorder: settings, state and the latest clips (newest first); null until known. */
   recorder: RecorderView | null;
+  // ---- Limits
+  /** The limits strip: StreamCue's chat replies against the outgoing limit, and the running
+   *  cooldowns (end times: the window counts them down itself); null until the first snapshot. */
+  limits: LimitsView | null;
   /** Bumped per slice on every change: a command's reply made from an older version is stale. */
   versions: Record<Slice, number>;
 }
@@ -124,6 +132,8 @@ export const ALL_SLICES: readonly Slice[] = [
   "momentSettings",
   "history",
   "recorder",
+  // ---- Limits
+  "limits",
 ];
 
 function emptyChat(slot: ChatSlot): ChatCache {
@@ -155,6 +165,8 @@ export function emptyCache(): Cache {
     momentSettings: null,
     history: null,
     recorder: null,
+    // ---- Limits
+    limits: null,
     versions: Object.fromEntries(ALL_SLICES.map((s) => [s, 0])) as Record<Slice, number>,
   };
 }
@@ -206,6 +218,8 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): ApplyOutcome {
   cache.obs = snap.obs;
   cache.momentSettings = snap.momentSettings;
   cache.recorder = snap.recorder;
+  // ---- Limits
+  cache.limits = snap.limits;
   // Progress is not part of the snapshot: keep what is still live, drop the rest.
   pruneProgress(cache);
   const touched = new Set<Slice>();
@@ -306,6 +320,19 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
         break;
       case "clip":
         if (upsertClip(cache, ev.clip)) t("recorder");
+        break;
+      // ---- Limits
+      case "replyLimits":
+        if (cache.limits) {
+          cache.limits = { ...cache.limits, replies: ev.limits };
+          t("limits");
+        }
+        break;
+      case "cooldowns":
+        if (cache.limits) {
+          cache.limits = { ...cache.limits, cooldowns: ev.cooldowns };
+          t("limits");
+        }
         break;
       case "resync":
         out.resync = true;

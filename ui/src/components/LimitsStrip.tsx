@@ -3,15 +3,17 @@
 // the queue's waiting / max, and the generation state with its Pause toggle. Each reading is a
 // `.chip` whose tone says how close it is to its limit (warn near it, err at it).
 //
-// Invariant: the counts are "as of now" from end times the core sends (it announces changes,
+// Invariant: the counts are "as of now" from the times the core sends (it announces changes,
 // never ticks): a clock runs only while some send or cooldown is still counting down.
 
 import "./LimitsStrip.css";
 import { useSignal } from "@preact/signals";
-import { commands } from "../bindings";
+import { commands, UI_LIMITS } from "../bindings";
 import { nextStep, run } from "../cmd";
-import { limitTone, waitingCount } from "../queue";
+import { secondsUntil } from "../format";
+import { countInWindow, countRunning, limitTone, nextExpiry, waitingCount } from "../queue";
 import { update, use } from "../store";
+import { useNow } from "../ticker";
 
 type Tone = "ok" | "warn" | "err" | "accent" | "data" | undefined;
 
@@ -119,6 +121,62 @@ function Generation() {
   );
 }
 
+/** Chat replies against Twitch's outgoing limit, and the viewers' cooldowns, as of now. */
+function ReplyAndCooldowns() {
+  const limits = use("limits").limits;
+  const replies = limits?.replies ?? null;
+  const cooldowns = limits?.cooldowns ?? null;
+  // The last moment a count drops (a send leaves the window, a cooldown ends): the clock runs
+  // until then, and not at all while nothing is counting down.
+  let lastChange = 0;
+  if (replies) for (const t of replies.sentAtMs) lastChange = Math.max(lastChange, t + replies.windowMs);
+  if (cooldowns) for (const t of cooldowns.endsAtMs) lastChange = Math.max(lastChange, t);
+  // Counted as of this render: a tick's time, or later when an event re-rendered it.
+  const now = Math.max(useNow(1000, lastChange > Date.now()), Date.now());
+
+  let replyValue = "–";
+  let replyTone: Tone;
+  let replyTitle = "StreamCue's chat replies against Twitch's limit: not known yet";
+  if (replies?.readOnly) {
+    replyValue = "off";
+    replyTitle =
+      "StreamCue cannot speak in this chat (no Twitch chat, the demo, or not logged in): replies to viewers are dropped";
+  } else if (replies) {
+    const sent = countInWindow(replies.sentAtMs, replies.windowMs, now);
+    const secs = Math.round(replies.windowMs / 1000);
+    replyValue = `${sent}/${replies.limit}`;
+    replyTone = limitTone(sent, replies.limit);
+    replyTitle =
+      `StreamCue's chat replies in the last ${secs} s: ${sent} of Twitch's limit of ${replies.limit}` +
+      (sent >= replies.limit ? ". More replies wait until older ones leave the window." : "");
+  }
+
+  let coolValue = "–";
+  let coolTone: Tone;
+  let coolTitle = "Viewers waiting out their cooldown after a request: not known yet";
+  if (cooldowns) {
+    const running = countRunning(cooldowns.endsAtMs, now);
+    const next = nextExpiry(cooldowns.endsAtMs, now);
+    // The core lists the latest ones only: a full list may mean more are running.
+    const more = running > 0 && running === cooldowns.endsAtMs.length && running >= UI_LIMITS.cooldownsListedMax;
+    coolValue = more ? `${running}+` : String(running);
+    coolTone = running > 0 ? "data" : undefined;
+    const rule = `a viewer waits ${cooldowns.cooldownSecs} s after an accepted request before asking again`;
+    coolTitle =
+      running === 0
+        ? `No viewer is waiting out a cooldown (${rule})`
+        : `${coolValue} viewer${running === 1 ? " is" : "s are"} waiting out a cooldown (${rule})` +
+          (next !== null ? `; the next one ends in ${secondsUntil(next, now)} s` : "");
+  }
+
+  return (
+    <>
+      <Reading id="limit-replies" label="Replies" value={replyValue} tone={replyTone} title={replyTitle} />
+      <Reading id="limit-cooldowns" label="Cooldowns" value={coolValue} tone={coolTone} title={coolTitle} />
+    </>
+  );
+}
+
 export function LimitsStrip() {
   const q = use("queue").queue;
   const waiting = waitingCount(q);
@@ -126,20 +184,7 @@ export function LimitsStrip() {
 
   return (
     <div id="limits-strip" class="limits-strip" role="group" aria-label="Limits">
-      <Reading
-        id="limit-replies"
-        label="Replies"
-        value="–"
-        tone={undefined}
-        title="StreamCue's chat replies in the last 30 s against Twitch's limit: not known yet"
-      />
-      <Reading
-        id="limit-cooldowns"
-        label="Cooldowns"
-        value="–"
-        tone={undefined}
-        title="Viewers waiting out their cooldown after a request: not known yet"
-      />
+      <ReplyAndCooldowns />
       <Reading
         id="limit-queue"
         label="Queue"
