@@ -18,10 +18,23 @@ use tokio::sync::broadcast::error::RecvError;
 
 use state::{EngineLifetime, EngineSlot};
 
+/// WebKitGTK's accelerated compositing repaints the whole window through GL; with software GL
+/// (llvmpipe: Xvfb, VMs, many laptops without a working driver) that cost 16 % of a core with
+/// nothing moving, against under 3 % without it (scripts/bench-ui.sh). StreamCue's page has no
+/// 3-D or video, so it paints without compositing unless the user set the variable themselves.
+/// Called first in `main`, before any thread exists.
+fn prefer_plain_painting() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
+}
+
 /// Most events sent to the window in one batch.
 const MAX_BATCH: usize = 512;
 
 fn main() {
+    prefer_plain_painting();
     let data_dir = parse_data_dir(std::env::args().skip(1));
     let paths = match AppPaths::resolve(data_dir.as_deref()) {
         Ok(p) => p,

@@ -77,6 +77,15 @@ describe("describeObs", () => {
     expect(d.hint).toContain("127.0.0.1:4455");
   });
 
+  it("reconnecting for long (OBS not running): a static next-try time, no countdown", () => {
+    const c: ObsConnection = { state: "reconnecting", attempt: 4, retryAtMs: 10_000, reason: "OBS is not reachable" };
+    expect(obsCountingDown(view(c))).toBe(false);
+    expect(obsCountingDown(view({ ...c, attempt: 3 }))).toBe(true);
+    const text = describeObs(view(c), 5_500).text;
+    expect(text).toMatch(/^OBS not running — next try /);
+    expect(describeObs(view(c), 9_000).text).toBe(text);
+  });
+
   it("failed: a short status, the core's message as what to do", () => {
     const message = "OBS refused the password: check it in Settings → OBS.";
     const d = describeObs(view({ state: "failed", failure: "WrongPassword", message }), 0);

@@ -2,7 +2,7 @@
 // it is not connected, and the report of **Set up OBS**. Pure functions; no DOM.
 
 import type { ObsConnection, ObsSetupReport, ObsState, ObsView, QueueItem } from "./bindings";
-import { secondsUntil } from "./format";
+import { clock, secondsUntil } from "./format";
 
 export type ObsConnKey = ObsConnection["state"];
 /** The `data-tone` a state is drawn in (none for "off"). */
@@ -23,9 +23,15 @@ export interface ObsSummary {
   hint: string | null;
 }
 
+/** Attempts shown with a live countdown: a dropped connection being recovered. Past these, OBS
+ *  is most likely not running, and the card shows the next try's time instead (static: an
+ *  idle window with OBS closed has no clock ticking). */
+export const COUNTDOWN_ATTEMPTS = 3;
+
 /** Whether the summary shows a countdown (the card then ticks every second). */
 export function obsCountingDown(view: ObsView | null): boolean {
-  return view?.state.connection.state === "reconnecting";
+  const c = view?.state.connection;
+  return c?.state === "reconnecting" && c.attempt <= COUNTDOWN_ATTEMPTS;
 }
 
 export function describeObs(view: ObsView, nowMs: number): ObsSummary {
@@ -62,10 +68,16 @@ export function describeObs(view: ObsView, nowMs: number): ObsSummary {
       };
     case "reconnecting": {
       const secs = secondsUntil(c.retryAtMs, nowMs);
+      const text =
+        c.attempt > COUNTDOWN_ATTEMPTS
+          ? `OBS not running — next try ${clock(c.retryAtMs)}`
+          : secs > 0
+            ? `OBS not connected — retrying in ${secs} s`
+            : "OBS not connected — retrying now…";
       return {
         ...base,
         tone: "warn",
-        text: secs > 0 ? `OBS not connected — retrying in ${secs} s` : "OBS not connected — retrying now…",
+        text,
         title: `${c.reason} (attempt ${c.attempt})`,
         hint: `Start OBS and turn on its WebSocket server (Tools → WebSocket Server Settings), or check the host and port (${where}) in OBS settings.`,
       };
