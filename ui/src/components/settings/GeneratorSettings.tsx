@@ -10,11 +10,12 @@ import {
   type GeneratorSettingsUpdate,
   type GeneratorStatus,
 } from "../../bindings";
-import { run, useCommand } from "../../cmd";
+import { useCommand } from "../../cmd";
 import { type FormSpec, useSettingsForm, wholeNumber } from "../../form";
 import { formatLatency } from "../../format";
 import { cache, update, use } from "../../store";
 import { Field } from "./Field";
+import { ForgetSecret } from "./ForgetSecret";
 import { FormFooter, invalid, submitHandler } from "./FormFooter";
 import { LIMITS } from "./limits";
 
@@ -108,29 +109,6 @@ function GeneratorForm({ status, version, keyring }: { status: GeneratorStatus; 
   }
 
   /** Deletes the saved key and secret; the rest stays as saved (not as typed). */
-  async function forget(e: Event) {
-    const saved = cache.generator?.settings;
-    if (!saved || form.saving.value || forgetting.value) return;
-    const hadFocus = document.activeElement === e.currentTarget;
-    forgetting.value = true;
-    form.error.value = null;
-    const before = cache.versions.generator;
-    const out = await run(() =>
-      commands.generatorUpdateSettings({
-        backend: saved.backend,
-        baseUrl: saved.baseUrl,
-        timeoutSeconds: saved.timeoutSeconds,
-        modalKey: "",
-        modalSecret: "",
-      }),
-    );
-    forgetting.value = false;
-    if (!out.ok) form.error.value = { error: out.error };
-    else if (cache.versions.generator === before) adoptStatus(out.data);
-    // The button is gone now: keep keyboard focus in the form.
-    if (hadFocus) setTimeout(() => document.getElementById("gen-modal-key")?.focus(), 0);
-  }
-
   const result = test.value;
   return (
     <form
@@ -251,17 +229,27 @@ function GeneratorForm({ status, version, keyring }: { status: GeneratorStatus; 
           {tester.busy ? "Testing…" : "Test connection"}
         </button>
         {s.credentialsSaved && (
-          <button
+          <ForgetSecret
+            form={form}
+            busy={forgetting}
             id="gen-forget-credentials"
-            class="btn btn-link btn-small"
-            type="button"
-            disabled={form.saving.value || forgetting.value}
-            aria-busy={forgetting.value ? "true" : "false"}
+            label="Forget saved credentials"
             title="Delete the saved Modal key and secret from the keyring"
-            onClick={(e) => void forget(e)}
-          >
-            Forget saved credentials
-          </button>
+            focusId="gen-modal-key"
+            send={() => {
+              // What is saved now (not as typed), without the key and secret.
+              const saved = cache.generator?.settings ?? s;
+              return commands.generatorUpdateSettings({
+                backend: saved.backend,
+                baseUrl: saved.baseUrl,
+                timeoutSeconds: saved.timeoutSeconds,
+                modalKey: "",
+                modalSecret: "",
+              });
+            }}
+            adopt={adoptStatus}
+            version={() => cache.versions.generator}
+          />
         )}
       </FormFooter>
 

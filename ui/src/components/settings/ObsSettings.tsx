@@ -11,10 +11,10 @@ import {
   type ObsState,
   type ObsView,
 } from "../../bindings";
-import { run } from "../../cmd";
 import { type FormSpec, useSettingsForm, wholeNumber } from "../../form";
 import { cache, update, use } from "../../store";
 import { Field } from "./Field";
+import { ForgetSecret } from "./ForgetSecret";
 import { FormFooter, invalid, submitHandler } from "./FormFooter";
 import { LIMITS } from "./limits";
 
@@ -98,29 +98,6 @@ function ObsForm({ view, version }: { view: ObsView; version: number }) {
   const s = view.settings;
   const conn = connectionText(view.state);
 
-  /** Deletes the saved password; the rest stays as saved (not as typed). */
-  async function forget(e: Event) {
-    const saved = cache.obs?.settings;
-    if (!saved || form.saving.value || forgetting.value) return;
-    const hadFocus = document.activeElement === e.currentTarget;
-    forgetting.value = true;
-    form.error.value = null;
-    const before = cache.versions.obs;
-    const out = await run(() =>
-      commands.obsUpdateSettings({
-        enabled: saved.enabled,
-        host: saved.host,
-        port: saved.port,
-        password: "",
-        names: saved.names,
-      }),
-    );
-    forgetting.value = false;
-    if (!out.ok) form.error.value = { error: out.error };
-    else if (cache.versions.obs === before) adoptView(out.data);
-    // The button is gone now: keep keyboard focus in the form.
-    if (hadFocus) setTimeout(() => document.getElementById("obs-password")?.focus(), 0);
-  }
 
   return (
     <form
@@ -203,17 +180,27 @@ function ObsForm({ view, version }: { view: ObsView; version: number }) {
         busy={forgetting.value}
       >
         {s.passwordSaved && (
-          <button
+          <ForgetSecret
+            form={form}
+            busy={forgetting}
             id="obs-forget-password"
-            class="btn btn-link btn-small"
-            type="button"
-            disabled={form.saving.value || forgetting.value}
-            aria-busy={forgetting.value ? "true" : "false"}
+            label="Forget saved password"
             title="Delete the saved OBS password from the keyring"
-            onClick={(e) => void forget(e)}
-          >
-            Forget saved password
-          </button>
+            focusId="obs-password"
+            send={() => {
+              // What is saved now (not as typed), without the password.
+              const saved = cache.obs?.settings ?? s;
+              return commands.obsUpdateSettings({
+                enabled: saved.enabled,
+                host: saved.host,
+                port: saved.port,
+                password: "",
+                names: saved.names,
+              });
+            }}
+            adopt={adoptView}
+            version={() => cache.versions.obs}
+          />
         )}
       </FormFooter>
     </form>
