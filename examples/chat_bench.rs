@@ -439,11 +439,12 @@ mod client {
         let t_connect = Instant::now();
         loop {
             let snap = engine.snapshot().await.map_err(|e| format!("{e:?}"))?;
-            if matches!(snap.chat, ChatState::Connected { .. }) {
+            let main = main_chat(&snap)?;
+            if matches!(main.state, ChatState::Connected { .. }) {
                 break;
             }
             if t_connect.elapsed() > Duration::from_secs(20) {
-                return Err(format!("not connected after 20 s: {:?}", snap.chat));
+                return Err(format!("not connected after 20 s: {:?}", main.state));
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -668,21 +669,22 @@ mod client {
             log_bytes as f64 / 1e6
         );
 
+        let counters = main_chat(&snap)?.counters;
         let checks = [
             (
                 "snapshot messages == N",
-                u64::from(snap.counters.messages) == p.n,
-                snap.counters.messages.to_string(),
+                u64::from(counters.messages) == p.n,
+                counters.messages.to_string(),
             ),
             (
                 "snapshot malformed_lines == 0",
-                snap.counters.malformed_lines == 0,
-                snap.counters.malformed_lines.to_string(),
+                counters.malformed_lines == 0,
+                counters.malformed_lines.to_string(),
             ),
             (
                 "snapshot reconnects == 0",
-                snap.counters.reconnects == 0,
-                snap.counters.reconnects.to_string(),
+                counters.reconnects == 0,
+                counters.reconnects.to_string(),
             ),
             (
                 "DB session messages == N",
@@ -846,4 +848,10 @@ mod server {
         drop(irc);
         Ok(())
     }
+}
+
+/// The main chat slot's view in a snapshot.
+fn main_chat(snap: &streamcue::api::AppSnapshot) -> Result<&streamcue::api::ChatView, String> {
+    snap.chat(streamcue::api::ChatSlot::Main)
+        .ok_or_else(|| "the snapshot has no main chat".to_string())
 }

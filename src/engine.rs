@@ -2,16 +2,19 @@
 //!
 //! The actors run on one dedicated current-thread Tokio runtime ("streamcue-engine"): chat
 //! parsing is cheapest there (no cross-thread wake-ups) and the UI's runtime stays free.
-//! Shutdown order (fixed): chat (ends its session, saves the last second) → remaining
-//! tracked tasks → database (checkpoint, close). Nothing is announced after the database
-//! closes.
+//! Shutdown order (fixed, in `run_engine`): chat → Kick → moments → generator → recorder →
+//! OBS → replies → queue → account → remaining tracked tasks → database (checkpoint, close),
+//! each step under [`SHUTDOWN_STEP_TIMEOUT`] (see [`crate::actor::Shutdown`]). Nothing is
+//! announced after the database closes.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::actor::Shutdown;
 use crate::api::{
     ApiError, AppSnapshot, ChatState, ChatTarget, CoreEvent, ErrorCode, LimitsView, Notice,
     NoticeCode, NoticeLevel,
@@ -48,6 +51,11 @@ pub const KICK_API_URL_ENV: &str = "STREAMCUE_KICK_API_URL";
 /// (e.g. `http://127.0.0.1:PORT`). A development and testing knob; never set in normal use.
 pub const TWITCH_ID_URL_ENV: &str = "STREAMCUE_TWITCH_ID_URL";
 
+/// How long each shutdown step may take before Quit goes on without it.
+pub const SHUTDOWN_STEP_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long blocking calls (keyring, file system) get when the engine's runtime stops.
+const BLOCKING_GRACE: Duration = Duration::from_secs(2);
+
 pub struct EngineOptions {
     pub paths: AppPaths,
     pub secrets: Arc<dyn SecretStore>,
@@ -78,6 +86,8 @@ pub enum StartError {
     Database(#[from] DbError),
     #[error("could not start the engine thread: {0}")]
     Thread(String),
+    #[error("could not start the Twitch account: {0}")]
+    Account(#[from] AuthError),
 }
 
 /// A cheap, cloneable handle on a running engine: what commands need.
@@ -133,19 +143,22 @@ impl EngineHandle {
         &self.recorder
     }
 
+    /// The chat actor of `slot`.
+    pub fn chat_slot(&self, slot: ChatSlot) -> &ChatClient {
+        match slot {
+            ChatSlot::Main => &self.chat,
+            ChatSlot::Kick => &self.kick,
+        }
+    }
+
     /// Connects chat, logged in as the streamer's Twitch account when there is one. A Kick
     /// target goes to the Kick slot, which runs beside the main chat.
     pub async fn connect_chat(&self, target: ChatTarget) -> Result<ChatState, ApiError> {
-        if matches!(target, ChatTarget::Kick { .. }) {
+        if ChatSlot::for_target(&target) == ChatSlot::Kick {
             return self.kick.connect(target).await;
         }
         let credentials = self.account.credentials().await.ok().flatten();
         self.chat.connect_as(target, credentials).await
-    }
-
-    /// Disconnects the Kick chat.
-    pub async fn disconnect_kick(&self) -> Result<ChatState, ApiError> {
-        self.kick.disconnect().await
     }
 
     /// Starts "Log in with Twitch" (Device Code Grant) with the configured client id.
@@ -169,17 +182,20 @@ impl EngineHandle {
         self.account.paste_token(token).await.map_err(login_error)
     }
 
-    pub async fn disconnect_chat(&self) -> Result<ChatState, ApiError> {
-        self.chat.disconnect().await
+    /// Disconnects one chat slot (the others stay).
+    pub async fn disconnect_chat(&self, slot: ChatSlot) -> Result<ChatState, ApiError> {
+        self.chat_slot(slot).disconnect().await
     }
 
     pub async fn snapshot(&self) -> Result<AppSnapshot, ApiError> {
-        let view = self.chat.view().await?;
+        let mut chats = Vec::with_capacity(ChatSlot::ALL.len());
+        for slot in ChatSlot::ALL {
+            chats.push(self.chat_slot(slot).view().await?);
+        }
         let queue = self.queue.view().await?;
         let generator = self.generator.status().await?;
         let obs = self.obs.view().await?;
         let moments = self.moments.latest().await?;
-        let kick = self.kick.view().await?;
         let recorder = self.recorder.view().await?;
         let moment_settings = self.moments.settings().await?;
         let limits = LimitsView {
@@ -189,19 +205,12 @@ impl EngineHandle {
         Ok(AppSnapshot {
             limits,
             recorder,
-            kick: crate::api::KickChatView {
-                state: kick.state,
-                counters: kick.counters,
-                velocity: kick.velocity,
-            },
             moments,
             moment_settings,
             generator,
             obs,
             queue,
-            chat: view.state,
-            counters: view.counters,
-            velocity: view.velocity,
+            chats,
             notices: self.notices.as_ref().clone(),
             paths: self.paths.info(),
             keyring_available: self.keyring_available,
@@ -274,7 +283,7 @@ impl Engine {
 
         let events = EventBus::default();
         let cancel = CancellationToken::new();
-        let (ready_tx, ready_rx) = oneshot::channel::<Result<Started, DbError>>();
+        let (ready_tx, ready_rx) = oneshot::channel::<Result<Started, StartError>>();
         let (stopped_tx, stopped_rx) = oneshot::channel::<()>();
         let db_path = options.paths.database_file.clone();
         let (queue_options, queue_problems) = QueueOptions::from_config(&config.queue);
@@ -310,10 +319,7 @@ impl Engine {
                 {
                     Ok(rt) => rt,
                     Err(e) => {
-                        let _ = ready_tx.send(Err(DbError::Open {
-                            path: String::new(),
-                            message: e.to_string(),
-                        }));
+                        let _ = ready_tx.send(Err(StartError::Thread(e.to_string())));
                         return;
                     }
                 };
@@ -332,7 +338,9 @@ impl Engine {
                     thread_cancel,
                     ready_tx,
                 ));
-                drop(rt);
+                // Blocking calls still running (a keyring that never answers) are left behind
+                // rather than holding Quit: the process is about to exit.
+                rt.shutdown_timeout(BLOCKING_GRACE);
                 let _ = stopped_tx.send(());
             })
             .map_err(|e| StartError::Thread(e.to_string()))?;
@@ -340,7 +348,7 @@ impl Engine {
             Ok(Ok(started)) => started,
             Ok(Err(e)) => {
                 let _ = thread.join();
-                return Err(e.into());
+                return Err(e);
             }
             Err(_) => {
                 let _ = thread.join();
@@ -394,8 +402,8 @@ impl Engine {
         self.handle.connect_chat(target).await
     }
 
-    pub async fn disconnect_chat(&self) -> Result<ChatState, ApiError> {
-        self.handle.disconnect_chat().await
+    pub async fn disconnect_chat(&self, slot: ChatSlot) -> Result<ChatState, ApiError> {
+        self.handle.disconnect_chat(slot).await
     }
 
     pub async fn snapshot(&self) -> Result<AppSnapshot, ApiError> {
@@ -437,7 +445,7 @@ async fn run_engine(
     options: ActorOptions,
     events: EventBus,
     cancel: CancellationToken,
-    ready: oneshot::Sender<Result<Started, DbError>>,
+    ready: oneshot::Sender<Result<Started, StartError>>,
 ) {
     let ActorOptions {
         secrets,
@@ -452,7 +460,7 @@ async fn run_engine(
     let db = match Database::open(&db_path).await {
         Ok(db) => db,
         Err(e) => {
-            let _ = ready.send(Err(e));
+            let _ = ready.send(Err(e.into()));
             return;
         }
     };
@@ -578,10 +586,7 @@ async fn run_engine(
         match TwitchAccount::start(secrets, account_options, account_cancel.clone()) {
             Ok(started) => started,
             Err(e) => {
-                let _ = ready.send(Err(DbError::Open {
-                    path: String::new(),
-                    message: e.to_string(),
-                }));
+                let _ = ready.send(Err(e.into()));
                 return;
             }
         };
@@ -609,30 +614,35 @@ async fn run_engine(
     cancel.cancelled().await;
     // Fixed order: chat first (it writes its last second and ends its session; nothing new
     // reaches the queue after it), then the moment detector (it takes what chat sent and
-    // closes open moments), then the generator (the item in hand is written as
-    // interrupted, its partial file removed), then the recorder (streamlink stopped with SIGINT
-    // so its file is finalised), then OBS (disconnects), then the replies (nothing left to say to), then
-    // the queue (it finishes the event in hand), then the database.
-    chat_cancel.cancel();
-    kick_cancel.cancel();
-    let _ = chat_task.await;
-    let _ = kick_task.await;
-    moments_cancel.cancel();
-    let _ = moments_task.await;
-    generator_cancel.cancel();
-    let _ = generator_task.await;
-    recorder_cancel.cancel();
-    let _ = recorder_task.await;
-    obs_cancel.cancel();
-    let _ = obs_task.await;
-    replies_cancel.cancel();
-    let _ = replies_task.await;
-    queue_cancel.cancel();
-    let _ = queue_task.await;
-    account_cancel.cancel();
-    let _ = account_task.await;
+    // closes open moments), then the generator (the item in hand is written as interrupted,
+    // its partial file removed), then the recorder (streamlink stopped with SIGINT so its file
+    // is finalised), then OBS (disconnects), then the replies (nothing left to say to), then
+    // the queue (it finishes the event in hand), then the account, then the database. Each
+    // step has SHUTDOWN_STEP_TIMEOUT; one that is stuck is logged and left behind.
+    let mut shutdown = Shutdown::new();
+    shutdown.then("chat", chat_cancel, chat_task);
+    shutdown.then("kick", kick_cancel, kick_task);
+    shutdown.then("moments", moments_cancel, moments_task);
+    shutdown.then("generator", generator_cancel, generator_task);
+    shutdown.then("recorder", recorder_cancel, recorder_task);
+    shutdown.then("obs", obs_cancel, obs_task);
+    shutdown.then("replies", replies_cancel, replies_task);
+    shutdown.then("queue", queue_cancel, queue_task);
+    shutdown.then("account", account_cancel, account_task);
+    let report = shutdown.run(SHUTDOWN_STEP_TIMEOUT).await;
+    if !report.timed_out.is_empty() {
+        tracing::warn!(steps = ?report.timed_out, "shutdown went on without these actors");
+    }
     tracker.close();
-    tracker.wait().await;
+    if tokio::time::timeout(SHUTDOWN_STEP_TIMEOUT, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            tasks = tracker.len(),
+            "tracked tasks still running after the actors stopped; left behind"
+        );
+    }
     db.close().await;
 }
 

@@ -3,6 +3,7 @@
 //! The shell (`src-tauri/`) only wires this library to a window. Tests and benchmarks drive
 //! it directly. See `ARCHITECTURE.md` for the map.
 
+pub mod actor;
 pub mod api;
 pub mod chat;
 pub mod config;

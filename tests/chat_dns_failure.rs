@@ -4,8 +4,8 @@ mod support;
 
 use std::time::Instant;
 
-use streamcue::api::{ChatState, ChatTarget};
-use support::{is_reconnecting, secs, Harness, HarnessOptions};
+use streamcue::api::{ChatSlot, ChatState, ChatTarget};
+use support::{is_reconnecting, secs, Harness, HarnessOptions, SnapshotSlots};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unresolvable_server_is_reported_and_retried() {
@@ -42,9 +42,12 @@ async fn an_unresolvable_server_is_reported_and_retried() {
     let snap = h.engine().snapshot().await.unwrap();
     assert!(t0.elapsed() < secs(0.5), "snapshot took {:?}", t0.elapsed());
     assert!(
-        matches!(snap.chat, ChatState::Reconnecting { .. }),
+        matches!(
+            snap.slot(ChatSlot::Main).state,
+            ChatState::Reconnecting { .. }
+        ),
         "{:?}",
-        snap.chat
+        snap.slot(ChatSlot::Main).state
     );
     assert!(h.shutdown_within(secs(5.0)).await < secs(3.0));
 }

@@ -10,10 +10,12 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use streamcue::api::{ChatFailure, ChatPlatform, ChatState, ChatTarget, ErrorCode};
+use streamcue::api::{ChatFailure, ChatPlatform, ChatSlot, ChatState, ChatTarget, ErrorCode};
 use streamcue::db::Database;
 use support::fake_irc::{sample_privmsg, FakeIrc, Privmsg};
-use support::{is_connected, is_reconnecting, now_ms, secs, Harness, HarnessOptions};
+use support::{
+    is_connected, is_reconnecting, now_ms, secs, Harness, HarnessOptions, SnapshotSlots,
+};
 
 fn twitch(channel: &str) -> ChatTarget {
     ChatTarget::Twitch {
@@ -395,11 +397,7 @@ async fn bad_token_fails_once_without_a_retry_storm() {
         "{total} connections after an auth failure"
     );
     assert_eq!(fake.joins(CH), 0);
-    assert_eq!(
-        h.snapshot().await.chat,
-        failed,
-        "still Failed, nobody retried"
-    );
+    assert_eq!(h.chat_state().await, failed, "still Failed, nobody retried");
     let states = h.events.states();
     assert_eq!(states.last(), Some(&failed));
     assert!(!states.iter().any(is_connected), "{states:#?}");
@@ -495,9 +493,9 @@ async fn watch_retries(h: &Harness, attempts: u32, limit: Duration) -> Duration 
         let snap = h.snapshot().await;
         slowest = slowest.max(t.elapsed());
         assert!(
-            !is_connected(&snap.chat),
+            !is_connected(&snap.slot(ChatSlot::Main).state),
             "nothing to connect to, yet {:?}",
-            snap.chat
+            snap.slot(ChatSlot::Main).state
         );
         if retries(h).iter().any(|r| r.0 >= attempts) {
             return slowest;
@@ -879,7 +877,7 @@ async fn disconnect_closes_the_connection_and_the_session() {
     h.wait_counters(secs(5.0), "3 messages", |c| c.messages == 3)
         .await;
 
-    let state = h.engine().disconnect_chat().await.unwrap();
+    let state = h.engine().disconnect_chat(ChatSlot::Main).await.unwrap();
     assert_eq!(state, ChatState::Disconnected);
     assert!(
         fake.wait_open(0, secs(3.0)).await,
@@ -922,7 +920,7 @@ async fn invalid_channel_names_are_rejected_before_anything_is_sent() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(fake.connections_total(), 0, "nothing was dialled");
     assert!(fake.received().is_empty());
-    assert_eq!(h.snapshot().await.chat, ChatState::Disconnected);
+    assert_eq!(h.chat_state().await, ChatState::Disconnected);
     assert!(h.events.states().is_empty(), "{:?}", h.events.states());
 
     // A valid name still works, and only it reaches the server.

@@ -4,14 +4,16 @@ mod support;
 
 use std::time::Duration;
 
-use streamcue::api::{ChatCounters, ChatPlatform, ChatState, ChatTarget, NoticeCode, NoticeLevel};
+use streamcue::api::{
+    ChatCounters, ChatPlatform, ChatSlot, ChatState, ChatTarget, NoticeCode, NoticeLevel,
+};
 use streamcue::config::Config;
 use streamcue::db::{Database, DbError, MinuteCounts, Platform};
 use streamcue::engine::StartError;
 use streamcue::paths::AppPaths;
 use streamcue::secrets::MemoryStore;
 use streamcue::{Engine, EngineOptions};
-use support::{is_connected, now_ms, secs, within, Harness, HarnessOptions};
+use support::{is_connected, now_ms, secs, within, Harness, HarnessOptions, SnapshotSlots};
 
 async fn start_in(dir: &std::path::Path) -> Result<Engine, StartError> {
     within(
@@ -151,7 +153,7 @@ async fn a_broken_config_is_reported_and_left_alone() {
             "the notice names the file: {:?}",
             notice.message
         );
-        assert_eq!(snap.chat, ChatState::Disconnected);
+        assert_eq!(snap.slot(ChatSlot::Main).state, ChatState::Disconnected);
         assert_eq!(
             std::fs::read(&h.paths.config_file).unwrap(),
             text,
@@ -229,7 +231,7 @@ async fn sessions_left_open_are_closed_as_interrupted() {
     })
     .await;
     assert_eq!(
-        h.snapshot().await.chat,
+        h.chat_state().await,
         ChatState::Disconnected,
         "nothing resumes by itself"
     );
@@ -302,7 +304,7 @@ async fn the_demo_chat_connects_and_counts() {
         })
         .await;
 
-    let state = h.engine().disconnect_chat().await.unwrap();
+    let state = h.engine().disconnect_chat(ChatSlot::Main).await.unwrap();
     assert_eq!(state, ChatState::Disconnected);
     let after = h.counters().await;
     assert_eq!(after, ChatCounters::default());

@@ -1,13 +1,15 @@
 //! Kick chat beside Twitch in one engine: the fake Pusher server (real WebSocket on
 //! 127.0.0.1) and the fake Twitch IRC server at once. Each chat has its own session, graph
-//! (`KickVelocity` vs `Velocity`) and moments; Kick's channel lookup and its fallback.
+//! (`Velocity` events carry their slot) and moments; Kick's channel lookup and its fallback.
 
 mod support;
 
-use streamcue::api::{ChatPlatform, ChatState, ChatTarget, CoreEvent, ErrorCode, MomentSettings};
+use streamcue::api::{
+    ChatPlatform, ChatSlot, ChatState, ChatTarget, CoreEvent, ErrorCode, MomentSettings,
+};
 use support::fake_irc::{FakeIrc, Privmsg};
 use support::fake_pusher::{ApiMode, FakePusher, KickChat};
-use support::{is_connected, secs, Harness, HarnessOptions};
+use support::{is_connected, secs, Harness, HarnessOptions, SnapshotSlots};
 
 const ROOM: u64 = 668;
 
@@ -16,7 +18,10 @@ fn kick_states(h: &Harness) -> Vec<ChatState> {
         .all()
         .into_iter()
         .filter_map(|s| match s.event {
-            CoreEvent::KickChatState { state } => Some(state),
+            CoreEvent::ChatState {
+                slot: ChatSlot::Kick,
+                state,
+            } => Some(state),
             _ => None,
         })
         .collect()
@@ -123,21 +128,29 @@ async fn kick_and_twitch_run_at_once_each_with_its_own_graph_and_moments() {
         "the moment belongs to the Kick session"
     );
     assert_eq!(m.triggers[0].label, "KEKW ×12");
-    // Each chat has its own graph: Kick's seconds arrive as KickVelocity, Twitch's as Velocity.
+    // Each chat has its own graph: each second carries its slot.
     h.events
         .wait(secs(5.0), "both graphs counted", |log| {
             let all = log.all();
             let kick: u32 = all
                 .iter()
                 .filter_map(|s| match &s.event {
-                    CoreEvent::KickVelocity { point, .. } => Some(point.count),
+                    CoreEvent::Velocity {
+                        slot: ChatSlot::Kick,
+                        point,
+                        ..
+                    } => Some(point.count),
                     _ => None,
                 })
                 .sum();
             let tw: u32 = all
                 .iter()
                 .filter_map(|s| match &s.event {
-                    CoreEvent::Velocity { point, .. } => Some(point.count),
+                    CoreEvent::Velocity {
+                        slot: ChatSlot::Main,
+                        point,
+                        ..
+                    } => Some(point.count),
                     _ => None,
                 })
                 .sum();
@@ -145,13 +158,21 @@ async fn kick_and_twitch_run_at_once_each_with_its_own_graph_and_moments() {
         })
         .await;
     let snap = h.snapshot().await;
-    assert_eq!(snap.kick.counters.messages, 12);
-    assert_eq!(snap.counters.messages, 3);
+    assert_eq!(snap.slot(ChatSlot::Kick).counters.messages, 12);
+    assert_eq!(snap.slot(ChatSlot::Main).counters.messages, 3);
     // Disconnecting Kick leaves Twitch connected.
-    h.engine().handle().disconnect_kick().await.unwrap();
+    h.engine()
+        .handle()
+        .disconnect_chat(ChatSlot::Kick)
+        .await
+        .unwrap();
     let snap = h.snapshot().await;
-    assert_eq!(snap.kick.state, ChatState::Disconnected);
-    assert!(is_connected(&snap.chat), "{:?}", snap.chat);
+    assert_eq!(snap.slot(ChatSlot::Kick).state, ChatState::Disconnected);
+    assert!(
+        is_connected(&snap.slot(ChatSlot::Main).state),
+        "{:?}",
+        snap.slot(ChatSlot::Main).state
+    );
     let sessions = h.engine().handle().moments().sessions().await.unwrap();
     let platforms: Vec<&str> = sessions.iter().map(|s| s.platform.as_str()).collect();
     assert!(
@@ -193,5 +214,5 @@ async fn a_blocked_lookup_says_to_paste_the_chatroom_id_which_then_works() {
         })
         .await;
     // The main chat is untouched.
-    assert_eq!(h.snapshot().await.chat, ChatState::Disconnected);
+    assert_eq!(h.chat_state().await, ChatState::Disconnected);
 }

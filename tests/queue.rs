@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use streamcue::api::{
-    ApiError, ChatState, ChatTarget, Cooldowns, CoreEvent, ErrorCode, LimitsView, QueueAction,
-    QueueCounters, QueueItem, QueueView, ReplyLimits, RequestState,
+    ApiError, ChatSlot, ChatState, ChatTarget, Cooldowns, CoreEvent, ErrorCode, LimitsView,
+    QueueAction, QueueCounters, QueueItem, QueueView, ReplyLimits, RequestState,
 };
 use streamcue::db::{now_ms, Database};
 use support::fake_irc::{message_id, parse_client_line, room_id, FakeIrc, Privmsg};
@@ -1378,7 +1378,7 @@ async fn counters_are_kept_per_session_and_persisted() {
     assert_eq!(view(&h).await.counters, want_a);
 
     // A new chat session starts its own counters.
-    h.engine().disconnect_chat().await.unwrap();
+    h.engine().disconnect_chat(ChatSlot::Main).await.unwrap();
     assert!(
         fake.wait_open(0, secs(3.0)).await,
         "the old connection closed"

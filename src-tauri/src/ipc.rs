@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use streamcue::api::{
-    ApiError, AppSnapshot, ChatState, ChatTarget, Clip, ConnectionCheck, CoreEvent, ErrorCode,
-    GeneratorSettingsUpdate, GeneratorStatus, Moment, MomentSettings, ObsSettingsUpdate,
+    ApiError, AppSnapshot, ChatSlot, ChatState, ChatTarget, Clip, ConnectionCheck, CoreEvent,
+    ErrorCode, GeneratorSettingsUpdate, GeneratorStatus, Moment, MomentSettings, ObsSettingsUpdate,
     ObsSetupReport, ObsView, QueueAction, QueueItem, QueueView, RecorderSettings, RecorderState,
     SessionHistory, SessionSummary, UiLimits,
 };
@@ -39,18 +39,14 @@ pub async fn chat_connect(
     engine.get()?.connect_chat(target).await
 }
 
-/// Closes the chat connection and ends the session.
+/// Closes one chat slot's connection and ends its session (the other slots stay).
 #[tauri::command]
 #[specta::specta]
-pub async fn chat_disconnect(engine: State<'_, EngineSlot>) -> Result<ChatState, ApiError> {
-    engine.get()?.disconnect_chat().await
-}
-
-/// Disconnects the Kick chat (the main chat stays).
-#[tauri::command]
-#[specta::specta]
-pub async fn kick_disconnect(engine: State<'_, EngineSlot>) -> Result<ChatState, ApiError> {
-    engine.get()?.disconnect_kick().await
+pub async fn chat_disconnect(
+    engine: State<'_, EngineSlot>,
+    slot: ChatSlot,
+) -> Result<ChatState, ApiError> {
+    engine.get()?.disconnect_chat(slot).await
 }
 
 /// The queue panel's content.
@@ -287,7 +283,6 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             app_snapshot,
             chat_connect,
             chat_disconnect,
-            kick_disconnect,
             validate_channel,
             queue_view,
             queue_act,

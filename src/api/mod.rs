@@ -63,6 +63,12 @@ pub struct ApiError {
     pub message: String,
 }
 
+impl From<crate::actor::Gone> for ApiError {
+    fn from(_: crate::actor::Gone) -> Self {
+        ApiError::new(ErrorCode::ShuttingDown, "StreamCue is shutting down.")
+    }
+}
+
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
@@ -191,10 +197,8 @@ pub struct PathsInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct AppSnapshot {
-    pub chat: ChatState,
-    pub counters: ChatCounters,
-    /// The current session's last ten minutes, oldest first, one point per second.
-    pub velocity: Vec<VelocityPoint>,
+    /// Every chat slot, in [`ChatSlot::ALL`] order.
+    pub chats: Vec<ChatView>,
     pub notices: Vec<Notice>,
     pub paths: PathsInfo,
     pub keyring_available: bool,
@@ -210,17 +214,47 @@ pub struct AppSnapshot {
     /// The current (or last) session's moments, oldest first.
     pub moments: Vec<Moment>,
     pub moment_settings: MomentSettings,
-    /// The Kick chat (a second chat that can run beside Twitch or the demo).
-    pub kick: KickChatView,
     pub recorder: RecorderView,
     /// The limits strip: outgoing chat limit and running cooldowns.
     pub limits: LimitsView,
 }
 
-/// The Kick chat panel's content.
+impl AppSnapshot {
+    /// The view of one chat slot.
+    pub fn chat(&self, slot: ChatSlot) -> Option<&ChatView> {
+        self.chats.iter().find(|c| c.slot == slot)
+    }
+}
+
+/// A chat that runs on its own, beside the others: each is one `ChatClient` actor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub enum ChatSlot {
+    /// Demo or Twitch: its commands feed the queue.
+    #[default]
+    Main,
+    /// Kick: read-only (graph and moments).
+    Kick,
+}
+
+impl ChatSlot {
+    pub const ALL: [ChatSlot; 2] = [ChatSlot::Main, ChatSlot::Kick];
+
+    /// The slot a connect to `target` goes to.
+    pub fn for_target(target: &ChatTarget) -> ChatSlot {
+        match target {
+            ChatTarget::Kick { .. } => ChatSlot::Kick,
+            ChatTarget::Demo | ChatTarget::Twitch { .. } => ChatSlot::Main,
+        }
+    }
+}
+
+/// One chat slot's panel: its state, counters and the last ten minutes of velocity (oldest
+/// first, one point per second).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
-pub struct KickChatView {
+pub struct ChatView {
+    pub slot: ChatSlot,
     pub state: ChatState,
     pub counters: ChatCounters,
     pub velocity: Vec<VelocityPoint>,
@@ -342,15 +376,15 @@ pub enum QueueAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum CoreEvent {
+    /// A chat slot's connection changed.
     ChatState {
+        slot: ChatSlot,
         state: ChatState,
     },
-    /// A finished one-second bucket, plus the counters as of its end.
+    /// A finished one-second bucket of a chat slot, plus its counters as of its end.
     Velocity {
+        slot: ChatSlot,
         point: VelocityPoint,
-        counters: ChatCounters,
-    },
-    Counters {
         counters: ChatCounters,
     },
     Notice {
@@ -396,15 +430,6 @@ pub enum CoreEvent {
     },
     MomentSettings {
         settings: MomentSettings,
-    },
-    /// The Kick chat's state (the second chat slot, beside Twitch or the demo).
-    KickChatState {
-        state: ChatState,
-    },
-    /// A finished second of the Kick chat.
-    KickVelocity {
-        point: VelocityPoint,
-        counters: ChatCounters,
     },
     /// The recorder's state changed (phase, size, file).
     Recorder {

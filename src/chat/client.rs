@@ -12,15 +12,18 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
+use crate::actor::{spawn_racing, Mailbox};
+
 use super::channel::ChannelName;
 use super::demo::DemoSession;
-use super::kick::{chatroom_id_for, parse_kick_target, KickOptions, KickSession, KickTarget};
+use super::kick::{chatroom_id_for, KickOptions, KickSession, KickTarget};
 use super::twitch::{TwitchCredentials, TwitchSession};
 use super::velocity::VelocityMeter;
 use super::SourceEvent;
 use crate::api::{
     ApiError, ChatCounters, ChatState, ChatTarget, CoreEvent, ErrorCode, VelocityPoint,
 };
+pub use crate::api::{ChatSlot, ChatView};
 use crate::db::{now_ms, Database, Platform};
 use crate::events::EventBus;
 use crate::moments::{DetectorInput, Sample, MAX_SAMPLES_PER_SECOND};
@@ -46,24 +49,6 @@ pub struct ChatOptions {
     pub kick: KickOptions,
 }
 
-/// The two chats that can run at once, each its own `ChatClient`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ChatSlot {
-    /// Demo or Twitch: its commands feed the queue.
-    #[default]
-    Main,
-    /// Kick: read-only (graph and moments).
-    Kick,
-}
-
-/// What the UI needs to draw the chat panel.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChatView {
-    pub state: ChatState,
-    pub counters: ChatCounters,
-    pub velocity: Vec<VelocityPoint>,
-}
-
 enum Command {
     Connect(
         ChatTarget,
@@ -74,7 +59,32 @@ enum Command {
     Say(String, String, oneshot::Sender<Result<bool, ApiError>>),
     Disconnect(oneshot::Sender<ChatState>),
     View(oneshot::Sender<ChatView>),
+    /// A Kick channel-name lookup this actor started has finished (`attempt` tells a lookup
+    /// the streamer has since cancelled by disconnecting).
+    KickLookedUp {
+        attempt: u64,
+        slug: String,
+        room: Result<u64, ApiError>,
+        reply: oneshot::Sender<Result<ChatState, ApiError>>,
+    },
 }
+
+/// What a connect asks for: a session that can start now, or a Kick channel name to look up
+/// first.
+enum Plan {
+    Ready(Planned),
+    LookUpKick(String),
+}
+
+/// A chat session about to start.
+enum Planned {
+    Demo,
+    Twitch(ChannelName),
+    Kick { shown: String, room: u64 },
+}
+
+/// How long Kick's website gets to answer a channel-name lookup.
+const KICK_LOOKUP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Whether StreamCue can speak in this chat, and with which rate limit. The chat actor keeps
 /// it current (a `watch`: setting it never waits); `ChatReplies` follows it.
@@ -89,12 +99,8 @@ pub struct SayStatus {
 /// Handle on the chat actor.
 #[derive(Clone, Debug)]
 pub struct ChatClient {
-    tx: mpsc::Sender<Command>,
+    mailbox: Mailbox<Command>,
     say_status: watch::Receiver<SayStatus>,
-}
-
-fn gone() -> ApiError {
-    ApiError::new(ErrorCode::ShuttingDown, "StreamCue is shutting down.")
 }
 
 impl ChatClient {
@@ -107,10 +113,14 @@ impl ChatClient {
         cancel: CancellationToken,
         tracker: &tokio_util::task::TaskTracker,
     ) -> (Self, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(64);
+        let (mailbox, rx) = Mailbox::new(64);
         let (say_status_tx, say_status) = watch::channel(SayStatus::default());
         let actor = ChatActor {
             rx,
+            mailbox: mailbox.clone(),
+            tracker: tracker.clone(),
+            cancel: cancel.clone(),
+            lookup_attempt: 0,
             db,
             events,
             options,
@@ -120,7 +130,13 @@ impl ChatClient {
             say_status: say_status_tx,
         };
         let handle = tracker.spawn(actor.run(cancel));
-        (Self { tx, say_status }, handle)
+        (
+            Self {
+                mailbox,
+                say_status,
+            },
+            handle,
+        )
     }
 
     /// Follows whether StreamCue can speak here and as what (see [`SayStatus`]).
@@ -132,9 +148,7 @@ impl ChatClient {
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, ApiError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx.send(make(reply)).await.map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())
+        Ok(self.mailbox.ask(make).await?)
     }
 
     /// Connects with the credentials from [`ChatOptions`] (or anonymously).
@@ -217,6 +231,14 @@ struct Live {
 
 struct ChatActor {
     rx: mpsc::Receiver<Command>,
+    /// Its own mailbox: Kick lookups report back through it.
+    mailbox: Mailbox<Command>,
+    tracker: tokio_util::task::TaskTracker,
+    /// The actor's token; lookups race it.
+    cancel: CancellationToken,
+    /// Bumped by every connect and disconnect: a lookup that finishes for an older attempt
+    /// does not connect.
+    lookup_attempt: u64,
     db: Database,
     events: EventBus,
     options: ChatOptions,
@@ -283,13 +305,43 @@ impl ChatActor {
     async fn on_command(&mut self, cmd: Command) {
         match cmd {
             Command::Connect(target, credentials, reply) => {
-                let result = self.connect(target, credentials).await;
+                self.lookup_attempt += 1;
+                match self.plan(&target) {
+                    Err(e) => drop(reply.send(Err(e))),
+                    Ok(Plan::LookUpKick(slug)) => self.look_up_kick(slug, reply),
+                    Ok(Plan::Ready(planned)) => {
+                        let r = self.start_live(planned, credentials).await;
+                        let _ = reply.send(r);
+                    }
+                }
+            }
+            Command::KickLookedUp {
+                attempt,
+                slug,
+                room,
+                reply,
+            } => {
+                let result = if attempt != self.lookup_attempt {
+                    Err(ApiError::new(
+                        ErrorCode::NotConnected,
+                        "The Kick connection was cancelled.",
+                    ))
+                } else {
+                    match room {
+                        Ok(room) => {
+                            self.start_live(Planned::Kick { shown: slug, room }, None)
+                                .await
+                        }
+                        Err(e) => Err(e),
+                    }
+                };
                 let _ = reply.send(result);
             }
             Command::Say(channel, text, reply) => {
                 let _ = reply.send(self.say(&channel, &text).await);
             }
             Command::Disconnect(reply) => {
+                self.lookup_attempt += 1;
                 self.end_live("disconnected").await;
                 self.set_state(ChatState::Disconnected);
                 let _ = reply.send(self.state.clone());
@@ -300,6 +352,7 @@ impl ChatActor {
                     None => (ChatCounters::default(), self.idle_meter.history()),
                 };
                 let _ = reply.send(ChatView {
+                    slot: self.options.slot,
                     state: self.state.clone(),
                     counters,
                     velocity,
@@ -323,9 +376,77 @@ impl ChatActor {
         Ok(live.elevated)
     }
 
-    async fn connect(
+    /// What `target` means, checked.
+    fn plan(&self, target: &ChatTarget) -> Result<Plan, ApiError> {
+        if self.live.is_some() {
+            return Err(ApiError::new(
+                ErrorCode::AlreadyConnected,
+                "Already connected; disconnect first.",
+            ));
+        }
+        let invalid = |m: String| ApiError::new(ErrorCode::InvalidChannel, m);
+        Ok(Plan::Ready(match target {
+            ChatTarget::Demo => Planned::Demo,
+            ChatTarget::Twitch { channel } => {
+                Planned::Twitch(ChannelName::parse(channel).map_err(|e| invalid(e.to_string()))?)
+            }
+            ChatTarget::Kick { channel } => {
+                match KickTarget::parse(channel).map_err(|e| invalid(e.to_string()))? {
+                    KickTarget::ChatroomId(id) => Planned::Kick {
+                        shown: id.to_string(),
+                        room: id,
+                    },
+                    KickTarget::Slug(slug) => return Ok(Plan::LookUpKick(slug)),
+                }
+            }
+        }))
+    }
+
+    /// Looks up a Kick channel's chatroom id on a tracked task that races the actor's token
+    /// (Kick's website may take up to [`KICK_LOOKUP_TIMEOUT`]); the result comes back as
+    /// [`Command::KickLookedUp`], which answers `reply`.
+    fn look_up_kick(&self, slug: String, reply: oneshot::Sender<Result<ChatState, ApiError>>) {
+        let api_base = self.options.kick.api_base.clone();
+        let mailbox = self.mailbox.clone();
+        let attempt = self.lookup_attempt;
+        let work = async move {
+            let invalid = |m: String| ApiError::new(ErrorCode::InvalidChannel, m);
+            let room = match tokio::time::timeout(
+                KICK_LOOKUP_TIMEOUT,
+                chatroom_id_for(&slug, &api_base),
+            )
+            .await
+            {
+                Err(_) => Err(invalid(format!(
+                    "Kick did not answer the lookup of {slug} within {} s; paste the channel's chatroom id instead.",
+                    KICK_LOOKUP_TIMEOUT.as_secs()
+                ))),
+                Ok(r) => r.map_err(|e| invalid(e.to_string())),
+            };
+            (slug, room)
+        };
+        spawn_racing(
+            &self.tracker,
+            self.cancel.clone(),
+            work,
+            move |r| async move {
+                if let Some((slug, room)) = r {
+                    let looked_up = Command::KickLookedUp {
+                        attempt,
+                        slug,
+                        room,
+                        reply,
+                    };
+                    let _ = mailbox.tell(looked_up).await;
+                }
+            },
+        );
+    }
+
+    /// Starts the chat session `planned` describes.
+    async fn start_live(
         &mut self,
-        target: ChatTarget,
+        planned: Planned,
         credentials: Option<TwitchCredentials>,
     ) -> Result<ChatState, ApiError> {
         if self.live.is_some() {
@@ -334,36 +455,10 @@ impl ChatActor {
                 "Already connected; disconnect first.",
             ));
         }
-        let invalid = |m: String| ApiError::new(ErrorCode::InvalidChannel, m);
-        let (platform, channel, kick_room) = match &target {
-            ChatTarget::Demo => (Platform::Demo, None, None),
-            ChatTarget::Twitch { channel } => {
-                let name = ChannelName::parse(channel).map_err(|e| invalid(e.to_string()))?;
-                (Platform::Twitch, Some(name), None)
-            }
-            ChatTarget::Kick { channel } => {
-                let (shown, room) = match parse_kick_target(channel).map_err(invalid)? {
-                    KickTarget::ChatroomId(id) => (id.to_string(), id),
-                    KickTarget::Slug(slug) => {
-                        let lookup = chatroom_id_for(&slug, &self.options.kick.api_base);
-                        let id = tokio::time::timeout(Duration::from_secs(15), lookup)
-                            .await
-                            .map_err(|_| {
-                                invalid(format!(
-                                    "Kick did not answer the lookup of {slug} within 15 s; paste the channel's chatroom id instead."
-                                ))
-                            })?
-                            .map_err(|e| invalid(e.to_string()))?;
-                        (slug, id)
-                    }
-                };
-                (Platform::Kick, None, Some((shown, room)))
-            }
-        };
-        let shown = match (&channel, &kick_room) {
-            (Some(c), _) => c.to_string(),
-            (None, Some((slug, _))) => slug.clone(),
-            (None, None) => "demo".to_string(),
+        let (platform, shown) = match &planned {
+            Planned::Demo => (Platform::Demo, "demo".to_string()),
+            Planned::Twitch(name) => (Platform::Twitch, name.to_string()),
+            Planned::Kick { shown, .. } => (Platform::Kick, shown.clone()),
         };
         let started = now_ms();
         let session_id = self
@@ -371,12 +466,12 @@ impl ChatActor {
             .start_session(platform, &shown, started)
             .await
             .map_err(|e| ApiError::new(ErrorCode::Database, e.to_string()))?;
-        let source = match (channel, kick_room) {
-            (None, Some((_, room))) => {
+        let source = match planned {
+            Planned::Kick { room, .. } => {
                 Source::Kick(KickSession::start(room, self.options.kick.clone()))
             }
-            (None, None) => Source::Demo(DemoSession::start()),
-            (Some(name), _) => Source::Twitch(TwitchSession::start(
+            Planned::Demo => Source::Demo(DemoSession::start()),
+            Planned::Twitch(name) => Source::Twitch(TwitchSession::start(
                 name,
                 credentials
                     .as_ref()
@@ -621,17 +716,18 @@ impl ChatActor {
 
     fn set_state(&mut self, state: ChatState) {
         self.state = state.clone();
-        self.events.publish(match self.options.slot {
-            ChatSlot::Main => CoreEvent::ChatState { state },
-            ChatSlot::Kick => CoreEvent::KickChatState { state },
+        self.events.publish(CoreEvent::ChatState {
+            slot: self.options.slot,
+            state,
         });
     }
 }
 
 fn velocity_event(slot: ChatSlot, point: VelocityPoint, counters: ChatCounters) -> CoreEvent {
-    match slot {
-        ChatSlot::Main => CoreEvent::Velocity { point, counters },
-        ChatSlot::Kick => CoreEvent::KickVelocity { point, counters },
+    CoreEvent::Velocity {
+        slot,
+        point,
+        counters,
     }
 }
 

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
+
+use crate::actor::{spawn_racing, Mailbox};
 use tokio_util::task::TaskTracker;
 
 use super::degraded::{DegradedMode, Transition};
@@ -50,7 +52,7 @@ enum Command {
 /// Handle on the worker.
 #[derive(Clone, Debug)]
 pub struct GenerationWorker {
-    tx: mpsc::Sender<Command>,
+    mailbox: Mailbox<Command>,
 }
 
 /// Everything the worker is started with.
@@ -66,10 +68,6 @@ pub struct WorkerSetup {
     pub obs: ObsClient,
 }
 
-fn gone() -> ApiError {
-    ApiError::new(ErrorCode::ShuttingDown, "StreamCue is shutting down.")
-}
-
 impl GenerationWorker {
     /// Starts the actor; OBS tells it through `obs_reports` which clips it has shown.
     pub fn spawn(
@@ -78,7 +76,7 @@ impl GenerationWorker {
         cancel: CancellationToken,
         tracker: &TaskTracker,
     ) -> (Self, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(32);
+        let (mailbox, rx) = Mailbox::new(32);
         let degraded = DegradedMode::new(setup.options.degraded);
         let actor = Worker {
             setup,
@@ -86,19 +84,18 @@ impl GenerationWorker {
             degraded,
             current: None,
             last_channel: None,
-            tx: tx.clone(),
+            mailbox: mailbox.clone(),
             tracker: tracker.clone(),
+            cancel: cancel.clone(),
             probing: false,
             paused: false,
         };
         let handle = tracker.spawn(actor.run(rx, obs_reports, cancel));
-        (Self { tx }, handle)
+        (Self { mailbox }, handle)
     }
 
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, ApiError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx.send(make(reply)).await.map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        self.mailbox.ask(make).await?
     }
 
     pub async fn status(&self) -> Result<GeneratorStatus, ApiError> {
@@ -136,8 +133,11 @@ struct Worker {
     current: Option<i32>,
     /// The channel of the latest request (where degraded mode is announced).
     last_channel: Option<String>,
-    tx: mpsc::Sender<Command>,
+    /// Its own mailbox: probes report back through it.
+    mailbox: Mailbox<Command>,
     tracker: TaskTracker,
+    /// The worker's token: probes race it.
+    cancel: CancellationToken,
     probing: bool,
     /// The streamer paused generation (persisted).
     paused: bool,
@@ -535,13 +535,15 @@ impl Worker {
             .then(|| self.remote_options())
             .filter(|o| !o.base.is_empty());
         let ffmpeg = self.setup.options.offline.ffmpeg.clone();
-        let tx = self.tx.clone();
-        self.tracker.spawn(async move {
-            let started = Instant::now();
+        let mailbox = self.mailbox.clone();
+        let started = Instant::now();
+        let work = async move {
             let checked: Result<String, ApiError> = match (backend, remote) {
                 (GeneratorBackend::Offline, _) => ffmpeg_available(&ffmpeg)
                     .await
-                    .map(|()| "Offline demo is ready: ffmpeg renders clips on this computer.".to_string())
+                    .map(|()| {
+                        "Offline demo is ready: ffmpeg renders clips on this computer.".to_string()
+                    })
                     .map_err(|e| ApiError::new(ErrorCode::Generator, e.to_string())),
                 (GeneratorBackend::Remote, None) => Err(ApiError::new(
                     ErrorCode::Generator,
@@ -561,15 +563,25 @@ impl Worker {
                     }
                 }
             };
-            let healthy = matches!(&checked, Ok(m) if !m.contains("no /health"));
-            let _ = tx.send(Command::ProbeDone { healthy }).await;
-            if let Some(reply) = reply {
-                let _ = reply.send(checked.map(|message| ConnectionCheck {
-                    message,
-                    latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-                }));
-            }
-        });
+            checked
+        };
+        // Cancelled (shutdown): nothing to report; a waiting reply reads as "shutting down".
+        spawn_racing(
+            &self.tracker,
+            self.cancel.clone(),
+            work,
+            move |checked| async move {
+                let Some(checked) = checked else { return };
+                let healthy = matches!(&checked, Ok(m) if !m.contains("no /health"));
+                let _ = mailbox.tell(Command::ProbeDone { healthy }).await;
+                if let Some(reply) = reply {
+                    let _ = reply.send(checked.map(|message| ConnectionCheck {
+                        message,
+                        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+                    }));
+                }
+            },
+        );
     }
 }
 

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
+
+use crate::actor::Mailbox;
 use tokio_util::task::TaskTracker;
 
 use super::detector::{Baseline, MomentEvent, SecondSummary, SpikeDetector};
@@ -91,11 +93,7 @@ enum Command {
 
 #[derive(Clone, Debug)]
 pub struct MomentDetector {
-    tx: mpsc::Sender<Command>,
-}
-
-fn gone() -> ApiError {
-    ApiError::new(ErrorCode::ShuttingDown, "StreamCue is shutting down.")
+    mailbox: Mailbox<Command>,
 }
 
 fn db_error(e: crate::db::DbError) -> ApiError {
@@ -110,7 +108,7 @@ impl MomentDetector {
         cancel: CancellationToken,
         tracker: &TaskTracker,
     ) -> (Self, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(32);
+        let (mailbox, rx) = Mailbox::new(32);
         let settings = MomentSettings::default();
         let actor = Actor {
             db,
@@ -120,13 +118,14 @@ impl MomentDetector {
             sessions: HashMap::new(),
             latest_session: None,
         };
-        (Self { tx }, tracker.spawn(actor.run(rx, inbound, cancel)))
+        (
+            Self { mailbox },
+            tracker.spawn(actor.run(rx, inbound, cancel)),
+        )
     }
 
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, ApiError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx.send(make(reply)).await.map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        self.mailbox.ask(make).await?
     }
 
     pub async fn settings(&self) -> Result<MomentSettings, ApiError> {

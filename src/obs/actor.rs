@@ -19,6 +19,8 @@ use obws::events::{Event, EventStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+use crate::actor::Mailbox;
 use tokio_util::task::TaskTracker;
 
 use super::mp4;
@@ -85,7 +87,7 @@ enum Command {
 /// Handle on the OBS actor.
 #[derive(Clone, Debug)]
 pub struct ObsClient {
-    tx: mpsc::Sender<Command>,
+    mailbox: Mailbox<Command>,
     connected: Arc<AtomicBool>,
     recording: tokio::sync::watch::Receiver<ObsRecording>,
 }
@@ -96,10 +98,6 @@ pub struct ObsSetup {
     pub secrets: Arc<dyn SecretStore>,
     pub reports: mpsc::Sender<ObsReport>,
     pub backoff: Backoff,
-}
-
-fn gone() -> ApiError {
-    ApiError::new(ErrorCode::ShuttingDown, "StreamCue is shutting down.")
 }
 
 fn not_connected() -> ApiError {
@@ -115,7 +113,7 @@ impl ObsClient {
         cancel: CancellationToken,
         tracker: &TaskTracker,
     ) -> (Self, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(64);
+        let (mailbox, rx) = Mailbox::new(64);
         let connected = Arc::new(AtomicBool::new(false));
         let (recording_tx, recording) = tokio::sync::watch::channel(ObsRecording::default());
         let actor = Actor {
@@ -138,7 +136,7 @@ impl ObsClient {
         let handle = tracker.spawn(actor.run(rx, cancel));
         (
             Self {
-                tx,
+                mailbox,
                 connected,
                 recording,
             },
@@ -147,9 +145,7 @@ impl ObsClient {
     }
 
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, ApiError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx.send(make(reply)).await.map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        self.mailbox.ask(make).await?
     }
 
     pub async fn view(&self) -> Result<ObsView, ApiError> {
@@ -186,7 +182,7 @@ impl ObsClient {
 
     /// Asks OBS to show something; never waits (dropped with a log line when OBS is busy).
     pub fn show(&self, show: Show) {
-        if self.tx.try_send(Command::Show(show)).is_err() {
+        if self.mailbox.try_tell(Command::Show(show)).is_err() {
             tracing::warn!("OBS show request dropped: the OBS actor is busy");
         }
     }

@@ -11,6 +11,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use crate::actor::Mailbox;
+
 use super::command::{ChatCommand, CommandNames, PromptRefusal, PromptRules};
 use super::replies::ReplySink;
 use crate::api::{
@@ -130,17 +132,13 @@ pub struct QueueSetup {
 /// Handle on the queue actor.
 #[derive(Clone, Debug)]
 pub struct GenerationQueue {
-    tx: mpsc::Sender<Command>,
+    mailbox: Mailbox<Command>,
 }
 
 /// The channel chat uses to hand the queue commands and moderation events. Chat only ever
 /// `try_send`s into it, so a flood is dropped (and logged) instead of stalling chat.
 pub fn inbound_channel() -> (mpsc::Sender<Inbound>, mpsc::Receiver<Inbound>) {
     mpsc::channel(1024)
-}
-
-fn gone() -> ApiError {
-    ApiError::new(ErrorCode::ShuttingDown, "StreamCue is shutting down.")
 }
 
 fn db_error(e: DbError) -> ApiError {
@@ -163,7 +161,7 @@ impl GenerationQueue {
             signals,
             obs,
         } = setup;
-        let (tx, rx) = mpsc::channel(64);
+        let (mailbox, rx) = Mailbox::new(64);
         let actor = QueueActor {
             db,
             signals,
@@ -180,16 +178,14 @@ impl GenerationQueue {
             published_cooldowns: Cooldowns::default(),
         };
         let handle = tracker.spawn(actor.run(rx, inbound_rx, cancel));
-        (Self { tx }, handle)
+        (Self { mailbox }, handle)
     }
 
     async fn ask<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, ApiError>>) -> Command,
     ) -> Result<T, ApiError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx.send(make(reply)).await.map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        self.mailbox.ask(make).await?
     }
 
     pub async fn view(&self) -> Result<QueueView, ApiError> {

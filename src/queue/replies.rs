@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::actor::Mailbox;
 use crate::api::{CoreEvent, ReplyLimits};
 use crate::chat::outgoing::{sanitise_outgoing, twitch_limit, SlidingWindow};
 use crate::chat::{ChatClient, SayStatus};
@@ -27,7 +28,7 @@ pub const BACKLOG: usize = 50;
 /// Where the queue (and later the generator) hands chat replies.
 #[derive(Clone, Debug)]
 pub struct ReplySink {
-    tx: mpsc::Sender<(String, String)>,
+    mailbox: Mailbox<(String, String)>,
     /// The limits as last announced (read for snapshots: never waits on the actor, which may
     /// be waiting for a send slot).
     limits: watch::Receiver<ReplyLimits>,
@@ -37,7 +38,7 @@ impl ReplySink {
     /// Queues `text` for `channel`; never blocks.
     pub fn say(&self, channel: &str, text: String) {
         static DROPPED: crate::logging::Throttle = crate::logging::Throttle::new();
-        if self.tx.try_send((channel.to_string(), text)).is_err() {
+        if self.mailbox.try_tell((channel.to_string(), text)).is_err() {
             if let Some(also) = DROPPED.allow() {
                 tracing::warn!(also_dropped = also, "chat reply dropped: too many waiting");
             }
@@ -55,9 +56,9 @@ impl ReplySink {
 
     /// A sink whose replies go nowhere (tests of the queue alone).
     pub fn discard() -> (Self, mpsc::Receiver<(String, String)>) {
-        let (tx, rx) = mpsc::channel(BACKLOG);
+        let (mailbox, rx) = Mailbox::new(BACKLOG);
         let limits = watch::channel(Limits::new().view(Instant::now())).1;
-        (Self { tx, limits }, rx)
+        (Self { mailbox, limits }, rx)
     }
 }
 
@@ -72,13 +73,13 @@ impl ChatReplies {
         cancel: CancellationToken,
         tracker: &tokio_util::task::TaskTracker,
     ) -> (ReplySink, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(BACKLOG);
+        let (mailbox, rx) = Mailbox::new(BACKLOG);
         let mut limits = Limits::new();
         let (latest, limits_rx) = watch::channel(limits.view(Instant::now()));
         let handle = tracker.spawn(run(chat, rx, limits, latest, events, cancel));
         (
             ReplySink {
-                tx,
+                mailbox,
                 limits: limits_rx,
             },
             handle,

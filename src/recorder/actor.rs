@@ -4,7 +4,9 @@
 //! Invariants: it is the only writer of `recordings` and `clips`; a recording's start time is
 //! the time base of offsets into its file (OBS: from its record timecode); a clip row is written
 //! only after the clip file is complete; on shutdown streamlink is stopped cleanly (SIGINT, so
-//! the file is finalised) before the database closes.
+//! the file is finalised) before the database closes. It never awaits OBS or ffmpeg in its loop:
+//! starting/stopping OBS's recording and cutting clips run as tracked tasks that race the
+//! recorder's token, and a finished cut comes back through its mailbox to be written.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,8 +15,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::cut::{cut_clip, CutRequest};
+use super::cut::{cut_clip, CutClip, CutError, CutRequest};
 use super::streamlink::{recording_stem, RecorderEvent, StreamlinkOptions, StreamlinkRecorder};
+use crate::actor::{spawn_racing, Mailbox};
 use crate::api::{
     ApiError, Clip, CoreEvent, ErrorCode, RecorderMode, RecorderPhase, RecorderSettings,
     RecorderState, RecorderView,
@@ -60,11 +63,27 @@ enum Command {
     Start(Reply<RecorderState>),
     Stop(Reply<RecorderState>),
     Cut(i32, Reply<Clip>),
+    /// A cut this actor started has finished; the actor writes its row (it is the only writer).
+    CutDone(Box<FinishedCut>),
+}
+
+/// A clip to cut: what ffmpeg is asked, and the rows it belongs to.
+struct CutPlan {
+    moment_id: i64,
+    recording_id: i64,
+    request: CutRequest,
+}
+
+struct FinishedCut {
+    plan: CutPlan,
+    result: Result<CutClip, CutError>,
+    /// The streamer waiting for it (`None` for automatic cuts).
+    reply: Option<Reply<Clip>>,
 }
 
 #[derive(Clone, Debug)]
 pub struct Recorder {
-    tx: mpsc::Sender<Command>,
+    mailbox: Mailbox<Command>,
 }
 
 pub struct RecorderSetup {
@@ -74,10 +93,6 @@ pub struct RecorderSetup {
     pub clips_dir: PathBuf,
     pub recordings_dir: PathBuf,
     pub ffmpeg: String,
-}
-
-fn gone() -> ApiError {
-    ApiError::new(ErrorCode::ShuttingDown, "StreamCue is shutting down.")
 }
 
 fn db_error(e: crate::db::DbError) -> ApiError {
@@ -94,9 +109,12 @@ impl Recorder {
         cancel: CancellationToken,
         tracker: &TaskTracker,
     ) -> (Self, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(32);
+        let (mailbox, rx) = Mailbox::new(32);
         let obs_recording = setup.obs.recording();
         let actor = Actor {
+            mailbox: mailbox.clone(),
+            tracker: tracker.clone(),
+            cancel: cancel.clone(),
             setup,
             settings: RecorderSettings::default(),
             state: RecorderState {
@@ -112,15 +130,13 @@ impl Recorder {
             streamlink: None,
         };
         (
-            Self { tx },
+            Self { mailbox },
             tracker.spawn(actor.run(rx, obs_recording, cancel)),
         )
     }
 
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, ApiError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx.send(make(reply)).await.map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        self.mailbox.ask(make).await?
     }
 
     pub async fn view(&self) -> Result<RecorderView, ApiError> {
@@ -152,6 +168,11 @@ struct Streamlink {
 }
 
 struct Actor {
+    /// Its own mailbox: finished cuts come back through it.
+    mailbox: Mailbox<Command>,
+    tracker: TaskTracker,
+    /// The recorder's token; the cuts and OBS calls it starts race it.
+    cancel: CancellationToken,
     setup: RecorderSetup,
     settings: RecorderSettings,
     state: RecorderState,
@@ -201,6 +222,12 @@ impl Actor {
                         None => self.streamlink = None,
                     }
                 }
+            }
+        }
+        // Cuts that finished before the token fired are still written.
+        while let Ok(cmd) = rx.try_recv() {
+            if let Command::CutDone(done) = cmd {
+                self.on_cut_done(*done).await;
             }
         }
         if let Some(s) = self.streamlink.take() {
@@ -359,16 +386,33 @@ impl Actor {
             Command::SetSettings(s, reply) => {
                 let _ = reply.send(self.set_settings(*s).await);
             }
-            Command::Start(reply) => {
-                let _ = reply.send(self.start().await);
-            }
-            Command::Stop(reply) => {
-                let _ = reply.send(self.stop().await);
-            }
-            Command::Cut(id, reply) => {
-                let _ = reply.send(self.cut(id.into()).await);
-            }
+            Command::Start(reply) => self.start(reply),
+            Command::Stop(reply) => self.stop(reply).await,
+            Command::Cut(id, reply) => match self.plan_cut(id.into()).await {
+                Ok(plan) => self.spawn_cuts(vec![(plan, Some(reply))]),
+                Err(e) => drop(reply.send(Err(e))),
+            },
+            Command::CutDone(done) => self.on_cut_done(*done).await,
         }
+    }
+
+    /// Runs `work` (a call to OBS) off the loop; its answer goes straight to the streamer.
+    fn answer_later<T: Send + 'static>(
+        &self,
+        reply: Reply<RecorderState>,
+        work: impl std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+    ) {
+        let state = self.state.clone();
+        spawn_racing(
+            &self.tracker,
+            self.cancel.clone(),
+            work,
+            move |r| async move {
+                if let Some(r) = r {
+                    let _ = reply.send(r.map(|_| state));
+                } // cancelled: the dropped reply reads as "shutting down"
+            },
+        );
     }
 
     async fn set_settings(&mut self, s: RecorderSettings) -> Result<RecorderSettings, ApiError> {
@@ -391,13 +435,21 @@ impl Actor {
         Ok(s)
     }
 
-    async fn start(&mut self) -> Result<RecorderState, ApiError> {
+    fn start(&mut self, reply: Reply<RecorderState>) {
+        match self.settings.mode {
+            RecorderMode::Obs => {
+                // The recording's state arrives from OBS's own report (`on_obs_recording`).
+                let obs = self.setup.obs.clone();
+                self.answer_later(reply, async move { obs.start_recording().await });
+            }
+            _ => drop(reply.send(self.start_streamlink())),
+        }
+    }
+
+    fn start_streamlink(&mut self) -> Result<RecorderState, ApiError> {
         match self.settings.mode {
             RecorderMode::Off => Err(refused("Recording is off: choose OBS or Streamlink.")),
-            RecorderMode::Obs => {
-                self.setup.obs.start_recording().await?;
-                Ok(self.state.clone())
-            }
+            RecorderMode::Obs => Err(refused("OBS records in this mode.")),
             RecorderMode::Streamlink => {
                 if self.streamlink.is_some() {
                     return Err(refused("Already recording."));
@@ -430,10 +482,12 @@ impl Actor {
         }
     }
 
-    async fn stop(&mut self) -> Result<RecorderState, ApiError> {
+    async fn stop(&mut self, reply: Reply<RecorderState>) {
         match self.settings.mode {
             RecorderMode::Obs => {
-                self.setup.obs.stop_recording().await?;
+                let obs = self.setup.obs.clone();
+                self.answer_later(reply, async move { obs.stop_recording().await });
+                return;
             }
             _ => {
                 if let Some(s) = self.streamlink.take() {
@@ -445,9 +499,11 @@ impl Actor {
                 }
             }
         }
-        Ok(self.state.clone())
+        let _ = reply.send(Ok(self.state.clone()));
     }
 
+    /// Cuts a clip for every moment inside the recording that just ended, if auto-cut is on.
+    /// The cuts run one after another off the loop.
     async fn auto_cut(&mut self, recording_id: i64) {
         if !self.settings.auto_cut {
             return;
@@ -462,15 +518,18 @@ impl Actor {
             .moments_between(rec.started_at_ms, end)
             .await
             .unwrap_or_default();
+        let mut plans = Vec::new();
         for id in ids {
-            match self.cut(id).await {
-                Ok(c) => tracing::info!(moment_id = id, clip = %c.path, "clip cut automatically"),
+            match self.plan_cut(id).await {
+                Ok(plan) => plans.push((plan, None)),
                 Err(e) => tracing::warn!(moment_id = id, error = %e, "could not cut a clip"),
             }
         }
+        self.spawn_cuts(plans);
     }
 
-    async fn cut(&mut self, moment_id: i64) -> Result<Clip, ApiError> {
+    /// What cutting a clip around `moment_id` means: which recording, which span.
+    async fn plan_cut(&self, moment_id: i64) -> Result<CutPlan, ApiError> {
         let moment = self
             .setup
             .db
@@ -501,7 +560,7 @@ impl Actor {
         let from = Duration::from_millis((at - rec.started_at_ms).max(0) as u64);
         let until_ms = moment.ended_at_ms.map_or(at, |e| e as i64);
         let to = Duration::from_millis((until_ms - rec.started_at_ms).max(0) as u64) + post;
-        let req = CutRequest {
+        let request = CutRequest {
             ffmpeg: self.setup.ffmpeg.clone(),
             ..CutRequest::new(
                 &path,
@@ -511,15 +570,71 @@ impl Actor {
                 format!("moment-{moment_id}"),
             )
         };
-        let cut = cut_clip(&req)
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::Recorder, e.to_string()))?;
+        Ok(CutPlan {
+            moment_id,
+            recording_id: rec.id,
+            request,
+        })
+    }
+
+    /// Runs the cuts in order on a tracked task that stops when the recorder's token is
+    /// cancelled (ffmpeg is killed with it); each result comes back as [`Command::CutDone`].
+    fn spawn_cuts(&self, plans: Vec<(CutPlan, Option<Reply<Clip>>)>) {
+        if plans.is_empty() {
+            return;
+        }
+        let mailbox = self.mailbox.clone();
+        let work = async move {
+            for (plan, reply) in plans {
+                let result = cut_clip(&plan.request).await;
+                let done = FinishedCut {
+                    plan,
+                    result,
+                    reply,
+                };
+                if mailbox
+                    .tell(Command::CutDone(Box::new(done)))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        };
+        spawn_racing(&self.tracker, self.cancel.clone(), work, |r| async move {
+            if r.is_none() {
+                tracing::info!("clip cutting stopped: StreamCue is shutting down");
+            }
+        });
+    }
+
+    async fn on_cut_done(&mut self, done: FinishedCut) {
+        let FinishedCut {
+            plan,
+            result,
+            reply,
+        } = done;
+        let moment_id = plan.moment_id;
+        let written = self.write_clip(plan, result).await;
+        match (&written, reply) {
+            (_, Some(reply)) => drop(reply.send(written)),
+            (Ok(c), None) => tracing::info!(moment_id, clip = %c.path, "clip cut automatically"),
+            (Err(e), None) => tracing::warn!(moment_id, error = %e, "could not cut a clip"),
+        }
+    }
+
+    async fn write_clip(
+        &mut self,
+        plan: CutPlan,
+        result: Result<CutClip, CutError>,
+    ) -> Result<Clip, ApiError> {
+        let cut = result.map_err(|e| ApiError::new(ErrorCode::Recorder, e.to_string()))?;
         let clip = self
             .setup
             .db
             .insert_clip(
-                moment_id,
-                rec.id,
+                plan.moment_id,
+                plan.recording_id,
                 &cut.path.display().to_string(),
                 cut.actual_start.as_millis() as i64,
                 cut.actual_end.as_millis() as i64,
@@ -529,7 +644,7 @@ impl Actor {
             )
             .await
             .map_err(db_error)?;
-        tracing::info!(moment_id, clip = %clip.path, widened_ms = clip.widened_ms, "clip cut");
+        tracing::info!(moment_id = plan.moment_id, clip = %clip.path, widened_ms = clip.widened_ms, "clip cut");
         self.setup
             .events
             .publish(CoreEvent::Clip { clip: clip.clone() });

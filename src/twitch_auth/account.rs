@@ -16,6 +16,8 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::actor::{Gone, Mailbox};
+
 use super::client::{TwitchId, DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT};
 use super::device::{DeviceFlow, SLOW_DOWN_STEP};
 use super::error::AuthError;
@@ -113,7 +115,7 @@ pub struct LoginPrompt {
 /// A cloneable handle on the account actor.
 #[derive(Clone, Debug)]
 pub struct TwitchAccount {
-    tx: mpsc::Sender<Command>,
+    mailbox: Mailbox<Command>,
     state: watch::Receiver<AccountState>,
     /// Longest a command may wait for its answer (every actor step is itself bounded).
     answer_within: Duration,
@@ -149,7 +151,7 @@ impl TwitchAccount {
         cancel: CancellationToken,
     ) -> Result<(Self, JoinHandle<()>), AuthError> {
         let id = TwitchId::new(&options.base_url)?.with_timeout(options.request_timeout);
-        let (tx, rx) = mpsc::channel(32);
+        let (mailbox, rx) = Mailbox::new(32);
         let (state_tx, state) = watch::channel(AccountState::Checking);
         let (job_tx, job_rx) = mpsc::unbounded_channel();
         let answer_within = options.request_timeout * 2 + KEYRING_TIMEOUT * 2;
@@ -170,7 +172,7 @@ impl TwitchAccount {
         let task = tokio::spawn(actor.run(rx, job_rx));
         Ok((
             Self {
-                tx,
+                mailbox,
                 state,
                 answer_within,
             },
@@ -223,15 +225,10 @@ impl TwitchAccount {
         &self,
         command: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, AuthError> {
-        let (reply, answer) = oneshot::channel();
+        // Gone: the actor stopped, or dropped the reply because a later command superseded it.
         let exchange = async {
-            self.tx
-                .send(command(reply))
-                .await
-                .map_err(|_| AuthError::Stopped)?;
-            // A dropped reply: the command was superseded by a later one, or the actor stopped.
-            answer.await.map_err(|_| {
-                if self.tx.is_closed() {
+            self.mailbox.ask(command).await.map_err(|Gone| {
+                if self.mailbox.is_closed() {
                     AuthError::Stopped
                 } else {
                     AuthError::Cancelled

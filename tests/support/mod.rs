@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use streamcue::api::{AppSnapshot, ChatCounters, ChatState, CoreEvent, VelocityPoint};
+use streamcue::api::{AppSnapshot, ChatCounters, ChatSlot, ChatState, CoreEvent, VelocityPoint};
 use streamcue::chat::Backoff;
 use streamcue::db::Database;
 use streamcue::paths::AppPaths;
@@ -166,7 +166,12 @@ impl Harness {
     }
 
     pub async fn counters(&self) -> ChatCounters {
-        self.snapshot().await.counters
+        self.snapshot().await.slot(ChatSlot::Main).counters
+    }
+
+    /// The main chat slot's state, from a fresh snapshot.
+    pub async fn chat_state(&self) -> ChatState {
+        self.snapshot().await.slot(ChatSlot::Main).state.clone()
     }
 
     /// Polls the snapshot until `pred` holds on the counters; panics after `limit`.
@@ -326,7 +331,10 @@ impl EventLog {
             .unwrap()
             .iter()
             .filter_map(|s| match &s.event {
-                CoreEvent::ChatState { state } => Some((s.at, s.at_ms, state.clone())),
+                CoreEvent::ChatState {
+                    slot: ChatSlot::Main,
+                    state,
+                } => Some((s.at, s.at_ms, state.clone())),
                 _ => None,
             })
             .collect()
@@ -339,7 +347,11 @@ impl EventLog {
             .unwrap()
             .iter()
             .filter_map(|s| match &s.event {
-                CoreEvent::Velocity { point, counters } => Some((*point, *counters)),
+                CoreEvent::Velocity {
+                    slot: ChatSlot::Main,
+                    point,
+                    counters,
+                } => Some((*point, *counters)),
                 _ => None,
             })
             .collect()
@@ -410,4 +422,16 @@ pub fn now_ms() -> i64 {
 /// Writes `text` as the config file of the data folder `dir`.
 pub fn write_config(dir: &Path, text: &str) {
     std::fs::write(AppPaths::under(dir).config_file, text).expect("write config.toml");
+}
+
+/// A chat slot's view in a snapshot (every slot is always there).
+pub trait SnapshotSlots {
+    fn slot(&self, slot: ChatSlot) -> &streamcue::api::ChatView;
+}
+
+impl SnapshotSlots for AppSnapshot {
+    fn slot(&self, slot: ChatSlot) -> &streamcue::api::ChatView {
+        self.chat(slot)
+            .unwrap_or_else(|| panic!("the snapshot has no {slot:?} chat"))
+    }
 }

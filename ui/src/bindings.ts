@@ -29,22 +29,11 @@ async chatConnect(target: ChatTarget) : Promise<Result<ChatState, ApiError>> {
 }
 },
 /**
- * Closes the chat connection and ends the session.
+ * Closes one chat slot's connection and ends its session (the other slots stay).
  */
-async chatDisconnect() : Promise<Result<ChatState, ApiError>> {
+async chatDisconnect(slot: ChatSlot) : Promise<Result<ChatState, ApiError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("chat_disconnect") };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-/**
- * Disconnects the Kick chat (the main chat stays).
- */
-async kickDisconnect() : Promise<Result<ChatState, ApiError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("kick_disconnect") };
+    return { status: "ok", data: await TAURI_INVOKE("chat_disconnect", { slot }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -356,11 +345,11 @@ export type ApiError = { code: ErrorCode; message: string }
 /**
  * Everything the UI needs to draw itself from scratch (on load, or after it lagged).
  */
-export type AppSnapshot = { chat: ChatState; counters: ChatCounters; 
+export type AppSnapshot = { 
 /**
- * The current session's last ten minutes, oldest first, one point per second.
+ * Every chat slot, in [`ChatSlot::ALL`] order.
  */
-velocity: VelocityPoint[]; notices: Notice[]; paths: PathsInfo; keyringAvailable: boolean; 
+chats: ChatView[]; notices: Notice[]; paths: PathsInfo; keyringAvailable: boolean; 
 /**
  * The channel to fill in when the window opens (`chat.default_channel`; "" = demo).
  */
@@ -376,11 +365,7 @@ twitchClientIdSet: boolean; generator: GeneratorStatus; obs: ObsView;
 /**
  * The current (or last) session's moments, oldest first.
  */
-moments: Moment[]; momentSettings: MomentSettings; 
-/**
- * The Kick chat (a second chat that can run beside Twitch or the demo).
- */
-kick: KickChatView; recorder: RecorderView; 
+moments: Moment[]; momentSettings: MomentSettings; recorder: RecorderView; 
 /**
  * The limits strip: outgoing chat limit and running cooldowns.
  */
@@ -406,6 +391,18 @@ export type ChatFailure =
  */
 export type ChatPlatform = "demo" | "twitch" | "kick"
 /**
+ * A chat that runs on its own, beside the others: each is one `ChatClient` actor.
+ */
+export type ChatSlot = 
+/**
+ * Demo or Twitch: its commands feed the queue.
+ */
+"main" | 
+/**
+ * Kick: read-only (graph and moments).
+ */
+"kick"
+/**
  * The chat connection's state, as the streamer sees it.
  */
 export type ChatState = { state: "disconnected" } | { state: "connecting"; platform: ChatPlatform; channel: string } | { state: "connected"; platform: ChatPlatform; channel: string; sessionId: number } | 
@@ -429,6 +426,11 @@ export type ChatTarget =
  * A Kick channel: its slug (`kick.com/slug` works too) or its chatroom id.
  */
 { kind: "kick"; channel: string }
+/**
+ * One chat slot's panel: its state, counters and the last ten minutes of velocity (oldest
+ * first, one point per second).
+ */
+export type ChatView = { slot: ChatSlot; state: ChatState; counters: ChatCounters; velocity: VelocityPoint[] }
 /**
  * A clip cut around a moment.
  */
@@ -462,11 +464,15 @@ cooldownSecs: number }
 /**
  * A change the core announces after it has been persisted. The UI applies these to its cache.
  */
-export type CoreEvent = { kind: "chatState"; state: ChatState } | 
+export type CoreEvent = 
 /**
- * A finished one-second bucket, plus the counters as of its end.
+ * A chat slot's connection changed.
  */
-{ kind: "velocity"; point: VelocityPoint; counters: ChatCounters } | { kind: "counters"; counters: ChatCounters } | { kind: "notice"; notice: Notice } | 
+{ kind: "chatState"; slot: ChatSlot; state: ChatState } | 
+/**
+ * A finished one-second bucket of a chat slot, plus its counters as of its end.
+ */
+{ kind: "velocity"; slot: ChatSlot; point: VelocityPoint; counters: ChatCounters } | { kind: "notice"; notice: Notice } | 
 /**
  * A request was added or changed (state, position).
  */
@@ -495,14 +501,6 @@ export type CoreEvent = { kind: "chatState"; state: ChatState } |
  * The detector's readings for the last second (the settings' live preview).
  */
 { kind: "momentReadings"; readings: MomentReadings } | { kind: "momentSettings"; settings: MomentSettings } | 
-/**
- * The Kick chat's state (the second chat slot, beside Twitch or the demo).
- */
-{ kind: "kickChatState"; state: ChatState } | 
-/**
- * A finished second of the Kick chat.
- */
-{ kind: "kickVelocity"; point: VelocityPoint; counters: ChatCounters } | 
 /**
  * The recorder's state changed (phase, size, file).
  */
@@ -697,10 +695,6 @@ paused: boolean; counters: GeneratorCounters;
  * Where finished clips are saved.
  */
 clipsDir: string }
-/**
- * The Kick chat panel's content.
- */
-export type KickChatView = { state: ChatState; counters: ChatCounters; velocity: VelocityPoint[] }
 /**
  * The limits strip's content (in the snapshot; then kept current by the `replyLimits` and
  * `cooldowns` events). The queue's waiting/max is in `QueueView`.

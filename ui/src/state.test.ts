@@ -1,6 +1,6 @@
 // The reducer (state.ts): snapshots and events in, the cache and the touched slices out.
 import { describe, expect, it } from "vitest";
-import type { AppSnapshot, ChatState, CoreEvent, Moment, QueueItem } from "./bindings";
+import type { AppSnapshot, ChatState, ChatView, CoreEvent, Moment, QueueItem } from "./bindings";
 import {
   applyChatState,
   applyEvents,
@@ -50,11 +50,18 @@ function item(id: number, state: QueueItem["state"], position: number, updatedAt
   };
 }
 
-function snapshot(over: Partial<AppSnapshot> = {}): AppSnapshot {
+const ZERO = { messages: 0, malformedLines: 0, reconnects: 0 };
+
+/** A snapshot; `chat` and `kick` fill the two chat slots (disconnected by default). */
+function snapshot(
+  over: Partial<AppSnapshot> & { chat?: ChatState; kick?: Omit<ChatView, "slot"> } = {},
+): AppSnapshot {
+  const { chat, kick, ...rest } = over;
   return {
-    chat: { state: "disconnected" },
-    counters: { messages: 0, malformedLines: 0, reconnects: 0 },
-    velocity: [],
+    chats: [
+      { slot: "main", state: chat ?? { state: "disconnected" }, counters: { ...ZERO }, velocity: [] },
+      { slot: "kick", ...(kick ?? { state: { state: "disconnected" }, counters: { ...ZERO }, velocity: [] }) },
+    ],
     notices: [],
     paths: { configFile: "c", databaseFile: "d", logDir: "l" },
     keyringAvailable: true,
@@ -66,9 +73,8 @@ function snapshot(over: Partial<AppSnapshot> = {}): AppSnapshot {
     obs: { settings: {}, state: { connection: { state: "disabled" } } } as never,
     moments: [],
     momentSettings: {} as never,
-    kick: { state: { state: "disconnected" }, counters: { messages: 0, malformedLines: 0, reconnects: 0 }, velocity: [] },
     recorder: { settings: {}, state: {}, clips: [] } as never,
-    ...over,
+    ...rest,
   } as AppSnapshot;
 }
 
@@ -114,10 +120,10 @@ describe("events", () => {
     const c = emptyCache();
     applySnapshot(c, snapshot({ chat: connected(1) }));
     const counters = { messages: 5, malformedLines: 0, reconnects: 0 };
-    const out = applyEvents(c, [{ kind: "velocity", point: { second: 10, count: 5 }, counters }]);
+    const out = applyEvents(c, [{ kind: "velocity", slot: "main", point: { second: 10, count: 5 }, counters }]);
     expect([...out.touched]).toEqual(["main"]);
     const stale = applyEvents(c, [
-      { kind: "velocity", point: { second: 10, count: 9 }, counters: { ...counters, messages: 1 } },
+      { kind: "velocity", slot: "main", point: { second: 10, count: 9 }, counters: { ...counters, messages: 1 } },
     ]);
     expect(stale.touched.size).toBe(0);
     expect(c.chats.main.counters.messages).toBe(5);
@@ -128,7 +134,7 @@ describe("events", () => {
     const c = emptyCache();
     const evs: CoreEvent[] = [];
     for (let s = 0; s < WINDOW_SECS + 50; s++) {
-      evs.push({ kind: "kickVelocity", point: { second: s, count: 1 }, counters: { messages: s, malformedLines: 0, reconnects: 0 } });
+      evs.push({ kind: "velocity", slot: "kick", point: { second: s, count: 1 }, counters: { messages: s, malformedLines: 0, reconnects: 0 } });
     }
     applyEvents(c, evs);
     expect(c.chats.kick.velocity.length).toBe(WINDOW_SECS);
@@ -139,8 +145,8 @@ describe("events", () => {
   it("a new session starts its slot from zero, and only its slot", () => {
     const c = emptyCache();
     applySnapshot(c, snapshot({ chat: connected(1), moments: [moment(1, 1)] }));
-    applyEvents(c, [{ kind: "velocity", point: { second: 1, count: 2 }, counters: { messages: 2, malformedLines: 0, reconnects: 0 } }]);
-    applyEvents(c, [{ kind: "kickChatState", state: { state: "connecting", platform: "kick", channel: "x" } }]);
+    applyEvents(c, [{ kind: "velocity", slot: "main", point: { second: 1, count: 2 }, counters: { messages: 2, malformedLines: 0, reconnects: 0 } }]);
+    applyEvents(c, [{ kind: "chatState", slot: "kick", state: { state: "connecting", platform: "kick", channel: "x" } }]);
     expect(c.chats.main.velocity.length).toBe(1);
     applyChatState(c, "main", { state: "disconnected" });
     applyChatState(c, "main", { state: "connecting", platform: "twitch", channel: "chan" });
@@ -216,7 +222,7 @@ describe("moments", () => {
     const r = { sessionId: 6, rate: 1, baseline: 1, threshold: 3, keywordHits: 0, topEmoteCount: 0 };
     expect([...applyEvents(c, [{ kind: "momentReadings", readings: r }]).touched]).toEqual(["kick"]);
     expect(c.chats.kick.readings).toEqual(r);
-    applyEvents(c, [{ kind: "kickChatState", state: { state: "disconnected" } }]);
+    applyEvents(c, [{ kind: "chatState", slot: "kick", state: { state: "disconnected" } }]);
     expect(c.chats.kick.readings).toBeNull();
     expect(applyEvents(c, [{ kind: "momentReadings", readings: r }]).touched.size).toBe(0);
   });

@@ -7,6 +7,7 @@
 
 import { UI_LIMITS } from "./bindings";
 import type {
+  ChatSlot,
   AccountState,
   LimitsView,
   GeneratorStatus,
@@ -40,7 +41,7 @@ export const MAX_CLIPS = UI_LIMITS.clipsKept;
  * A chat slot: `main` is the demo or Twitch chat (its `!anime` commands feed the queue), `kick`
  * the Kick chat beside it. Both are the same kind of thing and use the same code everywhere.
  */
-export type ChatSlot = "main" | "kick";
+export type { ChatSlot };
 export const CHAT_SLOTS: readonly ChatSlot[] = ["main", "kick"];
 
 /** One chat, whatever its platform. */
@@ -179,15 +180,16 @@ function touch(cache: Cache, touched: Set<Slice>, slice: Slice): void {
 /** Replaces everything with a snapshot (on load and on resync). Touches every slice. */
 export function applySnapshot(cache: Cache, snap: AppSnapshot): ApplyOutcome {
   const slots: Record<ChatSlot, { state: ChatState; counters: ChatCounters; velocity: VelocityPoint[] }> = {
-    main: { state: snap.chat, counters: snap.counters, velocity: snap.velocity },
-    kick: { state: snap.kick.state, counters: snap.kick.counters, velocity: snap.kick.velocity },
+    main: { state: { state: "disconnected" }, counters: { ...ZERO_COUNTERS }, velocity: [] },
+    kick: { state: { state: "disconnected" }, counters: { ...ZERO_COUNTERS }, velocity: [] },
   };
+  for (const view of snap.chats) slots[view.slot] = view;
   // The snapshot's moments are the latest sessions' (either slot): each goes to the slot whose
   // session it belongs to. A slot with no open session keeps listing its last session's.
-  const kickId = sessionOf(snap.kick.state) ?? cache.chats.kick.sessionId;
+  const kickId = sessionOf(slots.kick.state) ?? cache.chats.kick.sessionId;
   const byKick = snap.moments.filter((m) => kickId !== null && m.sessionId === kickId);
   const mainAll = snap.moments.filter((m) => kickId === null || m.sessionId !== kickId);
-  const mainId = sessionOf(snap.chat) ?? mainAll[0]?.sessionId ?? null;
+  const mainId = sessionOf(slots.main.state) ?? mainAll[0]?.sessionId ?? null;
   const sessionIds: Record<ChatSlot, number | null> = { main: mainId, kick: kickId };
   const moments: Record<ChatSlot, Moment[]> = {
     main: mainAll.filter((m) => m.sessionId === mainId),
@@ -234,32 +236,20 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
   for (const ev of events) {
     switch (ev.kind) {
       case "chatState":
-        applyChatState(cache, "main", ev.state);
-        t("main");
-        // Queue counters are per session: a new session starts them from zero.
-        t("queue");
+        applyChatState(cache, ev.slot, ev.state);
+        t(ev.slot);
+        // Queue counters are per (main) session: a new session starts them from zero.
+        if (ev.slot === "main") t("queue");
         break;
-      case "kickChatState":
-        applyChatState(cache, "kick", ev.state);
-        t("kick");
-        break;
-      case "velocity":
+      case "velocity": {
         // Counters ride along with the point; a stale (already seen) point must not roll them back.
-        if (appendPoint(cache.chats.main.velocity, ev.point)) {
-          cache.chats.main.counters = ev.counters;
-          t("main");
+        const chat = cache.chats[ev.slot];
+        if (appendPoint(chat.velocity, ev.point)) {
+          chat.counters = ev.counters;
+          t(ev.slot);
         }
         break;
-      case "kickVelocity":
-        if (appendPoint(cache.chats.kick.velocity, ev.point)) {
-          cache.chats.kick.counters = ev.counters;
-          t("kick");
-        }
-        break;
-      case "counters":
-        cache.chats.main.counters = ev.counters;
-        t("main");
-        break;
+      }
       case "notice":
         cache.notices = [...cache.notices, ev.notice];
         t("notices");

@@ -90,15 +90,6 @@ impl KickTarget {
     }
 }
 
-/// [`KickTarget::parse`] with the error as its text.
-///
-/// Kept with this signature for `ChatClient::connect` (`src/chat/client.rs`), which maps a
-/// `String`; once it calls `KickTarget::parse(..).map_err(|e| invalid(e.to_string()))`, this
-/// wrapper can go.
-pub fn parse_kick_target(input: &str) -> Result<KickTarget, String> {
-    KickTarget::parse(input).map_err(|e| e.to_string())
-}
-
 /// Kick channel names: letters, digits, `_` and `-`, 1 to 25 characters.
 fn validate_slug(slug: &str) -> Result<(), KickTargetError> {
     let ok_chars = slug
@@ -280,21 +271,6 @@ mod tests {
             "\"bad!name\" is not a Kick channel name (letters, digits, _ and -, at most 25 \
              characters)."
         );
-        for s in [
-            "",
-            "0",
-            "kick.com",
-            "twitch.tv/xqc",
-            "bad!name",
-            "xqc",
-            "668",
-        ] {
-            assert_eq!(
-                parse_kick_target(s),
-                KickTarget::parse(s).map_err(|e| e.to_string()),
-                "{s}"
-            );
-        }
         assert_eq!(
             KickLookupError::from(KickTargetError::Empty).to_string(),
             KickTargetError::Empty.to_string()

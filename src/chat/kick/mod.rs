@@ -33,7 +33,7 @@
 //!   (pure parsing, no I/O);
 //! * `transport`: the address ([`KickOptions::resolved_url`]), TCP + TLS + the WebSocket
 //!   handshake (TLS is the shared chat set-up, `chat::tls`);
-//! * `lookup`: what the streamer typed ([`parse_kick_target`]) and the chatroom id lookup
+//! * `lookup`: what the streamer typed ([`KickTarget::parse`]) and the chatroom id lookup
 //!   ([`chatroom_id_for`]).
 //!
 //! Every error text is a sentence for the streamer; each part has its own `thiserror` enum.
@@ -47,9 +47,7 @@ use std::time::Duration;
 
 use super::backoff::Backoff;
 
-pub use lookup::{
-    chatroom_id_for, parse_kick_target, KickLookupError, KickTarget, KickTargetError,
-};
+pub use lookup::{chatroom_id_for, KickLookupError, KickTarget, KickTargetError};
 pub use session::{chatroom_channel, KickSession};
 pub use transport::KickUrlError;
 pub use wire::parse_emotes;

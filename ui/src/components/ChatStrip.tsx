@@ -250,7 +250,7 @@ function useConnection(slot: ChatSlot): Connection {
     },
     async disconnect() {
       localError.value = null;
-      await send(() => commands.kickDisconnect());
+      await send(() => commands.chatDisconnect(slot));
     },
     clearError() {
       localError.value = null;

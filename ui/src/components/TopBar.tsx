@@ -61,7 +61,8 @@ async function validateNow(): Promise<void> {
 // A session already open (the window was reloaded) shows its source; otherwise the configured
 // default channel is pre-filled.
 onFirstSnapshot((snap) => {
-  const adopt = sourceOnLoad(snap.chat, snap.defaultChannel);
+  const main = snap.chats.find((c) => c.slot === "main")?.state ?? { state: "disconnected" };
+  const adopt = sourceOnLoad(main, snap.defaultChannel);
   if (!adopt) return;
   source.value = adopt.source;
   if (adopt.validate && adopt.channel !== undefined) {
@@ -104,7 +105,7 @@ async function disconnect(): Promise<void> {
   commandError.value = null;
   const before = chatVersion("main");
   try {
-    const out = await run(() => commands.chatDisconnect());
+    const out = await run(() => commands.chatDisconnect("main"));
     if (out.ok) applyReturnedChatState("main", out.data, before);
     else showCommandError(out.error);
   } finally {
