@@ -264,18 +264,22 @@ impl Config {
     }
 
     /// Parses config text; the error names the line and what is wrong.
-    pub fn parse(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| {
-            let line = e
+    pub fn parse(text: &str) -> Result<Config, ConfigSyntaxError> {
+        toml::from_str(text).map_err(|e| ConfigSyntaxError {
+            line: e
                 .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            let what = e.message().to_string();
-            match line {
-                Some(line) => format!("line {line}: {what}"),
-                None => what,
-            }
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+            message: e.message().to_string(),
         })
     }
+}
+
+/// What is wrong in `config.toml`, and on which line when TOML says.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+pub struct ConfigSyntaxError {
+    pub line: Option<usize>,
+    pub message: String,
 }
 
 /// Creates `path` only if it does not exist yet (never clobbers a file written meanwhile).
@@ -321,12 +325,16 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_wrong_types_are_reported() {
-        let err = Config::parse("[chat]\ndefualt_channel = \"x\"\n").unwrap_err();
+        let err = Config::parse("[chat]\ndefualt_channel = \"x\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("line 2") && err.contains("defualt_channel"),
             "{err}"
         );
-        let err = Config::parse("[logging]\nkeep_days = \"seven\"\n").unwrap_err();
+        let err = Config::parse("[logging]\nkeep_days = \"seven\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 2"), "{err}");
         let ok = Config::parse("[chat]\ndefault_channel = \"shroud\"\n").unwrap();
         assert_eq!(ok.chat.default_channel, "shroud");

@@ -190,7 +190,7 @@ async fn bad_settings_and_notes_are_refused_with_a_code() {
     }
     assert_eq!(m.settings().await.unwrap(), base, "nothing was saved");
     let e = m.set_note(12345, "x".into()).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::UnknownRequest);
+    assert_eq!(e.code, ErrorCode::UnknownMoment);
     let cleaned = m
         .set_settings(MomentSettings {
             keywords: vec![" clip ".into(), "".into(), "no way".into()],

@@ -253,7 +253,7 @@ pub fn reveal_in_folder(path: String) -> Result<(), ApiError> {
     let dir = file.parent().filter(|d| d.is_dir());
     let (Some(dir), true, true) = (dir, is_video, file.is_file()) else {
         return Err(ApiError::new(
-            ErrorCode::InvalidSettings,
+            ErrorCode::FileNotFound,
             format!("{path} is not a clip or recording that exists."),
         ));
     };

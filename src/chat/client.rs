@@ -1,36 +1,41 @@
-//! `ChatClient`: the actor that owns the chat connection and the live velocity meter.
+//! `ChatClient`: the actor that owns the chat connection and the live velocity meter: its
+//! handle, its commands, its state and its loop.
 //!
 //! One task; reached through a cloneable [`ChatClient`] handle (mpsc in, oneshot out).
 //! Invariants:
 //! - at most one chat session is live; its `chat_sessions` row exists before any event about it;
 //! - each finished second is saved to `velocity_minutes` before its `Velocity` event is sent;
 //! - on cancellation the session is ended and its last second saved before the task returns.
+//!
+//! The rest of the actor lives in its child modules: `session` (what a connect means, the Kick
+//! lookup, starting and ending a session), `source` (the live chat source and its events),
+//! `tick` (the per-second clock: velocity and the detector hand-off).
+
+mod session;
+mod source;
+mod tick;
 
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-use crate::actor::{spawn_racing, Mailbox};
+use crate::actor::Mailbox;
 
-use super::channel::ChannelName;
-use super::demo::DemoSession;
-use super::kick::{chatroom_id_for, KickOptions, KickSession, KickTarget};
-use super::twitch::{TwitchCredentials, TwitchSession};
+use super::kick::KickOptions;
+use super::twitch::TwitchCredentials;
 use super::velocity::VelocityMeter;
 use super::SourceEvent;
-use crate::api::{
-    ApiError, ChatCounters, ChatState, ChatTarget, CoreEvent, ErrorCode, VelocityPoint,
-};
+use crate::api::{ApiError, ChatCounters, ChatState, ChatTarget, CoreEvent, ErrorCode};
 pub use crate::api::{ChatSlot, ChatView};
 use crate::db::{now_ms, Database, Platform};
 use crate::events::EventBus;
-use crate::moments::{DetectorInput, Sample, MAX_SAMPLES_PER_SECOND};
+use crate::moments::{DetectorInput, Sample};
 use crate::queue::Inbound;
-
-/// Messages handled per wake-up before the actor looks at commands and the clock again.
-const DRAIN_BATCH: usize = 512;
+use session::{Plan, Planned};
+use source::{next_source_event, Source};
+use tick::next_wall_second;
 
 #[derive(Clone, Debug, Default)]
 pub struct ChatOptions {
@@ -68,24 +73,6 @@ enum Command {
         reply: oneshot::Sender<Result<ChatState, ApiError>>,
     },
 }
-
-/// What a connect asks for: a session that can start now, or a Kick channel name to look up
-/// first.
-enum Plan {
-    Ready(Planned),
-    LookUpKick(String),
-}
-
-/// A chat session about to start.
-enum Planned {
-    Demo,
-    Twitch(ChannelName),
-    Kick { shown: String, room: u64 },
-}
-
-/// How long Kick's website gets to answer a channel-name lookup.
-const KICK_LOOKUP_TIMEOUT: Duration = Duration::from_secs(15);
-
 /// Whether StreamCue can speak in this chat, and with which rate limit. The chat actor keeps
 /// it current (a `watch`: setting it never waits); `ChatReplies` follows it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -181,40 +168,6 @@ impl ChatClient {
             .await?
     }
 }
-
-enum Source {
-    Twitch(TwitchSession),
-    Demo(DemoSession),
-    Kick(KickSession),
-}
-
-impl Source {
-    async fn next(&mut self) -> SourceEvent {
-        match self {
-            Source::Twitch(s) => s.next().await,
-            Source::Demo(s) => s.next().await,
-            Source::Kick(s) => s.next().await,
-        }
-    }
-
-    /// An event that is already waiting (network sources only; the demo is paced by time).
-    fn ready_event(&mut self) -> Option<SourceEvent> {
-        match self {
-            Source::Twitch(s) => futures_now(s.next()),
-            Source::Kick(s) => futures_now(s.next()),
-            Source::Demo(_) => None,
-        }
-    }
-
-    fn malformed_lines(&self) -> u64 {
-        match self {
-            Source::Twitch(s) => s.malformed_lines(),
-            Source::Demo(_) => 0,
-            Source::Kick(s) => s.malformed_frames(),
-        }
-    }
-}
-
 struct Live {
     source: Source,
     session_id: i64,
@@ -255,14 +208,6 @@ enum Step {
     Tick,
     Source(SourceEvent),
 }
-
-async fn next_source_event(live: &mut Option<Live>) -> SourceEvent {
-    match live {
-        Some(l) => l.source.next().await,
-        None => std::future::pending().await,
-    }
-}
-
 impl ChatActor {
     async fn run(mut self, cancel: CancellationToken) {
         let mut ticker = tokio::time::interval_at(next_wall_second(), Duration::from_secs(1));
@@ -287,19 +232,6 @@ impl ChatActor {
         }
         self.end_live("StreamCue closed").await;
         tracing::info!("chat client stopped");
-    }
-
-    /// Handles messages that are already waiting, without going back through `select!`.
-    async fn drain_ready(&mut self) {
-        for _ in 0..DRAIN_BATCH {
-            let Some(live) = self.live.as_mut() else {
-                return;
-            };
-            let Some(ev) = live.source.ready_event() else {
-                return;
-            };
-            self.on_source(ev).await;
-        }
     }
 
     async fn on_command(&mut self, cmd: Command) {
@@ -372,318 +304,11 @@ impl ChatActor {
         if session.channel().as_str() != channel {
             return Err(not_sent("That channel is no longer connected."));
         }
-        session.say(text).await.map_err(|e| not_sent(&e))?;
+        session
+            .say(text)
+            .await
+            .map_err(|e| not_sent(&e.to_string()))?;
         Ok(live.elevated)
-    }
-
-    /// What `target` means, checked.
-    fn plan(&self, target: &ChatTarget) -> Result<Plan, ApiError> {
-        if self.live.is_some() {
-            return Err(ApiError::new(
-                ErrorCode::AlreadyConnected,
-                "Already connected; disconnect first.",
-            ));
-        }
-        let invalid = |m: String| ApiError::new(ErrorCode::InvalidChannel, m);
-        Ok(Plan::Ready(match target {
-            ChatTarget::Demo => Planned::Demo,
-            ChatTarget::Twitch { channel } => {
-                Planned::Twitch(ChannelName::parse(channel).map_err(|e| invalid(e.to_string()))?)
-            }
-            ChatTarget::Kick { channel } => {
-                match KickTarget::parse(channel).map_err(|e| invalid(e.to_string()))? {
-                    KickTarget::ChatroomId(id) => Planned::Kick {
-                        shown: id.to_string(),
-                        room: id,
-                    },
-                    KickTarget::Slug(slug) => return Ok(Plan::LookUpKick(slug)),
-                }
-            }
-        }))
-    }
-
-    /// Looks up a Kick channel's chatroom id on a tracked task that races the actor's token
-    /// (Kick's website may take up to [`KICK_LOOKUP_TIMEOUT`]); the result comes back as
-    /// [`Command::KickLookedUp`], which answers `reply`.
-    fn look_up_kick(&self, slug: String, reply: oneshot::Sender<Result<ChatState, ApiError>>) {
-        let api_base = self.options.kick.api_base.clone();
-        let mailbox = self.mailbox.clone();
-        let attempt = self.lookup_attempt;
-        let work = async move {
-            let invalid = |m: String| ApiError::new(ErrorCode::InvalidChannel, m);
-            let room = match tokio::time::timeout(
-                KICK_LOOKUP_TIMEOUT,
-                chatroom_id_for(&slug, &api_base),
-            )
-            .await
-            {
-                Err(_) => Err(invalid(format!(
-                    "Kick did not answer the lookup of {slug} within {} s; paste the channel's chatroom id instead.",
-                    KICK_LOOKUP_TIMEOUT.as_secs()
-                ))),
-                Ok(r) => r.map_err(|e| invalid(e.to_string())),
-            };
-            (slug, room)
-        };
-        spawn_racing(
-            &self.tracker,
-            self.cancel.clone(),
-            work,
-            move |r| async move {
-                if let Some((slug, room)) = r {
-                    let looked_up = Command::KickLookedUp {
-                        attempt,
-                        slug,
-                        room,
-                        reply,
-                    };
-                    let _ = mailbox.tell(looked_up).await;
-                }
-            },
-        );
-    }
-
-    /// Starts the chat session `planned` describes.
-    async fn start_live(
-        &mut self,
-        planned: Planned,
-        credentials: Option<TwitchCredentials>,
-    ) -> Result<ChatState, ApiError> {
-        if self.live.is_some() {
-            return Err(ApiError::new(
-                ErrorCode::AlreadyConnected,
-                "Already connected; disconnect first.",
-            ));
-        }
-        let (platform, shown) = match &planned {
-            Planned::Demo => (Platform::Demo, "demo".to_string()),
-            Planned::Twitch(name) => (Platform::Twitch, name.to_string()),
-            Planned::Kick { shown, .. } => (Platform::Kick, shown.clone()),
-        };
-        let started = now_ms();
-        let session_id = self
-            .db
-            .start_session(platform, &shown, started)
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::Database, e.to_string()))?;
-        let source = match planned {
-            Planned::Kick { room, .. } => {
-                Source::Kick(KickSession::start(room, self.options.kick.clone()))
-            }
-            Planned::Demo => Source::Demo(DemoSession::start()),
-            Planned::Twitch(name) => Source::Twitch(TwitchSession::start(
-                name,
-                credentials
-                    .as_ref()
-                    .or(self.options.twitch_credentials.as_ref()),
-            )),
-        };
-        tracing::info!(session_id, channel = %shown, platform = platform.as_str(), "chat session started");
-        self.forward(Inbound::SessionStarted { session_id });
-        self.to_detector(DetectorInput::SessionStarted {
-            session_id,
-            channel_key: format!("{}:{}", platform.as_str(), shown.to_lowercase()),
-            started_at_ms: started,
-        });
-        self.live = Some(Live {
-            source,
-            session_id,
-            platform,
-            channel: shown.clone(),
-            meter: VelocityMeter::new(started.div_euclid(1000)),
-            counters: ChatCounters::default(),
-            joined_once: false,
-            elevated: false,
-            samples: Vec::new(),
-        });
-        self.update_say_status();
-        self.set_state(ChatState::Connecting {
-            platform,
-            channel: shown,
-        });
-        Ok(self.state.clone())
-    }
-
-    async fn on_source(&mut self, ev: SourceEvent) {
-        let Some(live) = self.live.as_mut() else {
-            return;
-        };
-        match ev {
-            SourceEvent::Message(msg) => {
-                live.meter.record();
-                live.counters.messages = live.counters.messages.saturating_add(1);
-                if self.options.detector.is_some() && live.samples.len() < MAX_SAMPLES_PER_SECOND {
-                    live.samples.push(Sample {
-                        text: msg.text.clone(),
-                        emotes: msg.emotes.clone(),
-                    });
-                }
-                if let Some(inbound) = &self.options.inbound {
-                    if msg.text.contains(self.options.command_prefix.as_str()) {
-                        let ev = Inbound::Message {
-                            session_id: live.session_id,
-                            channel: live.channel.clone(),
-                            message: msg,
-                        };
-                        static DROPPED: crate::logging::Throttle = crate::logging::Throttle::new();
-                        if inbound.try_send(ev).is_err() {
-                            if let Some(also) = DROPPED.allow() {
-                                tracing::warn!(
-                                    also_dropped = also,
-                                    "command dropped: the queue is not keeping up"
-                                );
-                            }
-                        }
-                    }
-                }
-            }
-            SourceEvent::UserBanned { login } => self.forward(Inbound::UserBanned { login }),
-            SourceEvent::MessageDeleted { message_id } => {
-                self.forward(Inbound::MessageDeleted { message_id })
-            }
-            SourceEvent::OwnStatus { elevated } => {
-                live.elevated = elevated;
-                self.update_say_status();
-            }
-            SourceEvent::Joined => {
-                if live.joined_once {
-                    live.counters.reconnects += 1;
-                }
-                live.joined_once = true;
-                let state = ChatState::Connected {
-                    platform: live.platform,
-                    channel: live.channel.clone(),
-                    session_id: live.session_id as i32,
-                };
-                tracing::info!(session_id = live.session_id, channel = %live.channel, "chat joined");
-                self.set_state(state);
-            }
-            SourceEvent::Reconnecting {
-                attempt,
-                retry_at_ms,
-                reason,
-            } => {
-                let state = ChatState::Reconnecting {
-                    platform: live.platform,
-                    channel: live.channel.clone(),
-                    attempt,
-                    retry_at_ms: retry_at_ms as f64,
-                    reason,
-                };
-                if !matches!(self.state, ChatState::Reconnecting { .. }) || state != self.state {
-                    tracing::warn!(?state, "chat connection lost");
-                    self.set_state(state);
-                }
-            }
-            SourceEvent::Failed { failure, message } => {
-                let (platform, channel) = (live.platform, live.channel.clone());
-                tracing::error!(?failure, %message, "chat failed");
-                self.end_live(&format!("failed: {failure:?}")).await;
-                self.set_state(ChatState::Failed {
-                    platform,
-                    channel,
-                    failure,
-                    message,
-                });
-            }
-        }
-    }
-
-    async fn on_tick(&mut self) {
-        let now_sec = now_ms().div_euclid(1000);
-        let slot = self.options.slot;
-        let Some(live) = self.live.as_mut() else {
-            for point in self.idle_meter.close_until(now_sec).0 {
-                self.events
-                    .publish(velocity_event(slot, point, ChatCounters::default()));
-            }
-            return;
-        };
-        live.counters.malformed_lines = live.source.malformed_lines() as u32;
-        let (points, minutes) = live.meter.close_until(now_sec);
-        for minute in &minutes {
-            if let Err(e) = self
-                .db
-                .save_velocity(live.session_id, minute, live.counters)
-                .await
-            {
-                tracing::error!(error = %e, session_id = live.session_id, "could not save velocity");
-            }
-        }
-        let last = points.len().saturating_sub(1);
-        let mut seconds = Vec::with_capacity(points.len());
-        for (i, point) in points.into_iter().enumerate() {
-            self.events
-                .publish(velocity_event(slot, point, live.counters));
-            if self.options.detector.is_some() {
-                seconds.push(DetectorInput::Second {
-                    session_id: live.session_id,
-                    second_ms: point.second as i64 * 1000,
-                    messages: point.count,
-                    samples: if i == last {
-                        std::mem::take(&mut live.samples)
-                    } else {
-                        Vec::new()
-                    },
-                });
-            }
-        }
-        for input in seconds {
-            self.to_detector(input);
-        }
-    }
-
-    fn to_detector(&self, input: DetectorInput) {
-        let Some(tx) = &self.options.detector else {
-            return;
-        };
-        static DROPPED: crate::logging::Throttle = crate::logging::Throttle::new();
-        if tx.try_send(input).is_err() {
-            if let Some(also) = DROPPED.allow() {
-                tracing::warn!(
-                    also_dropped = also,
-                    "a second of chat was not analysed: the detector is not keeping up"
-                );
-            }
-        }
-    }
-
-    /// Ends the live session (if any): saves its last seconds and totals, then forgets it.
-    async fn end_live(&mut self, reason: &str) {
-        let Some(mut live) = self.live.take() else {
-            return;
-        };
-        self.update_say_status();
-        live.counters.malformed_lines = live.source.malformed_lines() as u32;
-        drop(live.source); // closes the connection first: nothing more is counted.
-        let now = now_ms();
-        let (_, minutes) = live.meter.close_until(now.div_euclid(1000) + 1);
-        for minute in &minutes {
-            if let Err(e) = self
-                .db
-                .save_velocity(live.session_id, minute, live.counters)
-                .await
-            {
-                tracing::error!(error = %e, "could not save the last velocity");
-            }
-        }
-        if let Err(e) = self
-            .db
-            .end_session(live.session_id, now, reason, live.counters)
-            .await
-        {
-            tracing::error!(error = %e, "could not end the chat session");
-        }
-        self.to_detector(DetectorInput::SessionEnded {
-            session_id: live.session_id,
-        });
-        self.idle_meter = VelocityMeter::new(now.div_euclid(1000) + 1);
-        tracing::info!(
-            session_id = live.session_id,
-            reason,
-            messages = live.counters.messages,
-            "chat session ended"
-        );
     }
 
     /// Sets [`SayStatus`] from the live session (wakes its followers only when it changed).
@@ -721,28 +346,4 @@ impl ChatActor {
             state,
         });
     }
-}
-
-fn velocity_event(slot: ChatSlot, point: VelocityPoint, counters: ChatCounters) -> CoreEvent {
-    CoreEvent::Velocity {
-        slot,
-        point,
-        counters,
-    }
-}
-
-/// Polls a future once; `Some` if it was ready.
-fn futures_now<F: std::future::Future>(fut: F) -> Option<F::Output> {
-    let waker = std::task::Waker::noop();
-    let mut cx = std::task::Context::from_waker(waker);
-    let mut fut = std::pin::pin!(fut);
-    match fut.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(v) => Some(v),
-        std::task::Poll::Pending => None,
-    }
-}
-
-fn next_wall_second() -> Instant {
-    let ms = now_ms().rem_euclid(1000) as u64;
-    Instant::now() + Duration::from_millis(1000 - ms)
 }

@@ -236,17 +236,17 @@ impl TwitchSession {
     }
 
     /// Sends a chat message to the joined channel. `text` must already be sanitised.
-    pub async fn say(&self, text: &str) -> Result<(), String> {
+    pub async fn say(&self, text: &str) -> Result<(), SayError> {
         if !self.logged_in {
-            return Err("StreamCue is not logged in to Twitch: chat is read-only".into());
+            return Err(SayError::ReadOnly);
         }
         let Some(client) = &self.client else {
-            return Err("the Twitch connection is closed".into());
+            return Err(SayError::Closed);
         };
         client
             .say(self.channel.as_str().to_owned(), text.to_owned())
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| SayError::Send(e.to_string()))
     }
 
     /// Drops the client, which closes its connections and stops twitch-irc's retries.
@@ -254,4 +254,15 @@ impl TwitchSession {
         self.failed = true;
         self.client = None;
     }
+}
+
+/// Why a chat message was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SayError {
+    #[error("StreamCue is not logged in to Twitch: chat is read-only")]
+    ReadOnly,
+    #[error("the Twitch connection is closed")]
+    Closed,
+    #[error("Twitch did not take the message: {0}")]
+    Send(String),
 }

@@ -36,42 +36,65 @@ struct Raw {
     call_id: Option<serde_json::Value>,
 }
 
-/// Parses an answer body. `base` resolves a relative `output_url`. The error is a short
-/// sentence on what is wrong (shown to the streamer).
-pub fn parse_answer(body: &[u8], base: &Url) -> Result<Answer, String> {
+/// What is wrong with an endpoint's answer: a short sentence shown to the streamer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    #[error("the body is empty")]
+    Empty,
+    #[error("invalid JSON ({0})")]
+    InvalidJson(String),
+    #[error("`output_url` is not a string")]
+    OutputUrlNotText,
+    #[error("`output_url` is not a URL ({0})")]
+    OutputUrlInvalid(String),
+    #[error("`output_url` must be http or https, not {scheme}")]
+    OutputUrlScheme { scheme: String },
+    #[error("`expires_at` is not a valid number")]
+    ExpiresAtNotANumber,
+    #[error("`expires_at` is not an RFC 3339 time")]
+    ExpiresAtNotRfc3339,
+    #[error("`expires_at` must be text or a number")]
+    ExpiresAtWrongType,
+    #[error("`call_id` must be a short text of letters, digits, '-' or '_'")]
+    BadCallId,
+    #[error("it has neither `output_url` nor `call_id`")]
+    NeitherUrlNorJob,
+}
+
+/// Parses an answer body. `base` resolves a relative `output_url`.
+pub fn parse_answer(body: &[u8], base: &Url) -> Result<Answer, AnswerError> {
     let raw: Raw = serde_json::from_slice(body).map_err(|e| {
         if body.iter().all(u8::is_ascii_whitespace) {
-            "the body is empty".to_string()
+            AnswerError::Empty
         } else {
-            format!("invalid JSON ({e})")
+            AnswerError::InvalidJson(e.to_string())
         }
     })?;
     if let Some(url) = raw.output_url {
         let text = url
             .as_str()
-            .ok_or("`output_url` is not a string")?
+            .ok_or(AnswerError::OutputUrlNotText)?
             .trim()
             .to_string();
         let url = base
             .join(&text)
-            .map_err(|e| format!("`output_url` is not a URL ({e})"))?;
+            .map_err(|e| AnswerError::OutputUrlInvalid(e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!(
-                "`output_url` must be http or https, not {}",
-                url.scheme()
-            ));
+            return Err(AnswerError::OutputUrlScheme {
+                scheme: url.scheme().to_string(),
+            });
         }
         let declared = match raw.expires_at {
             None | Some(serde_json::Value::Null) => None,
             Some(serde_json::Value::Number(n)) => Some(
                 n.as_f64()
                     .filter(|v| v.is_finite())
-                    .ok_or("`expires_at` is not a valid number")? as i64,
+                    .ok_or(AnswerError::ExpiresAtNotANumber)? as i64,
             ),
             Some(serde_json::Value::String(s)) => {
-                Some(clock::parse_rfc3339(&s).ok_or("`expires_at` is not an RFC 3339 time")?)
+                Some(clock::parse_rfc3339(&s).ok_or(AnswerError::ExpiresAtNotRfc3339)?)
             }
-            Some(_) => return Err("`expires_at` must be text or a number".into()),
+            Some(_) => return Err(AnswerError::ExpiresAtWrongType),
         };
         let expires_at = match (declared, url_expiry(&url)) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -83,8 +106,8 @@ pub fn parse_answer(body: &[u8], base: &Url) -> Result<Answer, String> {
         Some(serde_json::Value::String(id)) if valid_call_id(&id) => {
             Ok(Answer::Job { call_id: id })
         }
-        Some(_) => Err("`call_id` must be a short text of letters, digits, '-' or '_'".into()),
-        None => Err("it has neither `output_url` nor `call_id`".into()),
+        Some(_) => Err(AnswerError::BadCallId),
+        None => Err(AnswerError::NeitherUrlNorJob),
     }
 }
 
@@ -190,7 +213,7 @@ mod tests {
             (b"[1,2]", "invalid JSON"),
         ];
         for (body, want) in cases {
-            let err = parse_answer(body, &base()).unwrap_err();
+            let err = parse_answer(body, &base()).unwrap_err().to_string();
             assert!(err.contains(want), "{err:?} should say {want:?}");
         }
     }

@@ -42,18 +42,31 @@ pub enum Health {
     NoHealthRoute,
 }
 
+/// Why a base URL typed by the streamer was refused (the text is what they read).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BaseUrlError {
+    #[error("the base URL is not a URL ({0})")]
+    NotAUrl(String),
+    #[error("the base URL must start with https:// (or http://)")]
+    NotHttp,
+    #[error("the base URL must be a host and path, without ? or #")]
+    NotHostAndPath,
+    #[error("put credentials in the Modal key and secret fields, not in the URL")]
+    CredentialsInUrl,
+}
+
 /// Checks and normalises a base URL typed by the streamer.
-pub fn normalise_base_url(text: &str) -> Result<String, String> {
+pub fn normalise_base_url(text: &str) -> Result<String, BaseUrlError> {
     let text = text.trim().trim_end_matches('/');
-    let url = Url::parse(text).map_err(|e| format!("the base URL is not a URL ({e})"))?;
+    let url = Url::parse(text).map_err(|e| BaseUrlError::NotAUrl(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err("the base URL must start with https:// (or http://)".into());
+        return Err(BaseUrlError::NotHttp);
     }
     if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
-        return Err("the base URL must be a host and path, without ? or #".into());
+        return Err(BaseUrlError::NotHostAndPath);
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("put credentials in the Modal key and secret fields, not in the URL".into());
+        return Err(BaseUrlError::CredentialsInUrl);
     }
     Ok(text.to_string())
 }
@@ -170,7 +183,7 @@ impl RemoteBackend {
             if !status.is_success() {
                 return Err(classify(status, retry_after, &bytes));
             }
-            return match parse_answer(&bytes, &at).map_err(|d| bad(&d))? {
+            return match parse_answer(&bytes, &at).map_err(|e| bad(&e.to_string()))? {
                 Answer::Clip(url) => Ok(url),
                 Answer::Job { call_id } => {
                     on_waiting();
@@ -195,7 +208,7 @@ impl RemoteBackend {
             if !status.is_success() {
                 return Err(classify(status, retry_after, &bytes));
             }
-            return match parse_answer(&bytes, &at).map_err(|d| bad(&d))? {
+            return match parse_answer(&bytes, &at).map_err(|e| bad(&e.to_string()))? {
                 Answer::Clip(url) => Ok(url),
                 Answer::Job { .. } => Err(bad("a finished job answered with another call_id")),
             };

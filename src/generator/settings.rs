@@ -19,14 +19,21 @@ pub const TIMEOUT_MIN_S: u32 = 1;
 pub const TIMEOUT_MAX_S: u32 = 900;
 const TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = TIMEOUT_MIN_S..=TIMEOUT_MAX_S;
 
-/// Checks a timeout from the window; the error is the sentence the streamer reads.
-pub(crate) fn check_timeout(seconds: u32) -> Result<(), String> {
+/// Why generator settings from the window were refused; the text is what the streamer reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GeneratorSettingsError {
+    #[error("The timeout must be between {TIMEOUT_MIN_S} and {TIMEOUT_MAX_S} seconds.")]
+    TimeoutOutOfRange { seconds: u32 },
+    #[error(transparent)]
+    BaseUrl(#[from] super::remote::BaseUrlError),
+}
+
+/// Checks a timeout from the window.
+pub(crate) fn check_timeout(seconds: u32) -> Result<(), GeneratorSettingsError> {
     if TIMEOUT_RANGE.contains(&seconds) {
         Ok(())
     } else {
-        Err(format!(
-            "The timeout must be between {TIMEOUT_MIN_S} and {TIMEOUT_MAX_S} seconds."
-        ))
+        Err(GeneratorSettingsError::TimeoutOutOfRange { seconds })
     }
 }
 
@@ -82,14 +89,14 @@ impl StoredSettings {
         let base_url = if update.base_url.trim().is_empty() {
             String::new()
         } else {
-            normalise_base_url(&update.base_url).map_err(invalid)?
+            normalise_base_url(&update.base_url).map_err(|e| invalid(e.to_string()))?
         };
         if update.backend == GeneratorBackend::Remote && base_url.is_empty() {
             return Err(invalid(
                 "Set the endpoint's base URL to use the remote backend.".into(),
             ));
         }
-        check_timeout(update.timeout_seconds).map_err(invalid)?;
+        check_timeout(update.timeout_seconds).map_err(|e| invalid(e.to_string()))?;
         for (key, value) in [
             (SecretKey::ModalKey, &update.modal_key),
             (SecretKey::ModalSecret, &update.modal_secret),
@@ -119,9 +126,7 @@ impl StoredSettings {
             timeout_seconds: update.timeout_seconds,
         };
         let text = serde_json::to_string(&stored).expect("plain data");
-        db.set_setting(KEY, &text)
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::Database, e.to_string()))?;
+        db.set_setting(KEY, &text).await.map_err(ApiError::from)?;
         Ok(stored)
     }
 }

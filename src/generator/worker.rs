@@ -6,35 +6,40 @@
 //! says `ready` only after that. On shutdown the item in hand is written as `interrupted`
 //! (retryable) and its partial file removed; a crash leaves it `generating`, which the next
 //! start turns into `interrupted`.
+//!
+//! This file holds the handle, the run loop, claiming and finishing a job, and degraded mode
+//! (entering on failures or a long wait, leaving on successes or a healthy probe); the status,
+//! the streamer's commands and the probe are in `control`.
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::actor::{spawn_racing, Mailbox};
+use crate::actor::Mailbox;
 use tokio_util::task::TaskTracker;
 
 use super::degraded::{DegradedMode, Transition};
 use super::download::DownloadLimits;
 use super::job::{self, Backend, JobOutput, JobSetup, Progress};
-use super::offline::ffmpeg_available;
-use super::remote::{Health, RemoteBackend, RemoteOptions};
+use super::remote::{RemoteBackend, RemoteOptions};
 use super::settings::{credentials, StoredSettings};
 use super::{GenerationError, GenerationSignals, GeneratorOptions};
 use crate::api::{
-    ApiError, ConnectionCheck, CoreEvent, DegradedInfo, ErrorCode, GeneratorBackend,
-    GeneratorSettingsUpdate, GeneratorStatus,
+    ApiError, ConnectionCheck, CoreEvent, GeneratorBackend, GeneratorSettingsUpdate,
+    GeneratorStatus,
 };
 use crate::db::{ClaimedRequest, Database, RunOutcome};
 use crate::events::EventBus;
 use crate::obs::{ObsClient, ObsReport, Show};
 use crate::queue::{clock_ms, ReplySink};
 use crate::secrets::SecretStore;
+
+mod control;
 
 type Reply<T> = oneshot::Sender<Result<T, ApiError>>;
 
@@ -434,154 +439,6 @@ impl Worker {
                 }
             }
         }
-    }
-
-    async fn status(&self) -> Result<GeneratorStatus, ApiError> {
-        let counters = self
-            .setup
-            .db
-            .generator_counters()
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::Database, e.to_string()))?;
-        Ok(GeneratorStatus {
-            settings: self.settings.view(self.setup.secrets.as_ref()),
-            degraded: self.degraded.active().map(|(reason, since)| DegradedInfo {
-                reason: reason.to_string(),
-                since_ms: since,
-                intake_paused: self.setup.signals.intake_paused(),
-            }),
-            current: self.current,
-            paused: self.paused,
-            counters,
-            clips_dir: self.setup.clips_dir.display().to_string(),
-        })
-    }
-
-    async fn publish_status(&self) {
-        match self.status().await {
-            Ok(status) => self.setup.events.publish(CoreEvent::Generator { status }),
-            Err(e) => tracing::error!(error = %e, "could not read the generator status"),
-        }
-    }
-
-    async fn on_command(&mut self, cmd: Command) {
-        match cmd {
-            Command::Status(reply) => {
-                let _ = reply.send(self.status().await);
-            }
-            Command::Update(update, reply) => {
-                let result =
-                    StoredSettings::apply(&self.setup.db, self.setup.secrets.as_ref(), *update)
-                        .await;
-                match result {
-                    Ok(stored) => {
-                        tracing::info!(backend = ?stored.backend, timeout_s = stored.timeout_seconds, "generator settings changed");
-                        self.settings = stored;
-                        let status = self.status().await;
-                        if let Ok(status) = &status {
-                            self.setup.events.publish(CoreEvent::Generator {
-                                status: status.clone(),
-                            });
-                        }
-                        let _ = reply.send(status);
-                    }
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                    }
-                }
-            }
-            Command::TestConnection(reply) => self.probe(Some(reply)),
-            Command::SetPaused(paused, reply) => {
-                let saved = self
-                    .setup
-                    .db
-                    .set_setting(PAUSED_KEY, if paused { "true" } else { "false" })
-                    .await;
-                if let Err(e) = saved {
-                    let _ = reply.send(Err(ApiError::new(ErrorCode::Database, e.to_string())));
-                    return;
-                }
-                self.paused = paused;
-                tracing::info!(paused, "generation paused by the streamer");
-                let status = self.status().await;
-                if let Ok(status) = &status {
-                    self.setup.events.publish(CoreEvent::Generator {
-                        status: status.clone(),
-                    });
-                }
-                let _ = reply.send(status);
-            }
-            Command::ProbeDone { healthy } => {
-                self.probing = false;
-                if healthy {
-                    if let Some(t) = self.degraded.on_probe_ok(clock_ms()) {
-                        self.apply(t).await;
-                        self.publish_status().await;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Checks the backend's health on a task of its own (the job in hand keeps running); the
-    /// result comes back as `ProbeDone`, and to `reply` when the streamer asked.
-    fn probe(&mut self, reply: Option<Reply<ConnectionCheck>>) {
-        if reply.is_none() && self.probing {
-            return;
-        }
-        self.probing = true;
-        let backend = self.settings.backend;
-        let remote = (backend == GeneratorBackend::Remote)
-            .then(|| self.remote_options())
-            .filter(|o| !o.base.is_empty());
-        let ffmpeg = self.setup.options.offline.ffmpeg.clone();
-        let mailbox = self.mailbox.clone();
-        let started = Instant::now();
-        let work = async move {
-            let checked: Result<String, ApiError> = match (backend, remote) {
-                (GeneratorBackend::Offline, _) => ffmpeg_available(&ffmpeg)
-                    .await
-                    .map(|()| {
-                        "Offline demo is ready: ffmpeg renders clips on this computer.".to_string()
-                    })
-                    .map_err(|e| ApiError::new(ErrorCode::Generator, e.to_string())),
-                (GeneratorBackend::Remote, None) => Err(ApiError::new(
-                    ErrorCode::Generator,
-                    GenerationError::NotConfigured.to_string(),
-                )),
-                (GeneratorBackend::Remote, Some(options)) => {
-                    let base = options.base.clone();
-                    match RemoteBackend::new(RemoteOptions { max_attempts: 1, ..options }) {
-                        Err(e) => Err(ApiError::new(ErrorCode::Generator, e.to_string())),
-                        Ok(remote) => match remote.health().await {
-                            Ok(Health::Healthy) => Ok(format!("Connected: {base}/health answered OK.")),
-                            Ok(Health::NoHealthRoute) => Ok(format!(
-                                "{base} answers, but has no /health (see docs/generation-endpoint.md); clips will still be requested."
-                            )),
-                            Err(e) => Err(ApiError::new(ErrorCode::Generator, e.to_string())),
-                        },
-                    }
-                }
-            };
-            checked
-        };
-        // Cancelled (shutdown): nothing to report; a waiting reply reads as "shutting down".
-        spawn_racing(
-            &self.tracker,
-            self.cancel.clone(),
-            work,
-            move |checked| async move {
-                let Some(checked) = checked else { return };
-                let healthy = matches!(&checked, Ok(m) if !m.contains("no /health"));
-                let _ = mailbox.tell(Command::ProbeDone { healthy }).await;
-                if let Some(reply) = reply {
-                    let _ = reply.send(checked.map(|message| ConnectionCheck {
-                        message,
-                        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-                    }));
-                }
-            },
-        );
     }
 }
 

@@ -96,10 +96,6 @@ pub struct MomentDetector {
     mailbox: Mailbox<Command>,
 }
 
-fn db_error(e: crate::db::DbError) -> ApiError {
-    ApiError::new(ErrorCode::Database, e.to_string())
-}
-
 impl MomentDetector {
     pub fn spawn(
         db: Database,
@@ -406,7 +402,7 @@ impl Actor {
                                 });
                                 Ok(s)
                             }
-                            Err(e) => Err(db_error(e)),
+                            Err(e) => Err(ApiError::from(e)),
                         }
                     }
                 };
@@ -421,10 +417,10 @@ impl Actor {
                             Ok(m)
                         }
                         Ok(None) => Err(ApiError::new(
-                            ErrorCode::UnknownRequest,
+                            ErrorCode::UnknownMoment,
                             format!("No moment #{id}."),
                         )),
-                        Err(e) => Err(db_error(e)),
+                        Err(e) => Err(ApiError::from(e)),
                     },
                 };
                 let _ = reply.send(result);
@@ -440,13 +436,13 @@ impl Actor {
                         .and_then(|s| s.first().map(|s| s.id as i64)),
                 };
                 let result = match latest {
-                    Some(id) => self.db.session_moments(id).await.map_err(db_error),
+                    Some(id) => self.db.session_moments(id).await.map_err(ApiError::from),
                     None => Ok(Vec::new()),
                 };
                 let _ = reply.send(result);
             }
             Command::Sessions(reply) => {
-                let _ = reply.send(self.db.session_summaries(50).await.map_err(db_error));
+                let _ = reply.send(self.db.session_summaries(50).await.map_err(ApiError::from));
             }
             Command::History(id, reply) => {
                 let _ = reply.send(self.history(id).await);
@@ -459,9 +455,9 @@ impl Actor {
             .db
             .session_summary(id)
             .await
-            .map_err(db_error)?
+            .map_err(ApiError::from)?
             .ok_or_else(|| {
-                ApiError::new(ErrorCode::UnknownRequest, format!("No session #{id}."))
+                ApiError::new(ErrorCode::UnknownSession, format!("No session #{id}."))
             })?;
         let end_ms = session
             .ended_at_ms
@@ -471,8 +467,8 @@ impl Actor {
             .db
             .velocity_points(id, from.div_euclid(1000), end_ms.div_euclid(1000))
             .await
-            .map_err(db_error)?;
-        let moments = self.db.session_moments(id).await.map_err(db_error)?;
+            .map_err(ApiError::from)?;
+        let moments = self.db.session_moments(id).await.map_err(ApiError::from)?;
         Ok(SessionHistory {
             session,
             velocity,

@@ -12,14 +12,19 @@ const KEY: &str = "obs.settings";
 pub const PORT_MIN: u16 = 1;
 pub const PORT_MAX: u16 = u16::MAX;
 
-/// Checks a port from the window; the error is the sentence the streamer reads.
-pub(crate) fn check_port(port: u16) -> Result<(), String> {
+/// Why OBS settings from the window were refused; the text is the sentence the streamer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ObsSettingsError {
+    #[error("The OBS port must be between {PORT_MIN} and {PORT_MAX} (OBS's default is 4455).")]
+    PortOutOfRange { port: u16 },
+}
+
+/// Checks a port from the window.
+pub(crate) fn check_port(port: u16) -> Result<(), ObsSettingsError> {
     if (PORT_MIN..=PORT_MAX).contains(&port) {
         Ok(())
     } else {
-        Err(format!(
-            "The OBS port must be between {PORT_MIN} and {PORT_MAX} (OBS's default is 4455)."
-        ))
+        Err(ObsSettingsError::PortOutOfRange { port })
     }
 }
 
@@ -85,7 +90,7 @@ impl StoredObsSettings {
                 "The OBS host must be a host name or an IP address, e.g. 127.0.0.1.",
             ));
         }
-        check_port(update.port).map_err(|m| invalid(&m))?;
+        check_port(update.port).map_err(|e| invalid(&e.to_string()))?;
         let n = &update.names;
         let names = [
             &n.generating_scene,
@@ -140,9 +145,7 @@ impl StoredObsSettings {
             },
         };
         let text = serde_json::to_string(&stored).expect("plain data");
-        db.set_setting(KEY, &text)
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::Database, e.to_string()))?;
+        db.set_setting(KEY, &text).await.map_err(ApiError::from)?;
         Ok(stored)
     }
 }

@@ -5,6 +5,10 @@
 //! every change is written to SQLite before its `CoreEvent` is published; it is the only writer
 //! of `requests`, `cooldowns` and `queue_counters`; it never blocks the chat actor (chat hands
 //! it messages with `try_send`).
+//!
+//! This file holds the handle, the commands and the run loop, and the streamer's actions
+//! (view, approve/skip/retry/move/show again, clear, auto-approve). Intake from chat and
+//! moderation are in `intake`; counters, the cooldown table and the health line in `tally`.
 
 use std::time::Duration;
 
@@ -13,17 +17,21 @@ use tokio_util::sync::CancellationToken;
 
 use crate::actor::Mailbox;
 
-use super::command::{ChatCommand, CommandNames, PromptRefusal, PromptRules};
+use super::command::{CommandNames, PromptRules};
+use super::policy::QueuePolicy;
 use super::replies::ReplySink;
 use crate::api::{
     ApiError, Cooldowns, CoreEvent, ErrorCode, QueueAction, QueueCounters, QueueItem, QueueView,
     RequestState,
 };
 use crate::chat::ChatMessage;
-use crate::db::{Database, DbError, NewRequest, QueueCounter};
+use crate::db::{Database, DbError, QueueCounter};
 use crate::events::EventBus;
 use crate::generator::GenerationSignals;
 use crate::obs::ObsClient;
+
+mod intake;
+mod tally;
 
 /// How many finished requests the queue's view carries.
 pub const RECENT_FINISHED: u32 = 20;
@@ -59,6 +67,15 @@ impl Default for QueueOptions {
 }
 
 impl QueueOptions {
+    /// The admission rules ([`QueuePolicy`]) these options set.
+    pub fn policy(&self) -> QueuePolicy {
+        QueuePolicy {
+            cooldown: self.cooldown,
+            max_waiting: self.max_waiting,
+            exempt_moderators: self.exempt_moderators,
+        }
+    }
+
     /// The queue's rules from the config. A blocklist entry that is not a valid pattern is
     /// left out and reported (the rest still apply).
     pub fn from_config(c: &crate::config::QueueConfig) -> (Self, Vec<String>) {
@@ -139,10 +156,6 @@ pub struct GenerationQueue {
 /// `try_send`s into it, so a flood is dropped (and logged) instead of stalling chat.
 pub fn inbound_channel() -> (mpsc::Sender<Inbound>, mpsc::Receiver<Inbound>) {
     mpsc::channel(1024)
-}
-
-fn db_error(e: DbError) -> ApiError {
-    ApiError::new(ErrorCode::Database, e.to_string())
 }
 
 impl GenerationQueue {
@@ -266,40 +279,16 @@ impl QueueActor {
         tracing::info!("generation queue stopped");
     }
 
-    async fn log_health(&self) {
-        let waiting = self
-            .db
-            .waiting_requests()
-            .await
-            .map(|w| w.len())
-            .unwrap_or(0);
-        let c = self
-            .db
-            .queue_counters(self.session_id)
-            .await
-            .unwrap_or_default();
-        tracing::info!(
-            queue_depth = waiting,
-            accepted = c.accepted,
-            cooldown_rejects = c.cooldown_rejects,
-            overflow_rejects = c.overflow_rejects,
-            blocked = c.blocked_prompts,
-            skipped = c.skipped,
-            auto_approve = self.auto_approve,
-            "queue health"
-        );
-    }
-
     async fn on_command(&mut self, cmd: Command) {
         match cmd {
             Command::View(reply) => {
-                let _ = reply.send(self.view().await.map_err(db_error));
+                let _ = reply.send(self.view().await.map_err(ApiError::from));
             }
             Command::Act(id, action, reply) => {
                 let _ = reply.send(self.act(id, action).await);
             }
             Command::Clear(reply) => {
-                let _ = reply.send(self.clear().await.map_err(db_error));
+                let _ = reply.send(self.clear().await.map_err(ApiError::from));
             }
             Command::Cooldowns(reply) => {
                 let _ = reply.send(Ok(self.cooldowns_now()));
@@ -316,7 +305,7 @@ impl QueueActor {
                             .publish(CoreEvent::QueueSettings { auto_approve: on });
                         Ok(on)
                     }
-                    Err(e) => Err(db_error(e)),
+                    Err(e) => Err(ApiError::from(e)),
                 });
             }
         }
@@ -336,158 +325,12 @@ impl QueueActor {
             .publish(CoreEvent::QueueItem { item: item.clone() });
     }
 
-    async fn count(&mut self, counter: QueueCounter) {
-        match self.db.bump_queue_counter(self.session_id, counter).await {
-            Ok(()) => self.note(counter).await,
-            Err(e) => tracing::error!(error = %e, "could not count"),
-        }
-        self.publish_counters().await;
-    }
-
-    /// The current session's counters, read from the database once per session and then kept
-    /// in step with every write (so a refused command costs no extra read).
-    async fn counters(&mut self) -> Result<QueueCounters, DbError> {
-        if self.cached_counters.0 != self.session_id {
-            let fresh = self.db.queue_counters(self.session_id).await?;
-            self.cached_counters = (self.session_id, fresh);
-        }
-        Ok(self.cached_counters.1)
-    }
-
-    /// Mirrors a counter just written to the database.
-    async fn note(&mut self, counter: QueueCounter) {
-        if self.counters().await.is_err() {
-            self.cached_counters.0 = -1; // re-read next time
-            return;
-        }
-        let c = &mut self.cached_counters.1;
-        let field = match counter {
-            QueueCounter::Accepted => &mut c.accepted,
-            QueueCounter::CooldownRejects => &mut c.cooldown_rejects,
-            QueueCounter::OverflowRejects => &mut c.overflow_rejects,
-            QueueCounter::BlockedPrompts => &mut c.blocked_prompts,
-            QueueCounter::UsageReplies => &mut c.usage_replies,
-            QueueCounter::Approved => &mut c.approved,
-            QueueCounter::Skipped => &mut c.skipped,
-            QueueCounter::Moderated => &mut c.moderated,
-            QueueCounter::PausedRejects => &mut c.paused_rejects,
-        };
-        *field = field.saturating_add(1);
-    }
-
-    /// Counts a refusal in memory; it is written and announced by the next flush.
-    async fn count_soon(&mut self, counter: QueueCounter) {
-        if self.unflushed_session != self.session_id {
-            self.flush_counts().await;
-            self.unflushed_session = self.session_id;
-        }
-        match self.unflushed.iter_mut().find(|(c, _)| *c == counter) {
-            Some((_, n)) => *n += 1,
-            None => self.unflushed.push((counter, 1)),
-        }
-    }
-
-    /// Writes the counted refusals, then mirrors and announces them.
-    async fn flush_counts(&mut self) {
-        if self.unflushed.is_empty() {
-            return;
-        }
-        let counts = std::mem::take(&mut self.unflushed);
-        let session = self.unflushed_session;
-        if let Err(e) = self.db.add_queue_counts(session, &counts).await {
-            tracing::error!(error = %e, "could not save queue counters");
-            return;
-        }
-        if session == self.session_id {
-            for (counter, n) in counts {
-                for _ in 0..n {
-                    self.note(counter).await;
-                }
-            }
-            self.publish_counters().await;
-        }
-    }
-
-    async fn on_flush_tick(&mut self) {
-        self.flush_counts().await;
-        let now = clock_ms();
-        let cooldown = self.options.cooldown.as_millis() as i64;
-        self.cooldowns
-            .retain(|_, last| last.is_some_and(|t| t + cooldown > now));
-    }
-
-    /// When the viewer last had a request accepted (cached; see `cooldowns`).
-    async fn last_accepted(&mut self, user: &str) -> Result<Option<i64>, DbError> {
-        if let Some(known) = self.cooldowns.get(user) {
-            return Ok(*known);
-        }
-        let last = self.db.last_accepted_ms(user).await?;
-        self.cooldowns.insert(user.to_string(), last);
-        Ok(last)
-    }
-
-    /// Caches the cooldowns still running from before the start (the latest
-    /// [`MAX_LISTED_COOLDOWNS`]), so they can be listed before those viewers speak again.
-    async fn load_running_cooldowns(&mut self) {
-        let since = clock_ms() - self.options.cooldown.as_millis() as i64;
-        match self
-            .db
-            .running_cooldowns(since, MAX_LISTED_COOLDOWNS as i64)
-            .await
-        {
-            Ok(running) => {
-                for (user, last) in running {
-                    self.cooldowns.entry(user).or_insert(Some(last));
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "could not read the running cooldowns"),
-        }
-    }
-
-    /// The cooldowns running now: their ends, soonest first, the latest
-    /// [`MAX_LISTED_COOLDOWNS`] at most.
-    fn cooldowns_now(&self) -> Cooldowns {
-        let now = clock_ms();
-        let cooldown = self.options.cooldown.as_millis() as i64;
-        let mut ends: Vec<i64> = self
-            .cooldowns
-            .values()
-            .flatten()
-            .map(|last| last + cooldown)
-            .filter(|end| *end > now)
-            .collect();
-        ends.sort_unstable();
-        let skip = ends.len().saturating_sub(MAX_LISTED_COOLDOWNS);
-        Cooldowns {
-            ends_at_ms: ends[skip..].iter().map(|&end| end as f64).collect(),
-            cooldown_secs: self.options.cooldown.as_secs().min(u32::MAX.into()) as u32,
-        }
-    }
-
-    /// Announces the running cooldowns if they changed since last announced (a cooldown
-    /// started); their ending is not announced: the window counts down from the end times.
-    fn publish_cooldowns(&mut self) {
-        let now = self.cooldowns_now();
-        if self.published_cooldowns == now {
-            return;
-        }
-        self.published_cooldowns = now.clone();
-        self.events.publish(CoreEvent::Cooldowns { cooldowns: now });
-    }
-
-    async fn publish_counters(&mut self) {
-        match self.counters().await {
-            Ok(counters) => self.events.publish(CoreEvent::QueueCounters { counters }),
-            Err(e) => tracing::error!(error = %e, "could not read queue counters"),
-        }
-    }
-
     async fn act(&mut self, id: i32, action: QueueAction) -> Result<QueueItem, ApiError> {
         let item = self
             .db
             .request(id as i64)
             .await
-            .map_err(db_error)?
+            .map_err(ApiError::from)?
             .ok_or_else(|| {
                 ApiError::new(ErrorCode::UnknownRequest, format!("No request #{id}."))
             })?;
@@ -531,7 +374,7 @@ impl QueueActor {
             .db
             .set_request_state(id as i64, item.state, to, reason, clock_ms())
             .await
-            .map_err(db_error)?
+            .map_err(ApiError::from)?
             .ok_or_else(|| {
                 ApiError::new(
                     ErrorCode::InvalidTransition,
@@ -550,7 +393,7 @@ impl QueueActor {
     }
 
     async fn move_item(&mut self, id: i64, delta: i64) -> Result<QueueItem, ApiError> {
-        let waiting = self.db.waiting_requests().await.map_err(db_error)?;
+        let waiting = self.db.waiting_requests().await.map_err(ApiError::from)?;
         let mut ids: Vec<i64> = waiting.iter().map(|i| i.id as i64).collect();
         let Some(from) = ids.iter().position(|&x| x == id) else {
             return Err(ApiError::new(
@@ -565,7 +408,7 @@ impl QueueActor {
             .db
             .reorder_waiting(&ids, clock_ms())
             .await
-            .map_err(db_error)?;
+            .map_err(ApiError::from)?;
         for item in &items {
             self.publish_item(item).await;
         }
@@ -602,238 +445,6 @@ impl QueueActor {
         self.publish_counters().await;
         Ok(cleared)
     }
-
-    async fn on_inbound(&mut self, inbound: Inbound) {
-        let result = match inbound {
-            Inbound::Message {
-                session_id,
-                channel,
-                message,
-            } => {
-                self.session_id = session_id;
-                self.on_message(channel, message).await
-            }
-            Inbound::SessionStarted { session_id } => {
-                self.session_id = session_id;
-                self.publish_counters().await;
-                Ok(())
-            }
-            Inbound::UserBanned { login } => self.on_banned(&login).await,
-            Inbound::MessageDeleted { message_id } => self.on_deleted(&message_id).await,
-        };
-        if let Err(e) = result {
-            tracing::error!(error = %e, "queue could not handle a chat event");
-        }
-    }
-
-    async fn on_message(&mut self, channel: String, message: ChatMessage) -> Result<(), DbError> {
-        let Some(command) = self.options.names.parse(&message.text) else {
-            return Ok(());
-        };
-        let name = &message.display_name;
-        match command {
-            ChatCommand::Status => {
-                let waiting = self.db.waiting_requests().await?;
-                let approved = waiting
-                    .iter()
-                    .filter(|i| i.state == RequestState::Approved)
-                    .count();
-                self.replies.say(
-                    &channel,
-                    format!(
-                        "StreamCue: {} waiting ({approved} approved), queue limit {}, cooldown {} s, auto-approve {}.",
-                        waiting.len(),
-                        self.options.max_waiting,
-                        self.options.cooldown.as_secs(),
-                        if self.auto_approve { "on" } else { "off" },
-                    ),
-                );
-            }
-            ChatCommand::Queue => {
-                let waiting = self.db.waiting_requests().await?;
-                let text = match waiting
-                    .iter()
-                    .position(|i| i.user_login == message.user_login)
-                {
-                    Some(p) => format!(
-                        "@{name} your request is #{} of {}: \"{}\"",
-                        p + 1,
-                        waiting.len(),
-                        short(&waiting[p].prompt)
-                    ),
-                    None => format!("@{name} you have no request waiting. {}", self.usage()),
-                };
-                self.replies.say(&channel, text);
-            }
-            ChatCommand::Anime(raw) => self.on_anime(channel, message, &raw).await?,
-        }
-        Ok(())
-    }
-
-    fn usage(&self) -> String {
-        let anime = self
-            .options
-            .names
-            .anime
-            .first()
-            .map_or("anime", String::as_str);
-        format!("Usage: {}{anime} <what to draw>", self.options.names.prefix)
-    }
-
-    async fn on_anime(
-        &mut self,
-        channel: String,
-        message: ChatMessage,
-        raw: &str,
-    ) -> Result<(), DbError> {
-        let name = message.display_name.clone();
-        let user = message.user_login.clone();
-        let prompt = match self.options.rules.normalise(raw) {
-            Ok(p) => p,
-            Err(refusal) => {
-                let (counter, text) = match &refusal {
-                    PromptRefusal::Empty => (
-                        QueueCounter::UsageReplies,
-                        format!(
-                            "@{name} {}, e.g. {}{} \"a cat surfing a wave\"",
-                            self.usage(),
-                            self.options.names.prefix,
-                            self.options
-                                .names
-                                .anime
-                                .first()
-                                .map_or("anime", String::as_str)
-                        ),
-                    ),
-                    PromptRefusal::TooLong { .. } => {
-                        (QueueCounter::BlockedPrompts, format!("@{name} {refusal}."))
-                    }
-                    PromptRefusal::Blocked => {
-                        (QueueCounter::BlockedPrompts, format!("@{name} {refusal}."))
-                    }
-                };
-                tracing::info!(user = %user, outcome = ?refusal, "request refused");
-                self.count_soon(counter).await;
-                self.replies.say(&channel, text);
-                return Ok(());
-            }
-        };
-        if self.signals.intake_paused() {
-            tracing::info!(user = %user, outcome = "paused", "request refused");
-            self.count_soon(QueueCounter::PausedRejects).await;
-            self.replies.say(
-                &channel,
-                format!("@{name} clip requests are paused while generation recovers. Try again in a few minutes!"),
-            );
-            return Ok(());
-        }
-        let now = clock_ms();
-        let exempt =
-            self.options.exempt_moderators && (message.is_moderator || message.is_broadcaster);
-        if !exempt {
-            if let Some(last) = self.last_accepted(&user).await? {
-                let cooldown = self.options.cooldown.as_millis() as i64;
-                let left = last + cooldown - now;
-                if left > 0 {
-                    let secs = (left + 999) / 1000;
-                    tracing::info!(user = %user, wait_s = secs, outcome = "cooldown", "request refused");
-                    self.count_soon(QueueCounter::CooldownRejects).await;
-                    self.replies.say(
-                        &channel,
-                        format!("@{name} please wait {secs} s before your next request."),
-                    );
-                    return Ok(());
-                }
-            }
-        }
-        let waiting = self.db.waiting_requests().await?;
-        if waiting.len() >= self.options.max_waiting {
-            tracing::info!(user = %user, queue_depth = waiting.len(), outcome = "queue_full", "request refused");
-            self.count_soon(QueueCounter::OverflowRejects).await;
-            self.replies.say(
-                &channel,
-                format!(
-                    "@{name} the queue is full ({} waiting). Try again in a bit!",
-                    waiting.len()
-                ),
-            );
-            return Ok(());
-        }
-        let state = if self.auto_approve {
-            RequestState::Approved
-        } else {
-            RequestState::Pending
-        };
-        let new = NewRequest {
-            session_id: (self.session_id > 0).then_some(self.session_id),
-            channel: channel.clone(),
-            user_login: user.clone(),
-            display_name: name.clone(),
-            message_id: message.message_id.clone(),
-            prompt,
-            state,
-        };
-        let item = self.db.accept_request(&new, now).await?;
-        self.cooldowns.insert(user.clone(), Some(now));
-        self.note(QueueCounter::Accepted).await;
-        if state == RequestState::Approved {
-            self.note(QueueCounter::Approved).await;
-            self.signals.work_available();
-        }
-        let position = waiting.len() + 1;
-        tracing::info!(request_id = item.id, user = %user, queue_depth = position, outcome = "accepted", "request accepted");
-        self.publish_item(&item).await;
-        self.publish_counters().await;
-        self.publish_cooldowns();
-        self.replies.say(
-            &channel,
-            format!(
-                "@{name} got it! \"{}\" is #{position} in the queue.",
-                short(&item.prompt)
-            ),
-        );
-        Ok(())
-    }
-
-    async fn on_banned(&mut self, login: &str) -> Result<(), DbError> {
-        for item in self.db.waiting_for_user(login).await? {
-            self.moderate(item, "the viewer was banned or timed out")
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn on_deleted(&mut self, message_id: &str) -> Result<(), DbError> {
-        if let Some(item) = self.db.waiting_for_message(message_id).await? {
-            self.moderate(item, "a moderator deleted the chat message")
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn moderate(&mut self, item: QueueItem, reason: &str) -> Result<(), DbError> {
-        let Some(stored) = self
-            .db
-            .set_request_state(
-                item.id as i64,
-                item.state,
-                RequestState::Skipped,
-                Some(reason),
-                clock_ms(),
-            )
-            .await?
-        else {
-            return Ok(()); // claimed by the generator meanwhile
-        };
-        tracing::info!(request_id = item.id, user = %item.user_login, outcome = "moderated", reason, "request skipped");
-        self.db
-            .bump_queue_counter(self.session_id, QueueCounter::Moderated)
-            .await?;
-        self.note(QueueCounter::Moderated).await;
-        self.publish_item(&stored).await;
-        self.publish_counters().await;
-        Ok(())
-    }
 }
 
 fn verb(action: QueueAction) -> &'static str {
@@ -843,15 +454,6 @@ fn verb(action: QueueAction) -> &'static str {
         QueueAction::Retry => "retried",
         QueueAction::MoveUp | QueueAction::MoveDown => "moved",
         QueueAction::ShowAgain => "shown again",
-    }
-}
-
-/// The prompt as echoed in chat: at most 60 characters.
-fn short(prompt: &str) -> String {
-    if prompt.chars().count() <= 60 {
-        prompt.to_string()
-    } else {
-        prompt.chars().take(59).chain(['…']).collect()
     }
 }
 

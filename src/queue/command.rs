@@ -95,21 +95,39 @@ pub struct PromptRules {
     blocked: Vec<Regex>,
 }
 
+/// A blocklist entry that is not a valid regular expression (the text names it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PromptRulesError {
+    #[error("blocked word {word:?}: {detail}")]
+    Word { word: String, detail: String },
+    #[error("blocked pattern {pattern:?}: {detail}")]
+    Pattern { pattern: String, detail: String },
+}
+
 impl PromptRules {
     /// `words` match whole words, case-insensitively; `patterns` are regular expressions
     /// (case-insensitive). An invalid pattern is an error naming it.
-    pub fn new(max_chars: usize, words: &[String], patterns: &[String]) -> Result<Self, String> {
+    pub fn new(
+        max_chars: usize,
+        words: &[String],
+        patterns: &[String],
+    ) -> Result<Self, PromptRulesError> {
         let mut blocked = Vec::new();
         for w in words.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
             let re = format!(
                 r"(?i)(^|[^\p{{L}}\p{{N}}_]){}($|[^\p{{L}}\p{{N}}_])",
                 regex::escape(w)
             );
-            blocked.push(Regex::new(&re).map_err(|e| format!("blocked word {w:?}: {e}"))?);
+            blocked.push(Regex::new(&re).map_err(|e| PromptRulesError::Word {
+                word: w.to_string(),
+                detail: e.to_string(),
+            })?);
         }
         for p in patterns.iter().filter(|p| !p.trim().is_empty()) {
-            let re = Regex::new(&format!("(?i){p}"))
-                .map_err(|e| format!("blocked pattern {p:?}: {e}"))?;
+            let re = Regex::new(&format!("(?i){p}")).map_err(|e| PromptRulesError::Pattern {
+                pattern: p.clone(),
+                detail: e.to_string(),
+            })?;
             blocked.push(re);
         }
         Ok(Self {
@@ -270,7 +288,9 @@ mod tests {
 
     #[test]
     fn a_bad_pattern_is_reported() {
-        let err = PromptRules::new(200, &[], &["(unclosed".into()]).unwrap_err();
+        let err = PromptRules::new(200, &[], &["(unclosed".into()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("(unclosed"), "{err}");
     }
 

@@ -3,6 +3,7 @@
 
 mod actor;
 pub mod command;
+pub mod policy;
 pub mod replies;
 
 pub use actor::{

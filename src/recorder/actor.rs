@@ -7,15 +7,15 @@
 //! the file is finalised) before the database closes. It never awaits OBS or ffmpeg in its loop:
 //! starting/stopping OBS's recording and cutting clips run as tracked tasks that race the
 //! recorder's token, and a finished cut comes back through its mailbox to be written.
+//! Planning, running and writing the cuts is in `clips`; the command loop, following OBS and
+//! streamlink's events are here.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::cut::{cut_clip, CutClip, CutError, CutRequest};
 use super::streamlink::{recording_stem, RecorderEvent, StreamlinkOptions, StreamlinkRecorder};
 use crate::actor::{spawn_racing, Mailbox};
 use crate::api::{
@@ -26,6 +26,10 @@ use crate::db::Database;
 use crate::events::EventBus;
 use crate::obs::{ObsClient, ObsRecording};
 use crate::queue::clock_ms;
+
+mod clips;
+
+use clips::FinishedCut;
 
 const SETTINGS_KEY: &str = "recorder.settings";
 /// How many of the latest clips the recorder's view carries.
@@ -67,20 +71,6 @@ enum Command {
     CutDone(Box<FinishedCut>),
 }
 
-/// A clip to cut: what ffmpeg is asked, and the rows it belongs to.
-struct CutPlan {
-    moment_id: i64,
-    recording_id: i64,
-    request: CutRequest,
-}
-
-struct FinishedCut {
-    plan: CutPlan,
-    result: Result<CutClip, CutError>,
-    /// The streamer waiting for it (`None` for automatic cuts).
-    reply: Option<Reply<Clip>>,
-}
-
 #[derive(Clone, Debug)]
 pub struct Recorder {
     mailbox: Mailbox<Command>,
@@ -93,10 +83,6 @@ pub struct RecorderSetup {
     pub clips_dir: PathBuf,
     pub recordings_dir: PathBuf,
     pub ffmpeg: String,
-}
-
-fn db_error(e: crate::db::DbError) -> ApiError {
-    ApiError::new(ErrorCode::Database, e.to_string())
 }
 
 fn refused(m: impl Into<String>) -> ApiError {
@@ -377,7 +363,7 @@ impl Actor {
         match cmd {
             Command::View(reply) => {
                 let clips = self.setup.db.latest_clips(CLIPS_SHOWN.into()).await;
-                let _ = reply.send(clips.map_err(db_error).map(|clips| RecorderView {
+                let _ = reply.send(clips.map_err(ApiError::from).map(|clips| RecorderView {
                     settings: self.settings.clone(),
                     state: self.state.clone(),
                     clips,
@@ -425,7 +411,7 @@ impl Actor {
             .db
             .set_setting(SETTINGS_KEY, &text)
             .await
-            .map_err(db_error)?;
+            .map_err(ApiError::from)?;
         self.settings = s.clone();
         self.state.mode = s.mode;
         self.setup.events.publish(CoreEvent::RecorderSettings {
@@ -500,154 +486,5 @@ impl Actor {
             }
         }
         let _ = reply.send(Ok(self.state.clone()));
-    }
-
-    /// Cuts a clip for every moment inside the recording that just ended, if auto-cut is on.
-    /// The cuts run one after another off the loop.
-    async fn auto_cut(&mut self, recording_id: i64) {
-        if !self.settings.auto_cut {
-            return;
-        }
-        let Ok(Some(rec)) = self.setup.db.recording_by_id(recording_id).await else {
-            return;
-        };
-        let end = rec.ended_at_ms.unwrap_or_else(clock_ms);
-        let ids = self
-            .setup
-            .db
-            .moments_between(rec.started_at_ms, end)
-            .await
-            .unwrap_or_default();
-        let mut plans = Vec::new();
-        for id in ids {
-            match self.plan_cut(id).await {
-                Ok(plan) => plans.push((plan, None)),
-                Err(e) => tracing::warn!(moment_id = id, error = %e, "could not cut a clip"),
-            }
-        }
-        self.spawn_cuts(plans);
-    }
-
-    /// What cutting a clip around `moment_id` means: which recording, which span.
-    async fn plan_cut(&self, moment_id: i64) -> Result<CutPlan, ApiError> {
-        let moment = self
-            .setup
-            .db
-            .moment_row(moment_id)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::UnknownRequest,
-                    format!("No moment #{moment_id}."),
-                )
-            })?;
-        let at = moment.started_at_ms as i64;
-        let rec = self
-            .setup
-            .db
-            .recording_at(at)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| refused("No recording covers this moment: record the stream first."))?;
-        let Some(path) = rec.path.clone() else {
-            return Err(refused(
-                "OBS is still recording this: stop the recording to cut (OBS names the file when it stops).",
-            ));
-        };
-        let pre = Duration::from_secs(self.settings.pre_seconds.into());
-        let post = Duration::from_secs(self.settings.post_seconds.into());
-        let from = Duration::from_millis((at - rec.started_at_ms).max(0) as u64);
-        let until_ms = moment.ended_at_ms.map_or(at, |e| e as i64);
-        let to = Duration::from_millis((until_ms - rec.started_at_ms).max(0) as u64) + post;
-        let request = CutRequest {
-            ffmpeg: self.setup.ffmpeg.clone(),
-            ..CutRequest::new(
-                &path,
-                from.saturating_sub(pre),
-                to,
-                &self.setup.clips_dir,
-                format!("moment-{moment_id}"),
-            )
-        };
-        Ok(CutPlan {
-            moment_id,
-            recording_id: rec.id,
-            request,
-        })
-    }
-
-    /// Runs the cuts in order on a tracked task that stops when the recorder's token is
-    /// cancelled (ffmpeg is killed with it); each result comes back as [`Command::CutDone`].
-    fn spawn_cuts(&self, plans: Vec<(CutPlan, Option<Reply<Clip>>)>) {
-        if plans.is_empty() {
-            return;
-        }
-        let mailbox = self.mailbox.clone();
-        let work = async move {
-            for (plan, reply) in plans {
-                let result = cut_clip(&plan.request).await;
-                let done = FinishedCut {
-                    plan,
-                    result,
-                    reply,
-                };
-                if mailbox
-                    .tell(Command::CutDone(Box::new(done)))
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-            }
-        };
-        spawn_racing(&self.tracker, self.cancel.clone(), work, |r| async move {
-            if r.is_none() {
-                tracing::info!("clip cutting stopped: StreamCue is shutting down");
-            }
-        });
-    }
-
-    async fn on_cut_done(&mut self, done: FinishedCut) {
-        let FinishedCut {
-            plan,
-            result,
-            reply,
-        } = done;
-        let moment_id = plan.moment_id;
-        let written = self.write_clip(plan, result).await;
-        match (&written, reply) {
-            (_, Some(reply)) => drop(reply.send(written)),
-            (Ok(c), None) => tracing::info!(moment_id, clip = %c.path, "clip cut automatically"),
-            (Err(e), None) => tracing::warn!(moment_id, error = %e, "could not cut a clip"),
-        }
-    }
-
-    async fn write_clip(
-        &mut self,
-        plan: CutPlan,
-        result: Result<CutClip, CutError>,
-    ) -> Result<Clip, ApiError> {
-        let cut = result.map_err(|e| ApiError::new(ErrorCode::Recorder, e.to_string()))?;
-        let clip = self
-            .setup
-            .db
-            .insert_clip(
-                plan.moment_id,
-                plan.recording_id,
-                &cut.path.display().to_string(),
-                cut.actual_start.as_millis() as i64,
-                cut.actual_end.as_millis() as i64,
-                cut.widened_by.as_millis() as i64,
-                cut.bytes as i64,
-                clock_ms(),
-            )
-            .await
-            .map_err(db_error)?;
-        tracing::info!(moment_id = plan.moment_id, clip = %clip.path, widened_ms = clip.widened_ms, "clip cut");
-        self.setup
-            .events
-            .publish(CoreEvent::Clip { clip: clip.clone() });
-        Ok(clip)
     }
 }

@@ -54,40 +54,40 @@
 //!
 //! Every wait races `cancel` and is bounded; events other than `Progress` wait at most 2 s for
 //! room in the channel (`Progress` is dropped when the channel is full).
+//!
+//! # Layout
+//! This file holds the types, the handle and [`run`] with its restart policy; `command` the file
+//! names and the command line, `process` spawning and stopping the child and reading its output,
+//! `health` watching one run (growth, stalls, progress).
 
-use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
-use std::process::ExitStatus;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Serialize;
-use time::format_description::FormatItem;
-use time::macros::format_description;
-use time::OffsetDateTime;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::Child;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::chat::Backoff;
-use crate::tools::{Invocation, Tool, ToolError};
+use crate::tools::ToolError;
+
+mod command;
+mod health;
+mod process;
+#[cfg(test)]
+mod tests;
+
+use command::free_part;
+pub use command::{command_args, part_path, recording_stem, sanitize_stem};
+use health::{file_size, supervise, Health};
+use process::{read_lines, spawn, Tail};
 
 /// The message when the `streamlink` program cannot be found.
 pub const INSTALL_HINT: &str =
     "streamlink is not installed: sudo apt install streamlink (or pip install streamlink)";
 
-/// How many lines of streamlink's output `Exited` carries.
-const TAIL_LINES: usize = 20;
-/// The window `bytes_per_min` is measured over.
-const RATE_WINDOW: Duration = Duration::from_secs(10);
 /// How long an important event may wait for room in the channel.
 const SEND_TIMEOUT: Duration = Duration::from_secs(2);
-/// Growth a stalled file may show without counting as resumed: what streamlink (Python's
-/// 8 KiB file buffer) or its ffmpeg muxer (32 KiB) still had buffered when the data stopped,
-/// and flushes when it gives up.
-const FLUSH_SLACK: u64 = 64 * 1024;
 /// After SIGKILL, how long to wait for the process to be reaped.
 const KILL_WAIT: Duration = Duration::from_secs(5);
 /// After the process exits, how long to wait for the rest of its output.
@@ -224,88 +224,6 @@ impl StreamlinkRecorder {
             task.abort();
         }
     }
-}
-
-/// A file stem from the channel, the session id and the start time (UTC), sanitised:
-/// `shroud_s42_20240501-193000`.
-pub fn recording_stem(channel: &str, session_id: &str, started_unix_s: u64) -> String {
-    const STAMP: &[FormatItem<'_>] =
-        format_description!("[year][month][day]-[hour][minute][second]");
-    // Past year 9999 (never a real start time) the stamp is the epoch's.
-    let started = i64::try_from(started_unix_s)
-        .ok()
-        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let stamp = started
-        .format(STAMP)
-        .unwrap_or_else(|_| "19700101-000000".into());
-    sanitize_stem(&format!("{channel}_{session_id}_{stamp}"))
-}
-
-/// Keeps `A-Z a-z 0-9 . _ -`, turns anything else into `_` (no runs), no leading dot, at most
-/// 120 characters; `"recording"` when nothing is left.
-pub fn sanitize_stem(raw: &str) -> String {
-    let mut out = String::new();
-    for c in raw.chars() {
-        let c = if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-            c
-        } else {
-            '_'
-        };
-        if c == '_' && out.ends_with('_') {
-            continue;
-        }
-        out.push(c);
-    }
-    let out = out.trim_start_matches(['.', '_']).trim_end_matches('_');
-    let out: String = out.chars().take(120).collect();
-    if out.is_empty() {
-        "recording".into()
-    } else {
-        out
-    }
-}
-
-/// File `n` of a recording: `<stem>.ts` for 1, `<stem>-part<n>.ts` after that.
-pub fn part_path(dir: &Path, stem: &str, n: u32) -> PathBuf {
-    if n <= 1 {
-        dir.join(format!("{stem}.ts"))
-    } else {
-        dir.join(format!("{stem}-part{n}.ts"))
-    }
-}
-
-/// The first part number `>= from` whose file does not exist yet.
-fn free_part(dir: &Path, stem: &str, from: u32) -> u32 {
-    let mut n = from.max(1);
-    while part_path(dir, stem, n).exists() {
-        n += 1;
-    }
-    n
-}
-
-/// streamlink's arguments for writing to `output`. `-o` is a template for streamlink
-/// (`{author}` …), so braces in the path are escaped.
-pub fn command_args(options: &StreamlinkOptions, output: &Path) -> Vec<String> {
-    let mut args: Vec<String> = vec!["--loglevel".into(), "info".into()];
-    if options.retry_max > 0 {
-        let every = options.retry_streams.max(Duration::from_millis(100));
-        args.extend([
-            "--retry-streams".into(),
-            format!("{}", every.as_secs_f64()),
-            "--retry-max".into(),
-            options.retry_max.to_string(),
-        ]);
-    }
-    args.extend(["--stream-segment-threads".into(), "1".into()]);
-    args.extend(options.extra_args.iter().cloned());
-    let out = output
-        .to_string_lossy()
-        .replace('{', "{{")
-        .replace('}', "}}");
-    args.extend(["-o".into(), out, "--force".into()]);
-    args.extend(["--".into(), options.url.clone(), options.quality.clone()]);
-    args
 }
 
 /// Records until `cancel` fires or the stream is gone for good. See the module docs.
@@ -466,246 +384,6 @@ pub async fn run(
     }
 }
 
-/// streamlink as the recorder runs it; a missing program reads exactly [`INSTALL_HINT`].
-const STREAMLINK: Tool = Tool {
-    name: "streamlink",
-    install_hint: "sudo apt install streamlink (or pip install streamlink)",
-};
-
-fn spawn(options: &StreamlinkOptions, path: &Path) -> Result<Child, ToolError> {
-    // Its own process group: a Ctrl-C in our terminal reaches us (and we stop it cleanly), and a
-    // SIGKILL can take its ffmpeg helper along.
-    Invocation::new(STREAMLINK, &options.program)
-        .args(command_args(options, path))
-        .own_process_group()
-        .spawn()
-}
-
-/// How one streamlink run ended.
-struct RunEnd {
-    /// `None` when it could not be waited for.
-    status: Option<ExitStatus>,
-    /// We asked it to stop.
-    stopping: bool,
-    /// The file grew during this run.
-    recorded: bool,
-}
-
-/// Whether the recording grows; carried across restarts so one stall is reported once.
-struct Health {
-    last_growth: Instant,
-    stalled: bool,
-}
-
-impl Health {
-    fn new() -> Self {
-        Self {
-            last_growth: Instant::now(),
-            stalled: false,
-        }
-    }
-}
-
-/// Watches one streamlink run until it exits or `cancel` fires (then stops it).
-async fn supervise(
-    child: &mut Child,
-    path: &Path,
-    options: &StreamlinkOptions,
-    health: &mut Health,
-    out: &Emitter,
-    cancel: &CancellationToken,
-) -> RunEnd {
-    let mut ticker = tokio::time::interval(Duration::from_secs(1));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut announced = false;
-    let mut recorded = false;
-    let mut size: u64 = 0;
-    let mut samples: VecDeque<(Instant, u64)> = VecDeque::new();
-    // While stalled: the size the file must grow past (by `FLUSH_SLACK`) to count as resumed.
-    // A new file (after a restart) starts from 0.
-    let mut stalled_at: Option<u64> = health.stalled.then_some(0);
-    loop {
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => {
-                let status = stop_child(child, options.stop_grace).await;
-                return RunEnd { status, stopping: true, recorded };
-            }
-            status = child.wait() => {
-                return RunEnd { status: status.ok(), stopping: false, recorded };
-            }
-            _ = ticker.tick() => {}
-        }
-        let now = Instant::now();
-        if let Some(bytes) = file_size(path).await {
-            if !announced {
-                announced = true;
-                tracing::info!(path = %path.display(), "recording started");
-                out.send(RecorderEvent::Started {
-                    path: path.to_path_buf(),
-                })
-                .await;
-            }
-            if bytes > size {
-                size = bytes;
-                recorded = true;
-                match stalled_at {
-                    // Only the writer's buffered tail, flushed as streamlink gives up.
-                    Some(at) if bytes <= at + FLUSH_SLACK => {}
-                    _ => {
-                        health.last_growth = now;
-                        if health.stalled {
-                            health.stalled = false;
-                            stalled_at = None;
-                            tracing::info!(bytes, "recording resumed");
-                            out.send(RecorderEvent::Resumed).await;
-                        }
-                    }
-                }
-            }
-            samples.push_back((now, bytes));
-            while samples
-                .front()
-                .is_some_and(|(t, _)| now.duration_since(*t) > RATE_WINDOW)
-            {
-                samples.pop_front();
-            }
-            out.progress(RecorderEvent::Progress {
-                bytes,
-                bytes_per_min: rate_per_min(&samples),
-            });
-        }
-        let quiet = now.duration_since(health.last_growth);
-        if !health.stalled && quiet >= options.stall_after {
-            health.stalled = true;
-            stalled_at = Some(size);
-            tracing::warn!(
-                since_s = quiet.as_secs(),
-                path = %path.display(),
-                "recording stalled: the file is not growing"
-            );
-            out.send(RecorderEvent::Stalled {
-                since_s: quiet.as_secs(),
-            })
-            .await;
-        }
-    }
-}
-
-/// Bytes per minute between the oldest and the newest sample.
-fn rate_per_min(samples: &VecDeque<(Instant, u64)>) -> u64 {
-    let (Some((t0, b0)), Some((t1, b1))) = (samples.front(), samples.back()) else {
-        return 0;
-    };
-    let secs = t1.duration_since(*t0).as_secs_f64();
-    if secs < 0.5 {
-        return 0;
-    }
-    (b1.saturating_sub(*b0) as f64 / secs * 60.0) as u64
-}
-
-/// SIGINT (streamlink closes the file and exits 130), up to `grace`, then SIGKILL.
-async fn stop_child(child: &mut Child, grace: Duration) -> Option<ExitStatus> {
-    let Some(pid) = child.id() else {
-        // Already reaped.
-        return child.try_wait().ok().flatten();
-    };
-    tracing::info!(pid, "stopping streamlink (SIGINT)");
-    let signalled = interrupt(pid);
-    if signalled {
-        if let Ok(status) = tokio::time::timeout(grace, child.wait()).await {
-            return status.ok();
-        }
-        tracing::warn!(
-            pid,
-            grace_s = grace.as_secs_f64(),
-            "streamlink did not exit after SIGINT; killing it"
-        );
-    }
-    kill_group(pid);
-    let _ = child.start_kill();
-    tokio::time::timeout(KILL_WAIT, child.wait())
-        .await
-        .ok()
-        .and_then(Result::ok)
-}
-
-#[cfg(unix)]
-mod signal {
-    /// Sends `sig` to `pid` (a negative `pid` is a process group); whether it was delivered.
-    fn send(pid: libc::pid_t, sig: libc::c_int) -> bool {
-        // SAFETY: kill(2) takes plain integers and touches no memory of ours.
-        unsafe { libc::kill(pid, sig) == 0 }
-    }
-
-    /// SIGINT to the child (streamlink closes its file and exits 130).
-    pub fn interrupt(pid: u32) -> bool {
-        libc::pid_t::try_from(pid).is_ok_and(|pid| pid > 0 && send(pid, libc::SIGINT))
-    }
-
-    /// The child leads its own process group (`process_group(0)`): kill all of it.
-    pub fn kill_group(pid: u32) {
-        if let Ok(pid) = libc::pid_t::try_from(pid) {
-            if pid > 0 {
-                send(-pid, libc::SIGKILL);
-            }
-        }
-    }
-}
-
-#[cfg(unix)]
-use signal::{interrupt, kill_group};
-
-/// No SIGINT on this platform: go straight to killing.
-#[cfg(not(unix))]
-fn interrupt(_pid: u32) -> bool {
-    false
-}
-
-#[cfg(not(unix))]
-fn kill_group(_pid: u32) {}
-
-async fn file_size(path: &Path) -> Option<u64> {
-    tokio::fs::metadata(path).await.ok().map(|m| m.len())
-}
-
-/// The last lines of streamlink's output (stdout and stderr interleaved).
-#[derive(Clone, Default)]
-struct Tail(Arc<Mutex<VecDeque<String>>>);
-
-impl Tail {
-    fn push(&self, line: String) {
-        let mut lines = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if lines.len() == TAIL_LINES {
-            lines.pop_front();
-        }
-        lines.push_back(line);
-    }
-
-    fn text(&self) -> String {
-        let lines = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        lines.iter().cloned().collect::<Vec<_>>().join("\n")
-    }
-}
-
-fn read_lines(stream: impl AsyncRead + Unpin + Send + 'static, tail: Tail) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(stream).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            let line: String = line.trim_end().chars().take(500).collect();
-            if line.is_empty() {
-                continue;
-            }
-            if line.starts_with("error:") || line.contains("][error]") {
-                tracing::warn!(target: "streamlink", "{line}");
-            } else {
-                tracing::debug!(target: "streamlink", "{line}");
-            }
-            tail.push(line);
-        }
-    })
-}
-
 /// The most telling line of streamlink's output: its last `error: …` (with its indented
 /// continuation lines, e.g. "Available streams: …"), else its last error or warning log line.
 fn error_line(tail: &str) -> Option<String> {
@@ -761,118 +439,5 @@ impl Emitter {
 
     fn progress(&self, event: RecorderEvent) {
         let _ = self.tx.try_send(event);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stems_are_sanitised_and_dated() {
-        assert_eq!(
-            recording_stem("shroud", "s42", 1_714_591_800),
-            "shroud_s42_20240501-193000"
-        );
-        assert_eq!(
-            recording_stem("../We ird/ch@n", "", 0),
-            "We_ird_ch_n_19700101-000000"
-        );
-        assert_eq!(sanitize_stem("..."), "recording");
-        assert_eq!(sanitize_stem("a/b\\c:d{e}"), "a_b_c_d_e");
-        assert_eq!(sanitize_stem(&"x".repeat(300)).len(), 120);
-        // Calendar edges: a new year, a leap day.
-        assert_eq!(
-            recording_stem("a", "s", 1_704_067_200),
-            "a_s_20240101-000000"
-        );
-        assert_eq!(recording_stem("a", "s", 951_868_799), "a_s_20000229-235959");
-        assert_eq!(recording_stem("a", "s", u64::MAX), "a_s_19700101-000000");
-    }
-
-    #[test]
-    fn parts_never_reuse_an_existing_file() {
-        let dir = std::env::temp_dir().join(format!("sl-parts-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        assert_eq!(part_path(&dir, "s", 1), dir.join("s.ts"));
-        assert_eq!(part_path(&dir, "s", 3), dir.join("s-part3.ts"));
-        assert_eq!(free_part(&dir, "s", 1), 1);
-        std::fs::write(dir.join("s.ts"), b"x").unwrap();
-        std::fs::write(dir.join("s-part2.ts"), b"x").unwrap();
-        assert_eq!(free_part(&dir, "s", 1), 3);
-        assert_eq!(free_part(&dir, "s", 5), 5);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn command_line_is_stream_copy_to_a_file() {
-        let options = StreamlinkOptions {
-            url: "twitch.tv/shroud".into(),
-            extra_args: vec!["--twitch-disable-ads".into()],
-            ..Default::default()
-        };
-        let args = command_args(&options, Path::new("/rec/{x}/s.ts"));
-        assert_eq!(
-            args.join(" "),
-            "--loglevel info --retry-streams 5 --retry-max 12 --stream-segment-threads 1 \
-             --twitch-disable-ads -o /rec/{{x}}/s.ts --force -- twitch.tv/shroud best"
-        );
-        let once = StreamlinkOptions {
-            retry_max: 0,
-            retry_streams: Duration::from_millis(1500),
-            ..options
-        };
-        assert!(!command_args(&once, Path::new("/s.ts")).contains(&"--retry-streams".into()));
-    }
-
-    #[test]
-    fn errors_are_classified() {
-        let offline = "[cli][info] streamlink is running as root! Be careful!\n\
-                       error: No playable streams found on this URL: twitch.tv/x";
-        assert_eq!(
-            error_line(offline).as_deref(),
-            Some("No playable streams found on this URL: twitch.tv/x")
-        );
-        assert_eq!(fatal_error(offline), None);
-        let timeout = "[cli][info] Stream ended\nerror: Error when reading from stream: Read \
-                       timeout, exiting\n[cli][info] Closing currently open stream...";
-        assert_eq!(fatal_error(timeout), None);
-        let plugin = "error: No plugin can handle URL: nope";
-        assert_eq!(
-            fatal_error(plugin).as_deref(),
-            Some("streamlink cannot record this: No plugin can handle URL: nope")
-        );
-        let quality = "error: The specified stream(s) '4k' could not be found.\n       \
-                       Available streams: 720p, best";
-        assert_eq!(
-            fatal_error(quality).as_deref(),
-            Some(
-                "streamlink cannot record this: The specified stream(s) '4k' could not be \
-                 found. Available streams: 720p, best"
-            )
-        );
-        let usage = "usage: streamlink [OPTIONS] <URL> [STREAM]\n\
-                     streamlink: error: unrecognized arguments: --bogus";
-        assert_eq!(
-            fatal_error(usage).as_deref(),
-            Some("streamlink rejected its options: unrecognized arguments: --bogus")
-        );
-    }
-
-    #[tokio::test]
-    async fn a_missing_streamlink_reads_the_install_hint() {
-        let missing = Invocation::new(STREAMLINK, "/nonexistent/streamlink")
-            .spawn()
-            .unwrap_err();
-        assert!(matches!(missing, ToolError::Missing { .. }), "{missing:?}");
-        assert_eq!(missing.to_string(), INSTALL_HINT);
-    }
-
-    #[test]
-    fn rate_is_per_minute_over_the_window() {
-        let t0 = Instant::now();
-        let samples: VecDeque<_> = [(t0, 1000), (t0 + Duration::from_secs(2), 3000)].into();
-        assert_eq!(rate_per_min(&samples), 60_000);
-        assert_eq!(rate_per_min(&VecDeque::new()), 0);
     }
 }

@@ -18,7 +18,14 @@ export function toApiError(e: unknown): ApiError {
 }
 
 /** Codes meaning "the window's picture is out of date": fetch the truth after showing why. */
-const STALE: ReadonlySet<ErrorCode> = new Set(["AlreadyConnected", "NotConnected", "UnknownRequest", "InvalidTransition"]);
+const STALE: ReadonlySet<ErrorCode> = new Set([
+  "AlreadyConnected",
+  "NotConnected",
+  "UnknownRequest",
+  "UnknownMoment",
+  "UnknownSession",
+  "InvalidTransition",
+]);
 
 /** Calls a command. StartupFailed becomes the full-window error; stale-state codes resync. */
 export async function run<T>(call: () => Promise<Result<T>>): Promise<Outcome<T>> {

@@ -1,0 +1,280 @@
+//! `run_engine`: the engine thread's whole life, from opening the database to closing it.
+//!
+//! It opens the database (closing chat sessions a crash left open), starts every actor with
+//! its own child cancellation token and wires their channels (chat → queue and detector, the
+//! generator's OBS reports, the account's state onto the event bus), reports the handles back
+//! to [`super::Engine::start`], then waits for the engine's token. Shutdown is one fixed,
+//! ordered [`Shutdown`] list, each step under [`SHUTDOWN_STEP_TIMEOUT`]; then the remaining
+//! tracked tasks get one more step, and the database is closed last.
+
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::{StartError, SHUTDOWN_STEP_TIMEOUT, TWITCH_ID_URL_ENV};
+use crate::actor::Shutdown;
+use crate::api::CoreEvent;
+use crate::chat::{Backoff, ChatClient, ChatOptions, ChatSlot};
+use crate::db::Database;
+use crate::events::EventBus;
+use crate::generator::worker::WorkerSetup;
+use crate::generator::{GenerationSignals, GenerationWorker, GeneratorOptions};
+use crate::moments::{detector_channel, MomentDetector};
+use crate::obs::{ObsClient, ObsSetup};
+use crate::queue::{
+    inbound_channel, ChatReplies, GenerationQueue, QueueOptions, QueueSetup, ReplySink,
+};
+use crate::recorder::{Recorder, RecorderSetup};
+use crate::secrets::SecretStore;
+use crate::twitch_auth::{AccountOptions, AccountState, TwitchAccount};
+
+pub(super) struct Started {
+    pub(super) chat: ChatClient,
+    pub(super) kick: ChatClient,
+    pub(super) queue: GenerationQueue,
+    pub(super) replies: ReplySink,
+    pub(super) generator: GenerationWorker,
+    pub(super) obs: ObsClient,
+    pub(super) moments: MomentDetector,
+    pub(super) recorder: Recorder,
+    pub(super) account: TwitchAccount,
+}
+
+/// What the actors are started with (prepared on the caller's thread).
+pub(super) struct ActorOptions {
+    pub(super) secrets: Arc<dyn SecretStore>,
+    pub(super) db_path: std::path::PathBuf,
+    pub(super) chat_options: ChatOptions,
+    pub(super) queue_options: QueueOptions,
+    pub(super) generator_options: GeneratorOptions,
+    pub(super) clips_dir: std::path::PathBuf,
+    pub(super) recordings_dir: std::path::PathBuf,
+    pub(super) ffmpeg: String,
+}
+
+pub(super) async fn run_engine(
+    options: ActorOptions,
+    events: EventBus,
+    cancel: CancellationToken,
+    ready: oneshot::Sender<Result<Started, StartError>>,
+) {
+    let ActorOptions {
+        secrets,
+        db_path,
+        mut chat_options,
+        queue_options,
+        generator_options,
+        clips_dir,
+        recordings_dir,
+        ffmpeg,
+    } = options;
+    let db = match Database::open(&db_path).await {
+        Ok(db) => db,
+        Err(e) => {
+            let _ = ready.send(Err(e.into()));
+            return;
+        }
+    };
+    match db.close_interrupted_sessions().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(sessions = n, "closed chat sessions left open by a crash"),
+        Err(e) => tracing::error!(error = %e, "could not close interrupted sessions"),
+    }
+    let tracker = TaskTracker::new();
+    let (inbound_tx, inbound_rx) = inbound_channel();
+    chat_options.inbound = Some(inbound_tx);
+    let (detector_tx, detector_rx) = detector_channel();
+    chat_options.detector = Some(detector_tx.clone());
+    let kick_options = ChatOptions {
+        twitch_credentials: None,
+        inbound: None, // Kick is read-only: graph and moments, no requests
+        command_prefix: chat_options.command_prefix.clone(),
+        detector: Some(detector_tx),
+        slot: ChatSlot::Kick,
+        kick: chat_options.kick.clone(),
+    };
+    let moments_cancel = cancel.child_token();
+    let (moments, moments_task) = MomentDetector::spawn(
+        db.clone(),
+        events.clone(),
+        detector_rx,
+        moments_cancel.clone(),
+        &tracker,
+    );
+    let chat_cancel = cancel.child_token();
+    let (chat, chat_task) = ChatClient::spawn(
+        db.clone(),
+        events.clone(),
+        chat_options,
+        chat_cancel.clone(),
+        &tracker,
+    );
+    let kick_cancel = cancel.child_token();
+    let (kick, kick_task) = ChatClient::spawn(
+        db.clone(),
+        events.clone(),
+        kick_options,
+        kick_cancel.clone(),
+        &tracker,
+    );
+    let replies_cancel = cancel.child_token();
+    let (replies, replies_task) = ChatReplies::spawn(
+        chat.clone(),
+        events.clone(),
+        replies_cancel.clone(),
+        &tracker,
+    );
+    let queue_cancel = cancel.child_token();
+    let events_for_account = events.clone();
+    let signals = GenerationSignals::default();
+    let (obs_reports_tx, obs_reports) = tokio::sync::mpsc::channel(64);
+    let obs_cancel = cancel.child_token();
+    let (obs, obs_task) = ObsClient::spawn(
+        ObsSetup {
+            db: db.clone(),
+            events: events.clone(),
+            secrets: secrets.clone(),
+            reports: obs_reports_tx,
+            backoff: Backoff {
+                base: std::time::Duration::from_millis(500),
+                cap: std::time::Duration::from_secs(5),
+            },
+        },
+        obs_cancel.clone(),
+        &tracker,
+    );
+    let recorder_cancel = cancel.child_token();
+    let (recorder, recorder_task) = Recorder::spawn(
+        RecorderSetup {
+            db: db.clone(),
+            events: events.clone(),
+            obs: obs.clone(),
+            clips_dir: clips_dir.clone(),
+            recordings_dir,
+            ffmpeg,
+        },
+        recorder_cancel.clone(),
+        &tracker,
+    );
+    let generator_cancel = cancel.child_token();
+    let (generator, generator_task) = GenerationWorker::spawn(
+        WorkerSetup {
+            db: db.clone(),
+            events: events.clone(),
+            replies: replies.clone(),
+            secrets: secrets.clone(),
+            signals: signals.clone(),
+            options: generator_options,
+            clips_dir,
+            obs: obs.clone(),
+        },
+        obs_reports,
+        generator_cancel.clone(),
+        &tracker,
+    );
+    let (queue, queue_task) = GenerationQueue::spawn(
+        QueueSetup {
+            db: db.clone(),
+            events,
+            replies: replies.clone(),
+            options: queue_options,
+            signals,
+            obs: obs.clone(),
+        },
+        inbound_rx,
+        queue_cancel.clone(),
+        &tracker,
+    );
+    let account_cancel = cancel.child_token();
+    let account_options = AccountOptions {
+        base_url: std::env::var(TWITCH_ID_URL_ENV)
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| crate::twitch_auth::DEFAULT_BASE_URL.to_string()),
+        ..AccountOptions::default()
+    };
+    let (account, account_task) =
+        match TwitchAccount::start(secrets, account_options, account_cancel.clone()) {
+            Ok(started) => started,
+            Err(e) => {
+                let _ = ready.send(Err(e.into()));
+                return;
+            }
+        };
+    tracker.spawn(forward_account(
+        account.watch(),
+        events_for_account,
+        cancel.clone(),
+    ));
+    if ready
+        .send(Ok(Started {
+            chat,
+            kick,
+            queue,
+            replies,
+            generator,
+            obs,
+            moments,
+            recorder,
+            account,
+        }))
+        .is_err()
+    {
+        cancel.cancel();
+    }
+    cancel.cancelled().await;
+    // Fixed order: chat first (it writes its last second and ends its session; nothing new
+    // reaches the queue after it), then the moment detector (it takes what chat sent and
+    // closes open moments), then the generator (the item in hand is written as interrupted,
+    // its partial file removed), then the recorder (streamlink stopped with SIGINT so its file
+    // is finalised), then OBS (disconnects), then the replies (nothing left to say to), then
+    // the queue (it finishes the event in hand), then the account, then the database. Each
+    // step has SHUTDOWN_STEP_TIMEOUT; one that is stuck is logged and left behind.
+    let mut shutdown = Shutdown::new();
+    shutdown.then("chat", chat_cancel, chat_task);
+    shutdown.then("kick", kick_cancel, kick_task);
+    shutdown.then("moments", moments_cancel, moments_task);
+    shutdown.then("generator", generator_cancel, generator_task);
+    shutdown.then("recorder", recorder_cancel, recorder_task);
+    shutdown.then("obs", obs_cancel, obs_task);
+    shutdown.then("replies", replies_cancel, replies_task);
+    shutdown.then("queue", queue_cancel, queue_task);
+    shutdown.then("account", account_cancel, account_task);
+    let report = shutdown.run(SHUTDOWN_STEP_TIMEOUT).await;
+    if !report.timed_out.is_empty() {
+        tracing::warn!(steps = ?report.timed_out, "shutdown went on without these actors");
+    }
+    tracker.close();
+    if tokio::time::timeout(SHUTDOWN_STEP_TIMEOUT, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            tasks = tracker.len(),
+            "tracked tasks still running after the actors stopped; left behind"
+        );
+    }
+    db.close().await;
+}
+
+/// Announces every change of the Twitch login.
+async fn forward_account(
+    mut rx: tokio::sync::watch::Receiver<AccountState>,
+    events: EventBus,
+    cancel: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            changed = rx.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let state = rx.borrow_and_update().clone();
+                events.publish(CoreEvent::Account { state });
+            }
+        }
+    }
+}
