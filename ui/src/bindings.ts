@@ -558,6 +558,18 @@ export type ErrorCode =
  */
 "UnknownRequest" | 
 /**
+ * No moment has that id.
+ */
+"UnknownMoment" | 
+/**
+ * No chat session has that id.
+ */
+"UnknownSession" | 
+/**
+ * The file named does not exist (or is not the kind of file asked for).
+ */
+"FileNotFound" | 
+/**
  * Logging in to Twitch failed or is not set up; the message says why and what to do.
  */
 "Login" | 
