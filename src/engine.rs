@@ -102,7 +102,7 @@ impl Engine {
     }
 
     pub fn chat(&self) -> &ChatClient {
-        &self.handle.chat
+        &self.handle.actors.chat
     }
 
     pub fn events(&self) -> &EventBus {

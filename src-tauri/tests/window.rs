@@ -323,9 +323,19 @@ impl Window {
 
     async fn screenshot(&self, name: &str) -> PathBuf {
         let path = artifacts_dir().join(format!("window-{name}.png"));
-        match self.c().screenshot().await {
-            Ok(png) => std::fs::write(&path, png).unwrap(),
-            Err(e) => eprintln!("screenshot {name} failed: {e}"),
+        // WebKitWebDriver answers a screenshot after the page's next paint, and a window where
+        // nothing moves never paints again (idle means idle), so the request would wait for
+        // ever. Adding an invisible 1-px box schedules exactly one paint.
+        let nudge = "const d = document.createElement('div'); \
+                     d.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none'; \
+                     document.body.appendChild(d); setTimeout(() => d.remove(), 2000); return 1;";
+        if let Err(e) = self.c().execute(nudge, vec![]).await {
+            eprintln!("screenshot {name}: could not nudge a paint: {e}");
+        }
+        match tokio::time::timeout(Duration::from_secs(30), self.c().screenshot()).await {
+            Ok(Ok(png)) => std::fs::write(&path, png).unwrap(),
+            Ok(Err(e)) => eprintln!("screenshot {name} failed: {e}"),
+            Err(_) => panic!("screenshot {name}: WebKitWebDriver did not answer within 30 s"),
         }
         path
     }

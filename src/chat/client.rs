@@ -29,7 +29,7 @@ use super::velocity::VelocityMeter;
 use super::SourceEvent;
 use crate::api::{ApiError, ChatCounters, ChatState, ChatTarget, CoreEvent, ErrorCode};
 pub use crate::api::{ChatSlot, ChatView};
-use crate::db::{now_ms, Database, Platform};
+use crate::db::{Database, Platform};
 use crate::events::EventBus;
 use crate::moments::{DetectorInput, Sample};
 use crate::queue::Inbound;
@@ -113,7 +113,6 @@ impl ChatClient {
             options,
             state: ChatState::Disconnected,
             live: None,
-            idle_meter: VelocityMeter::new(now_ms().div_euclid(1000)),
             say_status: say_status_tx,
         };
         let handle = tracker.spawn(actor.run(cancel));
@@ -197,8 +196,6 @@ struct ChatActor {
     options: ChatOptions,
     state: ChatState,
     live: Option<Live>,
-    /// Keeps the graph's clock running between sessions (all zeros).
-    idle_meter: VelocityMeter,
     say_status: watch::Sender<SayStatus>,
 }
 
@@ -212,12 +209,21 @@ impl ChatActor {
     async fn run(mut self, cancel: CancellationToken) {
         let mut ticker = tokio::time::interval_at(next_wall_second(), Duration::from_secs(1));
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut ticking = false;
         loop {
+            // A session that just started gets its clock aligned to the wall second again.
+            if self.live.is_some() != ticking {
+                ticking = !ticking;
+                if ticking {
+                    ticker.reset_at(next_wall_second());
+                }
+            }
             let step = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => Step::Stop,
                 cmd = self.rx.recv() => cmd.map_or(Step::Stop, Step::Command),
-                _ = ticker.tick() => Step::Tick,
+                // The clock only runs while a session is live.
+                _ = ticker.tick(), if self.live.is_some() => Step::Tick,
                 ev = next_source_event(&mut self.live) => Step::Source(ev),
             };
             match step {
@@ -281,7 +287,7 @@ impl ChatActor {
             Command::View(reply) => {
                 let (counters, velocity) = match &self.live {
                     Some(l) => (l.counters, l.meter.history()),
-                    None => (ChatCounters::default(), self.idle_meter.history()),
+                    None => (ChatCounters::default(), Vec::new()),
                 };
                 let _ = reply.send(ChatView {
                     slot: self.options.slot,

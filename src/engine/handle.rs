@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use super::run::Actors;
 use crate::api::{ApiError, AppSnapshot, ChatState, ChatTarget, LimitsView, Notice};
 use crate::chat::{ChatClient, ChatSlot};
 use crate::events::EventBus;
@@ -15,7 +16,7 @@ use crate::generator::GenerationWorker;
 use crate::moments::MomentDetector;
 use crate::obs::ObsClient;
 use crate::paths::AppPaths;
-use crate::queue::{GenerationQueue, ReplySink};
+use crate::queue::GenerationQueue;
 use crate::recorder::Recorder;
 use crate::secrets::Secret;
 use crate::twitch_auth::{LoginPrompt, TwitchAccount};
@@ -23,15 +24,7 @@ use crate::twitch_auth::{LoginPrompt, TwitchAccount};
 /// A cheap, cloneable handle on a running engine: what commands need.
 #[derive(Clone, Debug)]
 pub struct EngineHandle {
-    pub(super) chat: ChatClient,
-    pub(super) kick: ChatClient,
-    pub(super) queue: GenerationQueue,
-    pub(super) replies: ReplySink,
-    pub(super) generator: GenerationWorker,
-    pub(super) obs: ObsClient,
-    pub(super) moments: MomentDetector,
-    pub(super) recorder: Recorder,
-    pub(super) account: TwitchAccount,
+    pub(super) actors: Actors,
     pub(super) twitch_client_id: Arc<str>,
     pub(super) events: EventBus,
     pub(super) notices: Arc<Vec<Notice>>,
@@ -42,7 +35,7 @@ pub struct EngineHandle {
 
 impl EngineHandle {
     pub fn chat(&self) -> &ChatClient {
-        &self.chat
+        &self.actors.chat
     }
 
     pub fn events(&self) -> &EventBus {
@@ -50,34 +43,34 @@ impl EngineHandle {
     }
 
     pub fn queue(&self) -> &GenerationQueue {
-        &self.queue
+        &self.actors.queue
     }
 
     pub fn account(&self) -> &TwitchAccount {
-        &self.account
+        &self.actors.account
     }
 
     pub fn generator(&self) -> &GenerationWorker {
-        &self.generator
+        &self.actors.generator
     }
 
     pub fn obs(&self) -> &ObsClient {
-        &self.obs
+        &self.actors.obs
     }
 
     pub fn moments(&self) -> &MomentDetector {
-        &self.moments
+        &self.actors.moments
     }
 
     pub fn recorder(&self) -> &Recorder {
-        &self.recorder
+        &self.actors.recorder
     }
 
     /// The chat actor of `slot`.
     pub fn chat_slot(&self, slot: ChatSlot) -> &ChatClient {
         match slot {
-            ChatSlot::Main => &self.chat,
-            ChatSlot::Kick => &self.kick,
+            ChatSlot::Main => &self.actors.chat,
+            ChatSlot::Kick => &self.actors.kick,
         }
     }
 
@@ -85,31 +78,37 @@ impl EngineHandle {
     /// target goes to the Kick slot, which runs beside the main chat.
     pub async fn connect_chat(&self, target: ChatTarget) -> Result<ChatState, ApiError> {
         if ChatSlot::for_target(&target) == ChatSlot::Kick {
-            return self.kick.connect(target).await;
+            return self.actors.kick.connect(target).await;
         }
-        let credentials = self.account.credentials().await.ok().flatten();
-        self.chat.connect_as(target, credentials).await
+        let credentials = self.actors.account.credentials().await.ok().flatten();
+        self.actors.chat.connect_as(target, credentials).await
     }
 
     /// Starts "Log in with Twitch" (Device Code Grant) with the configured client id.
     pub async fn start_login(&self) -> Result<LoginPrompt, ApiError> {
-        self.account
+        self.actors
+            .account
             .start_login(&self.twitch_client_id)
             .await
             .map_err(ApiError::from)
     }
 
     pub async fn cancel_login(&self) -> Result<(), ApiError> {
-        self.account.cancel_login().await.map_err(ApiError::from)
+        self.actors
+            .account
+            .cancel_login()
+            .await
+            .map_err(ApiError::from)
     }
 
     pub async fn logout(&self) -> Result<(), ApiError> {
-        self.account.logout().await.map_err(ApiError::from)
+        self.actors.account.logout().await.map_err(ApiError::from)
     }
 
     /// The fallback: a token the streamer pasted (with or without `oauth:`). Returns the login.
     pub async fn paste_token(&self, token: Secret) -> Result<String, ApiError> {
-        self.account
+        self.actors
+            .account
             .paste_token(token)
             .await
             .map_err(ApiError::from)
@@ -125,15 +124,15 @@ impl EngineHandle {
         for slot in ChatSlot::ALL {
             chats.push(self.chat_slot(slot).view().await?);
         }
-        let queue = self.queue.view().await?;
-        let generator = self.generator.status().await?;
-        let obs = self.obs.view().await?;
-        let moments = self.moments.latest().await?;
-        let recorder = self.recorder.view().await?;
-        let moment_settings = self.moments.settings().await?;
+        let queue = self.actors.queue.view().await?;
+        let generator = self.actors.generator.status().await?;
+        let obs = self.actors.obs.view().await?;
+        let moments = self.actors.moments.latest().await?;
+        let recorder = self.actors.recorder.view().await?;
+        let moment_settings = self.actors.moments.settings().await?;
         let limits = LimitsView {
-            replies: self.replies.limits(),
-            cooldowns: self.queue.cooldowns().await?,
+            replies: self.actors.replies.limits(),
+            cooldowns: self.actors.queue.cooldowns().await?,
         };
         Ok(AppSnapshot {
             limits,
@@ -148,7 +147,7 @@ impl EngineHandle {
             paths: self.paths.info(),
             keyring_available: self.keyring_available,
             default_channel: self.default_channel.to_string(),
-            account: self.account.state(),
+            account: self.actors.account.state(),
             twitch_client_id_set: !self.twitch_client_id.is_empty(),
         })
     }

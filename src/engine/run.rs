@@ -30,7 +30,9 @@ use crate::recorder::{Recorder, RecorderSetup};
 use crate::secrets::SecretStore;
 use crate::twitch_auth::{AccountOptions, AccountState, TwitchAccount};
 
-pub(super) struct Started {
+/// The running actors' handles: what `run_engine` reports back and `EngineHandle` holds.
+#[derive(Clone, Debug)]
+pub(super) struct Actors {
     pub(super) chat: ChatClient,
     pub(super) kick: ChatClient,
     pub(super) queue: GenerationQueue,
@@ -58,7 +60,7 @@ pub(super) async fn run_engine(
     options: ActorOptions,
     events: EventBus,
     cancel: CancellationToken,
-    ready: oneshot::Sender<Result<Started, StartError>>,
+    ready: oneshot::Sender<Result<Actors, StartError>>,
 ) {
     let ActorOptions {
         secrets,
@@ -209,7 +211,7 @@ pub(super) async fn run_engine(
         cancel.clone(),
     ));
     if ready
-        .send(Ok(Started {
+        .send(Ok(Actors {
             chat,
             kick,
             queue,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use super::run::{run_engine, ActorOptions, Started};
+use super::run::{run_engine, ActorOptions, Actors};
 use super::{
     Engine, EngineHandle, EngineOptions, StartError, KICK_API_URL_ENV, KICK_WS_URL_ENV,
     TWITCH_IRC_ADDR_ENV,
@@ -71,7 +71,7 @@ impl Engine {
 
         let events = EventBus::default();
         let cancel = CancellationToken::new();
-        let (ready_tx, ready_rx) = oneshot::channel::<Result<Started, StartError>>();
+        let (ready_tx, ready_rx) = oneshot::channel::<Result<Actors, StartError>>();
         let (stopped_tx, stopped_rx) = oneshot::channel::<()>();
         let db_path = options.paths.database_file.clone();
         let (queue_options, queue_problems) = QueueOptions::from_config(&config.queue);
@@ -147,15 +147,7 @@ impl Engine {
         };
         Ok(Engine {
             handle: EngineHandle {
-                chat: started.chat,
-                kick: started.kick,
-                queue: started.queue,
-                replies: started.replies,
-                generator: started.generator,
-                obs: started.obs,
-                moments: started.moments,
-                recorder: started.recorder,
-                account: started.account,
+                actors: started,
                 twitch_client_id: config.chat.twitch_client_id.trim().into(),
                 events,
                 notices: Arc::new(notices),

@@ -422,28 +422,40 @@ impl QueueActor {
         let waiting = self.db.waiting_requests().await?;
         let mut cleared = 0;
         for item in &waiting {
-            let Some(stored) = self
-                .db
-                .set_request_state(
-                    item.id as i64,
-                    item.state,
-                    RequestState::Skipped,
-                    Some("cleared by the streamer"),
-                    clock_ms(),
-                )
-                .await?
-            else {
-                continue; // claimed by the generator meanwhile
-            };
-            cleared += 1;
-            self.db
-                .bump_queue_counter(self.session_id, QueueCounter::Skipped)
+            let skipped = self
+                .skip_waiting(item, "cleared by the streamer", QueueCounter::Skipped)
                 .await?;
-            self.note(QueueCounter::Skipped).await;
-            self.publish_item(&stored).await;
+            cleared += u32::from(skipped.is_some());
         }
         self.publish_counters().await;
         Ok(cleared)
+    }
+
+    /// Moves a waiting request to `skipped` (compare-and-set on its state), counts it under
+    /// `counter`, then announces it. `None` when the generator claimed it meanwhile.
+    pub(super) async fn skip_waiting(
+        &mut self,
+        item: &QueueItem,
+        reason: &str,
+        counter: QueueCounter,
+    ) -> Result<Option<QueueItem>, DbError> {
+        let Some(stored) = self
+            .db
+            .set_request_state(
+                item.id as i64,
+                item.state,
+                RequestState::Skipped,
+                Some(reason),
+                clock_ms(),
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.db.bump_queue_counter(self.session_id, counter).await?;
+        self.note(counter).await;
+        self.publish_item(&stored).await;
+        Ok(Some(stored))
     }
 }
 

@@ -200,7 +200,6 @@ impl ChatActor {
         self.to_detector(DetectorInput::SessionEnded {
             session_id: live.session_id,
         });
-        self.idle_meter = VelocityMeter::new(now.div_euclid(1000) + 1);
         tracing::info!(
             session_id = live.session_id,
             reason,

@@ -3,7 +3,8 @@
 //!
 //! Invariants: each finished second is saved to `velocity_minutes` before its `Velocity` event
 //! is sent; the detector only ever gets `try_send` (a full detector drops and logs, chat never
-//! waits on it); between sessions the idle meter keeps the graph's clock running (all zeros).
+//! waits on it); between sessions nothing ticks and nothing is announced (idle means idle: the
+//! window keeps the last session's graph as it was).
 
 use std::time::Duration;
 
@@ -19,10 +20,6 @@ impl ChatActor {
         let now_sec = now_ms().div_euclid(1000);
         let slot = self.options.slot;
         let Some(live) = self.live.as_mut() else {
-            for point in self.idle_meter.close_until(now_sec).0 {
-                self.events
-                    .publish(velocity_event(slot, point, ChatCounters::default()));
-            }
             return;
         };
         live.counters.malformed_lines = live.source.malformed_lines() as u32;

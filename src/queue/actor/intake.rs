@@ -192,25 +192,14 @@ impl QueueActor {
     }
 
     async fn moderate(&mut self, item: QueueItem, reason: &str) -> Result<(), DbError> {
-        let Some(stored) = self
-            .db
-            .set_request_state(
-                item.id as i64,
-                item.state,
-                RequestState::Skipped,
-                Some(reason),
-                clock_ms(),
-            )
+        if self
+            .skip_waiting(&item, reason, QueueCounter::Moderated)
             .await?
-        else {
+            .is_none()
+        {
             return Ok(()); // claimed by the generator meanwhile
-        };
+        }
         tracing::info!(request_id = item.id, user = %item.user_login, outcome = "moderated", reason, "request skipped");
-        self.db
-            .bump_queue_counter(self.session_id, QueueCounter::Moderated)
-            .await?;
-        self.note(QueueCounter::Moderated).await;
-        self.publish_item(&stored).await;
         self.publish_counters().await;
         Ok(())
     }
