@@ -423,49 +423,46 @@ impl Actor {
 
     fn start(&mut self, reply: Reply<RecorderState>) {
         match self.settings.mode {
+            RecorderMode::Off => {
+                drop(reply.send(Err(refused("Recording is off: choose OBS or Streamlink."))))
+            }
             RecorderMode::Obs => {
                 // The recording's state arrives from OBS's own report (`on_obs_recording`).
                 let obs = self.setup.obs.clone();
                 self.answer_later(reply, async move { obs.start_recording().await });
             }
-            _ => drop(reply.send(self.start_streamlink())),
+            RecorderMode::Streamlink => drop(reply.send(self.start_streamlink())),
         }
     }
 
     fn start_streamlink(&mut self) -> Result<RecorderState, ApiError> {
-        match self.settings.mode {
-            RecorderMode::Off => Err(refused("Recording is off: choose OBS or Streamlink.")),
-            RecorderMode::Obs => Err(refused("OBS records in this mode.")),
-            RecorderMode::Streamlink => {
-                if self.streamlink.is_some() {
-                    return Err(refused("Already recording."));
-                }
-                let url = self.settings.streamlink_url.trim().to_string();
-                if url.is_empty() {
-                    return Err(ApiError::new(
-                        ErrorCode::InvalidSettings,
-                        "Set what streamlink records, e.g. twitch.tv/yourchannel.",
-                    ));
-                }
-                let (tx, rx) = mpsc::channel(64);
-                let stem = recording_stem(&url, "rec", (clock_ms() / 1000).max(0) as u64);
-                let options = StreamlinkOptions {
-                    url,
-                    quality: self.settings.quality.clone(),
-                    out_dir: self.setup.recordings_dir.clone(),
-                    file_stem: stem,
-                    ..StreamlinkOptions::default()
-                };
-                self.streamlink = Some(Streamlink {
-                    recorder: StreamlinkRecorder::start(options, tx),
-                    events: rx,
-                });
-                self.state.phase = RecorderPhase::WaitingForLive;
-                self.state.message = None;
-                self.publish();
-                Ok(self.state.clone())
-            }
+        if self.streamlink.is_some() {
+            return Err(refused("Already recording."));
         }
+        let url = self.settings.streamlink_url.trim().to_string();
+        if url.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidSettings,
+                "Set what streamlink records, e.g. twitch.tv/yourchannel.",
+            ));
+        }
+        let (tx, rx) = mpsc::channel(64);
+        let stem = recording_stem(&url, "rec", (clock_ms() / 1000).max(0) as u64);
+        let options = StreamlinkOptions {
+            url,
+            quality: self.settings.quality.clone(),
+            out_dir: self.setup.recordings_dir.clone(),
+            file_stem: stem,
+            ..StreamlinkOptions::default()
+        };
+        self.streamlink = Some(Streamlink {
+            recorder: StreamlinkRecorder::start(options, tx),
+            events: rx,
+        });
+        self.state.phase = RecorderPhase::WaitingForLive;
+        self.state.message = None;
+        self.publish();
+        Ok(self.state.clone())
     }
 
     async fn stop(&mut self, reply: Reply<RecorderState>) {

@@ -42,12 +42,7 @@ const KICK_LOOKUP_TIMEOUT: Duration = Duration::from_secs(15);
 impl ChatActor {
     /// What `target` means, checked.
     pub(super) fn plan(&self, target: &ChatTarget) -> Result<Plan, ApiError> {
-        if self.live.is_some() {
-            return Err(ApiError::new(
-                ErrorCode::AlreadyConnected,
-                "Already connected; disconnect first.",
-            ));
-        }
+        self.refuse_if_live()?;
         let invalid = |m: String| ApiError::new(ErrorCode::InvalidChannel, m);
         Ok(Plan::Ready(match target {
             ChatTarget::Demo => Planned::Demo,
@@ -117,12 +112,7 @@ impl ChatActor {
         planned: Planned,
         credentials: Option<TwitchCredentials>,
     ) -> Result<ChatState, ApiError> {
-        if self.live.is_some() {
-            return Err(ApiError::new(
-                ErrorCode::AlreadyConnected,
-                "Already connected; disconnect first.",
-            ));
-        }
+        self.refuse_if_live()?;
         let (platform, shown) = match &planned {
             Planned::Demo => (Platform::Demo, "demo".to_string()),
             Planned::Twitch(name) => (Platform::Twitch, name.to_string()),
@@ -206,5 +196,16 @@ impl ChatActor {
             messages = live.counters.messages,
             "chat session ended"
         );
+    }
+
+    /// A chat slot holds one session at a time.
+    fn refuse_if_live(&self) -> Result<(), ApiError> {
+        match self.live {
+            Some(_) => Err(ApiError::new(
+                ErrorCode::AlreadyConnected,
+                "Already connected; disconnect first.",
+            )),
+            None => Ok(()),
+        }
     }
 }
