@@ -84,7 +84,7 @@ impl Throttle {
     /// `Some(held back since the last one)` when this occurrence may be logged.
     pub fn allow(&self) -> Option<u64> {
         use std::sync::atomic::Ordering::Relaxed;
-        let now = crate::db::now_ms();
+        let now = crate::clock::now_ms();
         let last = self.last_ms.load(Relaxed);
         if now - last >= 1000
             && self

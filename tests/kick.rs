@@ -702,7 +702,7 @@ fn kick_targets_in_every_form() {
 }
 
 fn now_ms() -> i64 {
-    streamcue::db::now_ms()
+    streamcue::clock::now_ms()
 }
 
 #[tokio::test]

@@ -19,7 +19,8 @@ use streamcue::api::{
     ApiError, ChatSlot, ChatState, ChatTarget, Cooldowns, CoreEvent, ErrorCode, LimitsView,
     QueueAction, QueueCounters, QueueItem, QueueView, ReplyLimits, RequestState,
 };
-use streamcue::db::{now_ms, Database};
+use streamcue::clock::now_ms;
+use streamcue::db::Database;
 use support::fake_irc::{message_id, parse_client_line, room_id, FakeIrc, Privmsg};
 use support::{is_connected, is_reconnecting, secs, within, Harness, HarnessOptions};
 

@@ -15,7 +15,7 @@ use super::channel::ChannelName;
 use super::dialer::{self, DialEvent, DialerLease, TwitchDial};
 use super::{ChatMessage, SourceEvent};
 use crate::api::ChatFailure;
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::secrets::Secret;
 
 type Client = TwitchIRCClient<TCPTransport<TwitchDial>, StaticLoginCredentials>;

@@ -147,11 +147,3 @@ fn classify(path: &str, e: sqlx::Error) -> DbError {
         other => DbError::Query(other),
     }
 }
-
-/// Milliseconds since the Unix epoch, the time unit stored everywhere.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}

@@ -47,7 +47,7 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
 
 /// Now, in Unix seconds.
 pub fn now_unix() -> i64 {
-    crate::queue::clock_ms().div_euclid(1000)
+    crate::clock::now_ms().div_euclid(1000)
 }
 
 #[cfg(test)]

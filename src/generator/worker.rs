@@ -36,7 +36,8 @@ use crate::api::{
 use crate::db::{ClaimedRequest, Database, RunOutcome};
 use crate::events::EventBus;
 use crate::obs::{ObsClient, ObsReport, Show};
-use crate::queue::{clock_ms, ReplySink};
+use crate::clock::now_ms;
+use crate::queue::ReplySink;
 use crate::secrets::SecretStore;
 
 mod control;
@@ -157,7 +158,7 @@ impl Worker {
         mut obs_reports: mpsc::Receiver<ObsReport>,
         cancel: CancellationToken,
     ) {
-        let now = clock_ms();
+        let now = now_ms();
         match self.setup.db.interrupt_generating(now).await {
             Ok(0) => {}
             Ok(n) => tracing::warn!(
@@ -245,7 +246,7 @@ impl Worker {
         let claimed = match self
             .setup
             .db
-            .claim_next_approved(self.settings.backend, clock_ms())
+            .claim_next_approved(self.settings.backend, now_ms())
             .await
         {
             Ok(Some(c)) => c,
@@ -300,7 +301,7 @@ impl Worker {
 
     async fn finish(&mut self, claimed: ClaimedRequest, output: JobOutput) {
         let id = claimed.item.id;
-        let now = clock_ms();
+        let now = now_ms();
         let (outcome, transition) = match output.result {
             Ok((path, bytes)) => {
                 let ms = output.elapsed.as_millis() as i64;
@@ -353,7 +354,7 @@ impl Worker {
                 claimed.run_id,
                 attempts,
                 &outcome,
-                clock_ms(),
+                now_ms(),
             )
             .await
         {
@@ -371,7 +372,7 @@ impl Worker {
     async fn on_obs_report(&mut self, report: ObsReport) {
         match report {
             ObsReport::Shown { id } => {
-                match self.setup.db.mark_shown(id.into(), clock_ms()).await {
+                match self.setup.db.mark_shown(id.into(), now_ms()).await {
                     Ok(Some(item)) => self.setup.events.publish(CoreEvent::QueueItem { item }),
                     Ok(None) => {} // shown again, or changed meanwhile
                     Err(e) => {
@@ -393,7 +394,7 @@ impl Worker {
                 return;
             }
         };
-        if let Some(t) = self.degraded.on_wait(oldest, clock_ms()) {
+        if let Some(t) = self.degraded.on_wait(oldest, now_ms()) {
             self.apply(t).await;
             self.publish_status().await;
         }
@@ -401,7 +402,7 @@ impl Worker {
 
     /// Writes, then announces (UI, chat) a change of mode.
     async fn apply(&mut self, t: Transition) {
-        let now = clock_ms();
+        let now = now_ms();
         let channel = self.last_channel.clone();
         match t {
             Transition::Entered { reason } => {

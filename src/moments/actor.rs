@@ -461,7 +461,7 @@ impl Actor {
             })?;
         let end_ms = session
             .ended_at_ms
-            .unwrap_or_else(|| crate::db::now_ms() as f64) as i64;
+            .unwrap_or_else(|| crate::clock::now_ms() as f64) as i64;
         let from = (session.started_at_ms as i64).max(end_ms - 6 * 3600 * 1000);
         let velocity = self
             .db

@@ -24,6 +24,7 @@ use crate::api::{
     ApiError, Cooldowns, CoreEvent, ErrorCode, QueueAction, QueueCounters, QueueItem, QueueView,
     RequestState,
 };
+use crate::clock::now_ms;
 use crate::chat::ChatMessage;
 use crate::db::{Database, DbError, QueueCounter};
 use crate::events::EventBus;
@@ -372,7 +373,7 @@ impl QueueActor {
         };
         let stored = self
             .db
-            .set_request_state(id as i64, item.state, to, reason, clock_ms())
+            .set_request_state(id as i64, item.state, to, reason, now_ms())
             .await
             .map_err(ApiError::from)?
             .ok_or_else(|| {
@@ -406,7 +407,7 @@ impl QueueActor {
         ids.insert(to, moved);
         let items = self
             .db
-            .reorder_waiting(&ids, clock_ms())
+            .reorder_waiting(&ids, now_ms())
             .await
             .map_err(ApiError::from)?;
         for item in &items {
@@ -446,7 +447,7 @@ impl QueueActor {
                 item.state,
                 RequestState::Skipped,
                 Some(reason),
-                clock_ms(),
+                now_ms(),
             )
             .await?
         else {
@@ -469,21 +470,3 @@ fn verb(action: QueueAction) -> &'static str {
     }
 }
 
-/// Wall-clock ms that follows Tokio's clock, so cooldowns can be tested with paused time.
-pub fn clock_ms() -> i64 {
-    crate::db::now_ms() + paused_offset_ms()
-}
-
-/// How far Tokio's (possibly paused and advanced) clock is ahead of the real one, in ms.
-fn paused_offset_ms() -> i64 {
-    use std::sync::Mutex;
-    static ANCHOR: Mutex<Option<(tokio::time::Instant, std::time::Instant)>> = Mutex::new(None);
-    let Ok(mut anchor) = ANCHOR.lock() else {
-        return 0;
-    };
-    let (tokio_then, std_then) =
-        *anchor.get_or_insert((tokio::time::Instant::now(), std::time::Instant::now()));
-    let tokio_elapsed = tokio::time::Instant::now().saturating_duration_since(tokio_then);
-    let std_elapsed = std_then.elapsed();
-    tokio_elapsed.as_millis() as i64 - std_elapsed.as_millis() as i64
-}

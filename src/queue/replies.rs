@@ -49,7 +49,7 @@ impl ReplySink {
     /// left the window since.
     pub fn limits(&self) -> ReplyLimits {
         let mut limits = self.limits.borrow().clone();
-        let since = super::clock_ms() as f64 - f64::from(limits.window_ms);
+        let since = crate::clock::now_ms() as f64 - f64::from(limits.window_ms);
         limits.sent_at_ms.retain(|t| *t > since);
         limits
     }
@@ -90,7 +90,7 @@ impl ChatReplies {
 /// The actor's rate-limit state: the window and whether chat can be spoken in.
 struct Limits {
     window: SlidingWindow,
-    /// The [`super::clock_ms`] of each send the window holds, in the same order (so the times
+    /// The [`crate::clock::now_ms`] of each send the window holds, in the same order (so the times
     /// announced for a send never change).
     sent_ms: VecDeque<i64>,
     read_only: bool,
@@ -181,7 +181,7 @@ async fn run(
         };
         let acquired_ms = loop {
             match limits.window.try_acquire(Instant::now()) {
-                Ok(()) => break super::clock_ms(),
+                Ok(()) => break crate::clock::now_ms(),
                 Err(wait) => {
                     tracing::debug!(
                         wait_ms = wait.as_millis() as u64,

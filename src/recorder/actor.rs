@@ -25,7 +25,7 @@ use crate::api::{
 use crate::db::Database;
 use crate::events::EventBus;
 use crate::obs::{ObsClient, ObsRecording};
-use crate::queue::clock_ms;
+use crate::clock::now_ms;
 
 mod clips;
 
@@ -181,7 +181,7 @@ impl Actor {
         mut obs: watch::Receiver<ObsRecording>,
         cancel: CancellationToken,
     ) {
-        if let Err(e) = self.setup.db.close_open_recordings(clock_ms()).await {
+        if let Err(e) = self.setup.db.close_open_recordings(now_ms()).await {
             tracing::error!(error = %e, "could not close recordings left open");
         }
         if let Ok(Some(text)) = self.setup.db.setting(SETTINGS_KEY).await {
@@ -236,7 +236,7 @@ impl Actor {
         if self.settings.mode != RecorderMode::Obs {
             return;
         }
-        let now = clock_ms();
+        let now = now_ms();
         match (rec.active, self.recording_id) {
             (true, None) => {
                 let started = rec.started_at_ms.unwrap_or(now);
@@ -279,7 +279,7 @@ impl Actor {
     }
 
     async fn on_streamlink(&mut self, e: RecorderEvent) {
-        let now = clock_ms();
+        let now = now_ms();
         match e {
             RecorderEvent::Started { path } => {
                 let shown = path.display().to_string();
@@ -447,7 +447,7 @@ impl Actor {
             ));
         }
         let (tx, rx) = mpsc::channel(64);
-        let stem = recording_stem(&url, "rec", (clock_ms() / 1000).max(0) as u64);
+        let stem = recording_stem(&url, "rec", (now_ms() / 1000).max(0) as u64);
         let options = StreamlinkOptions {
             url,
             quality: self.settings.quality.clone(),

@@ -416,7 +416,7 @@ pub fn is_reconnecting(s: &ChatState) -> bool {
 }
 
 pub fn now_ms() -> i64 {
-    streamcue::db::now_ms()
+    streamcue::clock::now_ms()
 }
 
 /// Writes `text` as the config file of the data folder `dir`.

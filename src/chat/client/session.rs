@@ -18,7 +18,8 @@ use crate::chat::demo::DemoSession;
 use crate::chat::kick::{chatroom_id_for, KickSession, KickTarget};
 use crate::chat::twitch::{TwitchCredentials, TwitchSession};
 use crate::chat::velocity::VelocityMeter;
-use crate::db::{now_ms, Platform};
+use crate::clock::now_ms;
+use crate::db::Platform;
 use crate::moments::DetectorInput;
 use crate::queue::Inbound;
 

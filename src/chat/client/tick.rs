@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use super::ChatActor;
 use crate::api::{ChatCounters, ChatSlot, CoreEvent, VelocityPoint};
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use crate::moments::DetectorInput;
 
 impl ChatActor {

@@ -29,7 +29,7 @@ use super::wire::{
 use super::{KickOptions, MAX_TEXT_FRAME};
 use crate::api::ChatFailure;
 use crate::chat::SourceEvent;
-use crate::db::now_ms;
+use crate::clock::now_ms;
 
 /// Pusher's own default (and maximum) activity timeout, in seconds.
 const MAX_ACTIVITY_TIMEOUT_S: u64 = 120;

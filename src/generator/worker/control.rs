@@ -17,7 +17,7 @@ use crate::generator::offline::ffmpeg_available;
 use crate::generator::remote::{Health, RemoteBackend, RemoteOptions};
 use crate::generator::settings::StoredSettings;
 use crate::generator::GenerationError;
-use crate::queue::clock_ms;
+use crate::clock::now_ms;
 
 use super::{Command, Reply, Worker, PAUSED_KEY};
 
@@ -100,7 +100,7 @@ impl Worker {
             Command::ProbeDone { healthy } => {
                 self.probing = false;
                 if healthy {
-                    if let Some(t) = self.degraded.on_probe_ok(clock_ms()) {
+                    if let Some(t) = self.degraded.on_probe_ok(now_ms()) {
                         self.apply(t).await;
                         self.publish_status().await;
                     }

@@ -73,7 +73,7 @@ impl Actor {
             let elapsed = r.duration.whole_milliseconds().clamp(0, i64::MAX as i128) as i64;
             self.recording.send_modify(|rec| {
                 rec.active = r.active;
-                rec.started_at_ms = r.active.then(|| crate::queue::clock_ms() - elapsed);
+                rec.started_at_ms = r.active.then(|| crate::clock::now_ms() - elapsed);
             });
         }
         self.link = Some(Link { client, events });
@@ -135,7 +135,7 @@ impl Actor {
 
     fn retry_later(&mut self, reason: String) {
         let delay = self.setup.backoff.delay(self.attempt.max(1));
-        let retry_at_ms = crate::queue::clock_ms() as f64 + delay.as_millis() as f64;
+        let retry_at_ms = crate::clock::now_ms() as f64 + delay.as_millis() as f64;
         if self.attempt <= 1 {
             tracing::info!(%reason, "OBS not connected; retrying with backoff");
         }

@@ -51,7 +51,7 @@ impl Actor {
                     self.recording.send_if_modified(|rec| {
                         let changed = rec.active != on || (path.is_some() && rec.last_path != path);
                         if on && !rec.active {
-                            rec.started_at_ms = Some(crate::queue::clock_ms());
+                            rec.started_at_ms = Some(crate::clock::now_ms());
                         }
                         if !on {
                             rec.started_at_ms = None;

@@ -13,7 +13,8 @@ use crate::db::{DbError, NewRequest, QueueCounter};
 use crate::queue::command::{ChatCommand, PromptRefusal};
 use crate::queue::policy::{accepted_reply, short, Admission, RequestFacts};
 
-use super::{clock_ms, Inbound, QueueActor};
+use super::{Inbound, QueueActor};
+use crate::clock::now_ms;
 
 impl QueueActor {
     pub(super) async fn on_inbound(&mut self, inbound: Inbound) {
@@ -131,7 +132,7 @@ impl QueueActor {
                 return Ok(());
             }
         };
-        let now = clock_ms();
+        let now = now_ms();
         let elevated = message.is_moderator || message.is_broadcaster;
         let facts = RequestFacts {
             now_ms: now,

@@ -11,7 +11,8 @@
 use crate::api::{Cooldowns, CoreEvent, QueueCounters};
 use crate::db::{DbError, QueueCounter};
 
-use super::{clock_ms, QueueActor, MAX_LISTED_COOLDOWNS};
+use super::{QueueActor, MAX_LISTED_COOLDOWNS};
+use crate::clock::now_ms;
 
 impl QueueActor {
     pub(super) async fn log_health(&self) {
@@ -112,7 +113,7 @@ impl QueueActor {
 
     pub(super) async fn on_flush_tick(&mut self) {
         self.flush_counts().await;
-        let now = clock_ms();
+        let now = now_ms();
         let cooldown = self.options.cooldown.as_millis() as i64;
         self.cooldowns
             .retain(|_, last| last.is_some_and(|t| t + cooldown > now));
@@ -131,7 +132,7 @@ impl QueueActor {
     /// Caches the cooldowns still running from before the start (the latest
     /// [`MAX_LISTED_COOLDOWNS`]), so they can be listed before those viewers speak again.
     pub(super) async fn load_running_cooldowns(&mut self) {
-        let since = clock_ms() - self.options.cooldown.as_millis() as i64;
+        let since = now_ms() - self.options.cooldown.as_millis() as i64;
         match self
             .db
             .running_cooldowns(since, MAX_LISTED_COOLDOWNS as i64)
@@ -149,7 +150,7 @@ impl QueueActor {
     /// The cooldowns running now: their ends, soonest first, the latest
     /// [`MAX_LISTED_COOLDOWNS`] at most.
     pub(super) fn cooldowns_now(&self) -> Cooldowns {
-        let now = clock_ms();
+        let now = now_ms();
         let cooldown = self.options.cooldown.as_millis() as i64;
         let mut ends: Vec<i64> = self
             .cooldowns

@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::{refused, Actor, Command, Reply};
 use crate::actor::spawn_racing;
 use crate::api::{ApiError, Clip, CoreEvent, ErrorCode};
-use crate::queue::clock_ms;
+use crate::clock::now_ms;
 use crate::recorder::cut::{cut_clip, CutClip, CutError, CutRequest};
 
 /// A clip to cut: what ffmpeg is asked, and the rows it belongs to.
@@ -38,7 +38,7 @@ impl Actor {
         let Ok(Some(rec)) = self.setup.db.recording_by_id(recording_id).await else {
             return;
         };
-        let end = rec.ended_at_ms.unwrap_or_else(clock_ms);
+        let end = rec.ended_at_ms.unwrap_or_else(now_ms);
         let ids = self
             .setup
             .db
@@ -164,7 +164,7 @@ impl Actor {
                 cut.actual_end.as_millis() as i64,
                 cut.widened_by.as_millis() as i64,
                 cut.bytes as i64,
-                clock_ms(),
+                now_ms(),
             )
             .await
             .map_err(ApiError::from)?;

@@ -146,7 +146,7 @@ pub(super) async fn login(
     let prompt = LoginPrompt {
         user_code: code.user_code.clone(),
         verification_uri: code.verification_uri.clone(),
-        expires_at_ms: crate::db::now_ms() as f64 + code.expires_in as f64 * 1000.0,
+        expires_at_ms: crate::clock::now_ms() as f64 + code.expires_in as f64 * 1000.0,
     };
     let _ = tx.send(JobMsg::Prompt { job, prompt });
     let token = flow.wait_for_token(&code, cancel).await?;
