@@ -546,14 +546,15 @@ mod client {
         let db = Database::open(&paths.database_file)
             .await
             .map_err(|e| format!("reopen db: {e}"))?;
-        let sessions = db.sessions().await.map_err(|e| e.to_string())?;
+        let sessions = db.sessions().all().await.map_err(|e| e.to_string())?;
         let (db_messages, db_velocity_sum, db_malformed, db_reconnects, db_ended) =
             match sessions.as_slice() {
                 [s] => {
                     let from = s.started_at_ms.div_euclid(1000) - 120;
                     let to = s.ended_at_ms.unwrap_or(s.started_at_ms).div_euclid(1000) + 120;
                     let points = db
-                        .velocity_points(s.id, from, to)
+                        .velocity()
+                        .points(s.id, from, to)
                         .await
                         .map_err(|e| e.to_string())?;
                     let sum: u64 = points.iter().map(|pt| u64::from(pt.count)).sum();
@@ -573,11 +574,13 @@ mod client {
         // Moment detection ran on every second of the run: its baseline is saved and its
         // moments (if any) are stored.
         let moments_found = db
-            .session_moments(sessions[0].id)
+            .moments()
+            .of_session(sessions[0].id)
             .await
             .map_err(|e| e.to_string())?
             .len();
         let baseline = db
+            .moments()
             .load_baseline(&format!("twitch:{}", CHANNEL.to_lowercase()), 0)
             .await
             .map_err(|e| e.to_string())?;

@@ -194,7 +194,12 @@ async fn connects_counts_messages_and_stores_velocity() {
     let took = h.shutdown_within(secs(5.0)).await;
     assert!(took < secs(3.0), "shutdown took {took:?}");
     let db = h.reopen_db().await;
-    let row = db.session(session_id).await.unwrap().expect("session row");
+    let row = db
+        .sessions()
+        .get(session_id)
+        .await
+        .unwrap()
+        .expect("session row");
     assert_eq!(
         (row.platform.as_str(), row.channel.as_str()),
         ("twitch", CH)
@@ -212,7 +217,8 @@ async fn connects_counts_messages_and_stores_velocity() {
     assert!(minute_rows >= 1);
     // What the UI was shown is what was stored.
     let stored = db
-        .velocity_points(session_id, row.started_at_ms / 1000 - 1, ended / 1000 + 1)
+        .velocity()
+        .points(session_id, row.started_at_ms / 1000 - 1, ended / 1000 + 1)
         .await
         .unwrap();
     for p in &busy {
@@ -287,11 +293,11 @@ async fn reconnects_and_rejoins_after_the_server_drops_the_connection() {
 
     h.shutdown_within(secs(5.0)).await;
     let db = h.reopen_db().await;
-    let row = db.session(session_id).await.unwrap().unwrap();
+    let row = db.sessions().get(session_id).await.unwrap().unwrap();
     assert_eq!((row.messages, row.reconnects), (25, 1));
     assert_eq!(stored_velocity_sum(&db, session_id).await.0, 25);
     assert_eq!(
-        db.sessions().await.unwrap().len(),
+        db.sessions().all().await.unwrap().len(),
         1,
         "a reconnect is not a new session"
     );
@@ -350,7 +356,7 @@ async fn follows_a_reconnect_command() {
 
     h.shutdown_within(secs(5.0)).await;
     let db = h.reopen_db().await;
-    let row = db.session(session_id).await.unwrap().unwrap();
+    let row = db.sessions().get(session_id).await.unwrap().unwrap();
     assert_eq!((row.messages, row.reconnects), (12, 2));
     db.close().await;
 }
@@ -413,7 +419,7 @@ async fn bad_token_fails_once_without_a_retry_storm() {
 
     h.shutdown_within(secs(5.0)).await;
     let db = h.reopen_db().await;
-    let sessions = db.sessions().await.unwrap();
+    let sessions = db.sessions().all().await.unwrap();
     assert_eq!(sessions.len(), 1);
     assert!(sessions[0].ended_at_ms.is_some());
     assert_eq!(
@@ -648,7 +654,7 @@ async fn nothing_listening_backs_off_and_shuts_down_promptly() {
         "shutdown took {took:?} while reconnecting"
     );
     let db = h.reopen_db().await;
-    let sessions = db.sessions().await.unwrap();
+    let sessions = db.sessions().all().await.unwrap();
     assert_eq!(sessions.len(), 1);
     assert_eq!(sessions[0].end_reason.as_deref(), Some("StreamCue closed"));
     assert_eq!(sessions[0].messages, 0);
@@ -820,7 +826,7 @@ async fn bad_lines_are_counted_and_do_not_drop_the_connection() {
 
     h.shutdown_within(secs(5.0)).await;
     let db = h.reopen_db().await;
-    let row = db.session(session_id).await.unwrap().unwrap();
+    let row = db.sessions().get(session_id).await.unwrap().unwrap();
     assert_eq!(row.messages, i64::from(good_count + 4));
     assert_eq!(row.malformed_lines, i64::from(bad_count));
     assert_eq!(
@@ -850,7 +856,7 @@ async fn clean_shutdown_while_connected() {
     assert_eq!(fake.connections_total(), 1);
 
     let db = h.reopen_db().await;
-    let row = db.session(session_id).await.unwrap().unwrap();
+    let row = db.sessions().get(session_id).await.unwrap().unwrap();
     let ended = row.ended_at_ms.expect("ended_at_ms is set");
     assert!(
         ended >= before && ended <= now_ms(),
@@ -863,7 +869,7 @@ async fn clean_shutdown_while_connected() {
     let db = Database::open(&h.paths.database_file)
         .await
         .expect("opens a second time");
-    assert_eq!(db.sessions().await.unwrap().len(), 1);
+    assert_eq!(db.sessions().all().await.unwrap().len(), 1);
     db.close().await;
 }
 
@@ -889,7 +895,7 @@ async fn disconnect_closes_the_connection_and_the_session() {
 
     h.shutdown_within(secs(5.0)).await;
     let db = h.reopen_db().await;
-    let row = db.session(session_id).await.unwrap().unwrap();
+    let row = db.sessions().get(session_id).await.unwrap().unwrap();
     assert_eq!(row.end_reason.as_deref(), Some("disconnected"));
     assert_eq!(row.messages, 3);
     db.close().await;
@@ -937,7 +943,7 @@ async fn invalid_channel_names_are_rejected_before_anything_is_sent() {
 
     h.shutdown_within(secs(5.0)).await;
     let db = h.reopen_db().await;
-    let sessions = db.sessions().await.unwrap();
+    let sessions = db.sessions().all().await.unwrap();
     assert_eq!(sessions.len(), 1, "rejected names create no session rows");
     assert_eq!(sessions[0].channel, "valid_name");
     db.close().await;

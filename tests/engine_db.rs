@@ -57,7 +57,7 @@ async fn a_database_in_use_is_reported_as_locked() {
         .await;
     h.shutdown_within(secs(5.0)).await;
     let db = h.reopen_db().await;
-    assert_eq!(db.sessions().await.unwrap().len(), 1);
+    assert_eq!(db.sessions().all().await.unwrap().len(), 1);
     db.close().await;
 }
 
@@ -67,7 +67,8 @@ async fn a_database_from_a_newer_version_is_refused_untouched() {
     let path = AppPaths::under(dir.path()).database_file;
     let db = Database::open(&path).await.unwrap();
     let id = db
-        .start_session(Platform::Twitch, "keepme", now_ms())
+        .sessions()
+        .start(Platform::Twitch, "keepme", now_ms())
         .await
         .unwrap();
     sqlx::query(
@@ -187,7 +188,8 @@ async fn sessions_left_open_are_closed_as_interrupted() {
     let db = Database::open(&path).await.unwrap();
     // A crash mid-session: a row never ended, with two minutes of velocity saved.
     let crashed = db
-        .start_session(Platform::Twitch, "crashy", t0)
+        .sessions()
+        .start(Platform::Twitch, "crashy", t0)
         .await
         .unwrap();
     let first_minute = t0.div_euclid(60_000);
@@ -200,7 +202,10 @@ async fn sessions_left_open_are_closed_as_interrupted() {
             malformed_lines: 1,
             reconnects: 0,
         };
-        db.save_velocity(crashed, &m, counters).await.unwrap();
+        db.velocity()
+            .save_minute(crashed, &m, counters)
+            .await
+            .unwrap();
     }
     // A crash right after connecting: inserted by hand, no velocity at all.
     let bare: i64 = sqlx::query_scalar(
@@ -212,7 +217,8 @@ async fn sessions_left_open_are_closed_as_interrupted() {
     .unwrap();
     // A session that ended normally stays as it was.
     let fine = db
-        .start_session(Platform::Twitch, "fine", t0 + 2000)
+        .sessions()
+        .start(Platform::Twitch, "fine", t0 + 2000)
         .await
         .unwrap();
     let fine_counters = ChatCounters {
@@ -220,7 +226,8 @@ async fn sessions_left_open_are_closed_as_interrupted() {
         malformed_lines: 0,
         reconnects: 1,
     };
-    db.end_session(fine, t0 + 5000, "disconnected", fine_counters)
+    db.sessions()
+        .end(fine, t0 + 5000, "disconnected", fine_counters)
         .await
         .unwrap();
     db.close().await;
@@ -238,7 +245,7 @@ async fn sessions_left_open_are_closed_as_interrupted() {
     h.shutdown_within(secs(5.0)).await;
 
     let db = h.reopen_db().await;
-    let row = db.session(crashed).await.unwrap().unwrap();
+    let row = db.sessions().get(crashed).await.unwrap().unwrap();
     assert_eq!(row.end_reason.as_deref(), Some("interrupted"));
     assert_eq!(
         row.ended_at_ms,
@@ -250,19 +257,20 @@ async fn sessions_left_open_are_closed_as_interrupted() {
         (10, 1),
         "totals saved before the crash are kept"
     );
-    let row = db.session(bare).await.unwrap().unwrap();
+    let row = db.sessions().get(bare).await.unwrap().unwrap();
     assert_eq!(row.end_reason.as_deref(), Some("interrupted"));
     assert_eq!(
         row.ended_at_ms,
         Some(t0 + 1000),
         "no velocity: ends where it started"
     );
-    let row = db.session(fine).await.unwrap().unwrap();
+    let row = db.sessions().get(fine).await.unwrap().unwrap();
     assert_eq!(row.end_reason.as_deref(), Some("disconnected"));
     assert_eq!(row.ended_at_ms, Some(t0 + 5000));
     assert_eq!((row.messages, row.reconnects), (4, 1));
     assert!(db
         .sessions()
+        .all()
         .await
         .unwrap()
         .iter()
@@ -317,7 +325,12 @@ async fn the_demo_chat_connects_and_counts() {
 
     h.shutdown_within(secs(5.0)).await;
     let db = h.reopen_db().await;
-    let row = db.session(i64::from(session_id)).await.unwrap().unwrap();
+    let row = db
+        .sessions()
+        .get(i64::from(session_id))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (row.platform.as_str(), row.channel.as_str()),
         ("demo", "demo")
@@ -330,7 +343,8 @@ async fn the_demo_chat_connects_and_counts() {
         seen.messages
     );
     let points = db
-        .velocity_points(
+        .velocity()
+        .points(
             row.id,
             row.started_at_ms / 1000 - 1,
             row.ended_at_ms.unwrap() / 1000 + 1,

@@ -734,16 +734,17 @@ async fn a_finished_clip_is_never_fetched_twice_even_after_a_crash() {
     let gen = rig.gen.take();
     rig.h.shutdown_within(secs(5.0)).await;
     let db = rig.h.reopen_db().await;
-    db.set_request_state(
-        id.into(),
-        RequestState::Ready,
-        RequestState::Generating,
-        None,
-        0,
-    )
-    .await
-    .unwrap()
-    .expect("was ready");
+    db.requests()
+        .set_state(
+            id.into(),
+            RequestState::Ready,
+            RequestState::Generating,
+            None,
+            0,
+        )
+        .await
+        .unwrap()
+        .expect("was ready");
     db.close().await;
     let dir = std::mem::replace(&mut rig.h.dir, tempfile::tempdir().unwrap());
     drop(rig);
@@ -814,7 +815,7 @@ async fn shutdown_during_a_download_interrupts_the_item_and_removes_the_partial_
     );
     assert!(rig.clip_files().is_empty(), "{:?}", rig.clip_files());
     let db = rig.h.reopen_db().await;
-    let item = db.request(id.into()).await.unwrap().unwrap();
+    let item = db.requests().get(id.into()).await.unwrap().unwrap();
     assert_eq!(item.state, RequestState::Interrupted);
     assert_eq!(
         item.reason.as_deref(),
@@ -1059,7 +1060,12 @@ async fn test_connection_and_settings_say_what_is_wrong() {
         );
     }
     let db = rig.h.reopen_db().await;
-    let saved = db.setting("generator.settings").await.unwrap().unwrap();
+    let saved = db
+        .settings()
+        .get("generator.settings")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(saved.contains(&base), "{saved}");
     db.close().await;
 }

@@ -336,12 +336,14 @@ async fn assert_db_matches_announced(db: &Database, announced: &BTreeMap<i32, Qu
     assert!(!announced.is_empty());
     for (id, item) in announced {
         let stored = db
-            .request(i64::from(*id))
+            .requests()
+            .get(i64::from(*id))
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("request #{id} was announced but is not in the database"));
         assert_eq!(
-            &stored, item,
+            &streamcue::api::QueueItem::from(stored),
+            item,
             "request #{id}: database vs last announcement"
         );
     }
@@ -628,7 +630,7 @@ async fn chat_fills_the_queue_and_gets_exactly_the_right_replies_within_the_rate
         "only accepted requests start a cooldown"
     );
     assert_eq!(
-        db.queue_counters(session).await.unwrap(),
+        db.requests().counters(session).await.unwrap(),
         want,
         "the session's counters are persisted"
     );
@@ -866,8 +868,8 @@ async fn cooldowns_exempt_moderators_only_when_configured_and_survive_a_restart(
     ];
     want.sort();
     assert_eq!(cooldowns, want, "refusals do not restart a cooldown");
-    assert_eq!(db.queue_counters(session1).await.unwrap(), c1);
-    assert_eq!(db.queue_counters(session2).await.unwrap(), c2);
+    assert_eq!(db.requests().counters(session1).await.unwrap(), c1);
+    assert_eq!(db.requests().counters(session2).await.unwrap(), c2);
     db.close().await;
 }
 
@@ -1036,9 +1038,16 @@ async fn streamer_actions_change_states_persist_and_are_announced() {
     assert_db_matches_announced(&db, &announced).await;
     assert_eq!(db_rows(&db).await.len(), 7);
     // Simulate a failed generation, then restart.
-    let was = db.request(i64::from(id[2])).await.unwrap().unwrap().state;
+    let was = db
+        .requests()
+        .get(i64::from(id[2]))
+        .await
+        .unwrap()
+        .unwrap()
+        .state;
     let failed = db
-        .set_request_state(
+        .requests()
+        .set_state(
             i64::from(id[2]),
             was,
             Failed,
@@ -1053,7 +1062,7 @@ async fn streamer_actions_change_states_persist_and_are_announced() {
     let mut h = restart(h, &fake, false, &cfg).await;
     let v = view(&h).await;
     assert!(v.auto_approve, "auto-approve persists across a restart");
-    assert!(v.items.contains(&failed));
+    assert!(v.items.contains(&failed.into()));
     // Failed → approved on retry; skipped → pending.
     let r = act_ok(&h, id[2], Retry).await;
     assert_eq!((r.state, r.reason.as_deref()), (Approved, None));
@@ -1077,7 +1086,11 @@ async fn streamer_actions_change_states_persist_and_are_announced() {
     let db = h.reopen_db().await;
     assert_db_matches_announced(&db, &announced2).await;
     assert_eq!(
-        db.setting("queue.auto_approve").await.unwrap().as_deref(),
+        db.settings()
+            .get("queue.auto_approve")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("false")
     );
     db.close().await;
@@ -1141,9 +1154,16 @@ async fn a_restart_restores_the_queue_and_interrupted_generations_can_be_retried
     // The crash case: an item left `generating` (as if StreamCue was killed mid-generation).
     h.shutdown_within(secs(5.0)).await;
     let db = h.reopen_db().await;
-    let was = db.request(i64::from(id[1])).await.unwrap().unwrap().state;
+    let was = db
+        .requests()
+        .get(i64::from(id[1]))
+        .await
+        .unwrap()
+        .unwrap()
+        .state;
     let generating = db
-        .set_request_state(i64::from(id[1]), was, Generating, None, now_ms())
+        .requests()
+        .set_state(i64::from(id[1]), was, Generating, None, now_ms())
         .await
         .unwrap()
         .expect("the request was in the state just read");
@@ -1319,7 +1339,7 @@ async fn bans_timeouts_and_deleted_messages_skip_requests() {
     h.shutdown_within(secs(5.0)).await;
     let db = h.reopen_db().await;
     assert_db_matches_announced(&db, &announced).await;
-    assert_eq!(db.queue_counters(session).await.unwrap(), c);
+    assert_eq!(db.requests().counters(session).await.unwrap(), c);
     db.close().await;
 }
 
@@ -1405,16 +1425,16 @@ async fn counters_are_kept_per_session_and_persisted() {
 
     h.shutdown_within(secs(5.0)).await;
     let db = h.reopen_db().await;
-    assert_eq!(db.queue_counters(session_a).await.unwrap(), want_a);
-    assert_eq!(db.queue_counters(session_b).await.unwrap(), want_b);
+    assert_eq!(db.requests().counters(session_a).await.unwrap(), want_a);
+    assert_eq!(db.requests().counters(session_b).await.unwrap(), want_b);
     db.close().await;
 
     // After a restart, the stored counters of both sessions are unchanged.
     let mut h = restart(h, &fake, false, &cfg).await;
     h.shutdown_within(secs(5.0)).await;
     let db = h.reopen_db().await;
-    assert_eq!(db.queue_counters(session_a).await.unwrap(), want_a);
-    assert_eq!(db.queue_counters(session_b).await.unwrap(), want_b);
+    assert_eq!(db.requests().counters(session_a).await.unwrap(), want_a);
+    assert_eq!(db.requests().counters(session_b).await.unwrap(), want_b);
     db.close().await;
 }
 

@@ -78,21 +78,24 @@ async fn a_cut_in_progress_does_not_delay_quit() {
     let db = Database::open(&paths.database_file).await.unwrap();
     let started = now_ms() - 60_000;
     let session = db
-        .start_session(Platform::Demo, "demo", started)
+        .sessions()
+        .start(Platform::Demo, "demo", started)
         .await
         .unwrap();
     let rec = db
-        .start_recording(RecorderMode::Obs, None, started)
+        .recordings()
+        .start(RecorderMode::Obs, None, started)
         .await
         .unwrap();
-    db.end_recording(
-        rec,
-        Some(&recording.display().to_string()),
-        started + 6_000,
-        None,
-    )
-    .await
-    .unwrap();
+    db.recordings()
+        .end(
+            rec,
+            Some(&recording.display().to_string()),
+            started + 6_000,
+            None,
+        )
+        .await
+        .unwrap();
     let trigger = MomentTrigger {
         kind: TriggerKind::Keyword,
         label: "CLIP ×5".into(),
@@ -102,7 +105,8 @@ async fn a_cut_in_progress_does_not_delay_quit() {
         baseline: None,
     };
     let moment = db
-        .insert_moment(session, started + 3_000, 3_000, &[trigger], 1.0)
+        .moments()
+        .insert(session, started + 3_000, 3_000, &[trigger], 1.0)
         .await
         .unwrap();
     db.close().await;
@@ -119,7 +123,7 @@ async fn a_cut_in_progress_does_not_delay_quit() {
     .await;
 
     let recorder = h.engine().handle().recorder().clone();
-    let cut = tokio::spawn(async move { recorder.cut(moment.id).await });
+    let cut = tokio::spawn(async move { recorder.cut(moment.id as i32).await });
     let pid = within(secs(20.0), "the cut's ffmpeg to start", async {
         loop {
             if let Ok(text) = std::fs::read_to_string(&pid_file) {
@@ -151,6 +155,6 @@ async fn a_cut_in_progress_does_not_delay_quit() {
 
     // Nothing half-done was recorded: no clip row for the cancelled cut.
     let db = h.reopen_db().await;
-    assert!(db.latest_clips(10).await.unwrap().is_empty());
+    assert!(db.recordings().latest_clips(10).await.unwrap().is_empty());
     db.close().await;
 }

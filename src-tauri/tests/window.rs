@@ -598,7 +598,7 @@ async fn demo_chat_plays_with_no_account() {
             }
         }
     };
-    let sessions = db.sessions().await.unwrap();
+    let sessions = db.sessions().all().await.unwrap();
     if sessions.first().and_then(|s| s.end_reason.as_deref()) != Some("StreamCue closed") {
         dump_app_log(data.path());
     }
@@ -725,13 +725,23 @@ async fn chat_requests_are_approved_in_the_window_and_become_playable_clips() {
     let db = streamcue::db::Database::open(&data.path().join("streamcue.db"))
         .await
         .unwrap();
-    let first_row = db.request(first.parse().unwrap()).await.unwrap().unwrap();
-    let second_row = db.request(second.parse().unwrap()).await.unwrap().unwrap();
+    let first_row = db
+        .requests()
+        .get(first.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let second_row = db
+        .requests()
+        .get(second.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first_row.prompt, "a cat surfing a wave");
     assert_eq!(first_row.state, streamcue::api::RequestState::Ready);
     assert_eq!(first_row.file_path.as_deref(), Some(clip.as_str()));
     assert_eq!(second_row.state, streamcue::api::RequestState::Skipped);
-    let waiting = db.waiting_requests().await.unwrap();
+    let waiting = db.requests().waiting().await.unwrap();
     assert_eq!(waiting.len(), 1, "one still pending: {waiting:?}");
     db.close().await;
 }
@@ -992,7 +1002,7 @@ async fn a_clip_burst_in_chat_puts_a_marker_on_the_graph_and_a_row_in_moments() 
     let db = streamcue::db::Database::open(&data.path().join("streamcue.db"))
         .await
         .unwrap();
-    let sessions = db.session_summaries(5).await.unwrap();
+    let sessions = db.sessions().summaries(5).await.unwrap();
     assert_eq!(sessions[0].moments, 1);
     db.close().await;
 }

@@ -13,6 +13,7 @@ mod limits;
 mod moments;
 mod obs;
 mod recorder;
+pub mod rows;
 
 pub use crate::twitch_auth::AccountState;
 pub use error::*;

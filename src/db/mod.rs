@@ -1,14 +1,22 @@
 //! The SQLite database: the source of truth for everything StreamCue knows.
 //!
+//! [`Database`] opens, migrates and closes the file and hands out one store per table group
+//! (`db.requests()`, `db.generations()`, `db.moments()`, `db.recordings()`, `db.sessions()`,
+//! `db.velocity()`, `db.settings()`). Stores return domain rows (`RequestRow`, `MomentRow`,
+//! ...); the window's DTOs are made from them at the API edge (`api/rows.rs`).
+//!
 //! Invariants: WAL journal; one connection (SQLite serialises writers anyway) holding an
 //! exclusive lock, so a second StreamCue on the same data dir gets a clear "locked" error
-//! instead of two writers; schema changes only through `migrations/`.
+//! instead of two writers; schema changes only through `migrations/`; each table group has
+//! one writing actor (named in its store's docs); an event that reports a write is published
+//! only after the write committed ([`write_then_announce`]).
 
-mod generation;
+mod generations;
 mod moments;
-mod queue;
 mod recordings;
+mod requests;
 mod sessions;
+mod settings;
 mod velocity;
 
 use std::path::Path;
@@ -18,11 +26,16 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode, SqlitePoolOptions};
 use sqlx::SqlitePool;
 
-pub use generation::{ClaimedRequest, RunOutcome};
-pub use queue::{NewRequest, QueueCounter};
-pub use recordings::RecordingRow;
-pub use sessions::{ChatSessionRow, Platform};
-pub use velocity::MinuteCounts;
+pub use generations::{ClaimedRequest, Generations, RunOutcome};
+pub use moments::{MomentRow, Moments};
+pub use recordings::{ClipRow, NewClip, RecordingRow, Recordings};
+pub use requests::{NewRequest, QueueCounter, RequestRow, Requests};
+pub use sessions::{ChatSessionRow, Platform, SessionSummaryRow, Sessions};
+pub use settings::{Setting, Settings};
+pub use velocity::{MinuteCounts, Velocity};
+
+use crate::api::CoreEvent;
+use crate::events::EventBus;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -39,6 +52,8 @@ pub enum DbError {
     Open { path: String, message: String },
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("{what} could not be encoded for saving: {message}")]
+    Encode { what: &'static str, message: String },
 }
 
 /// A cloneable handle on the database.
@@ -101,6 +116,34 @@ impl Database {
         &self.pool
     }
 
+    pub fn requests(&self) -> Requests<'_> {
+        Requests { pool: &self.pool }
+    }
+
+    pub fn generations(&self) -> Generations<'_> {
+        Generations { pool: &self.pool }
+    }
+
+    pub fn moments(&self) -> Moments<'_> {
+        Moments { pool: &self.pool }
+    }
+
+    pub fn recordings(&self) -> Recordings<'_> {
+        Recordings { pool: &self.pool }
+    }
+
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions { pool: &self.pool }
+    }
+
+    pub fn velocity(&self) -> Velocity<'_> {
+        Velocity { pool: &self.pool }
+    }
+
+    pub fn settings(&self) -> Settings<'_> {
+        Settings { pool: &self.pool }
+    }
+
     /// Waits for pending work, checkpoints the WAL and closes the connection: when this returns,
     /// the exclusive lock is released.
     pub async fn close(&self) {
@@ -145,5 +188,39 @@ fn classify(path: &str, e: sqlx::Error) -> DbError {
             }
         }
         other => DbError::Query(other),
+    }
+}
+
+/// Write, commit, then announce: runs `write` (which commits before it returns `Ok`), and
+/// only then publishes the events `announce` makes from what was stored. A failed write is
+/// logged with `what` and returned; nothing is published for it, so the window never shows a
+/// write that did not happen.
+pub async fn write_then_announce<T>(
+    events: &EventBus,
+    what: &str,
+    write: impl std::future::Future<Output = Result<T, DbError>>,
+    announce: impl FnOnce(&T) -> Vec<CoreEvent>,
+) -> Result<T, DbError> {
+    announce_written(events, what, write.await, announce)
+}
+
+/// The second half of [`write_then_announce`], for a write the caller has already awaited.
+pub fn announce_written<T>(
+    events: &EventBus,
+    what: &str,
+    written: Result<T, DbError>,
+    announce: impl FnOnce(&T) -> Vec<CoreEvent>,
+) -> Result<T, DbError> {
+    match written {
+        Ok(stored) => {
+            for event in announce(&stored) {
+                events.publish(event);
+            }
+            Ok(stored)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not save {what}: not announced");
+            Err(e)
+        }
     }
 }

@@ -1,9 +1,9 @@
-//! Recordings and clips. Only the `Recorder` actor writes these.
+//! The `Recordings` store: recordings and clips. Only the `Recorder` actor writes these.
 
-use sqlx::Row;
+use sqlx::{Row, SqlitePool};
 
-use super::{Database, DbError};
-use crate::api::{Clip, RecorderMode};
+use super::DbError;
+use crate::api::RecorderMode;
 
 /// A recording row.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,16 +17,43 @@ pub struct RecordingRow {
 const CLIP_COLUMNS: &str =
     "id, moment_id, path, start_ms, end_ms, widened_ms, bytes, created_at_ms";
 
-fn clip(r: &sqlx::sqlite::SqliteRow) -> Result<Clip, DbError> {
-    Ok(Clip {
-        id: r.try_get::<i64, _>("id")? as i32,
-        moment_id: r.try_get::<i64, _>("moment_id")? as i32,
+/// A clip as stored. The window's `Clip` is made from it at the API edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClipRow {
+    pub id: i64,
+    pub moment_id: i64,
+    pub path: String,
+    /// Where it starts and ends in its recording.
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// How much earlier than asked it starts (stream copy starts on a keyframe).
+    pub widened_ms: i64,
+    pub bytes: i64,
+    pub created_at_ms: i64,
+}
+
+/// A clip about to be saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClip<'a> {
+    pub moment_id: i64,
+    pub recording_id: i64,
+    pub path: &'a str,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub widened_ms: i64,
+    pub bytes: i64,
+}
+
+fn clip(r: &sqlx::sqlite::SqliteRow) -> Result<ClipRow, DbError> {
+    Ok(ClipRow {
+        id: r.try_get("id")?,
+        moment_id: r.try_get("moment_id")?,
         path: r.try_get("path")?,
-        start_ms: r.try_get::<i64, _>("start_ms")? as f64,
-        end_ms: r.try_get::<i64, _>("end_ms")? as f64,
-        widened_ms: r.try_get::<i64, _>("widened_ms")? as f64,
-        bytes: r.try_get::<i64, _>("bytes")? as f64,
-        created_at_ms: r.try_get::<i64, _>("created_at_ms")? as f64,
+        start_ms: r.try_get("start_ms")?,
+        end_ms: r.try_get("end_ms")?,
+        widened_ms: r.try_get("widened_ms")?,
+        bytes: r.try_get("bytes")?,
+        created_at_ms: r.try_get("created_at_ms")?,
     })
 }
 
@@ -39,9 +66,15 @@ fn recording(r: &sqlx::sqlite::SqliteRow) -> Result<RecordingRow, DbError> {
     })
 }
 
-impl Database {
-    pub async fn start_recording(
-        &self,
+/// Recordings and clips (`db.recordings()`).
+#[derive(Debug, Clone, Copy)]
+pub struct Recordings<'a> {
+    pub(super) pool: &'a SqlitePool,
+}
+
+impl Recordings<'_> {
+    pub async fn start(
+        self,
         mode: RecorderMode,
         path: Option<&str>,
         started_at_ms: i64,
@@ -56,12 +89,12 @@ impl Database {
         .bind(mode)
         .bind(path)
         .bind(started_at_ms)
-        .fetch_one(self.pool())
+        .fetch_one(self.pool)
         .await?)
     }
 
-    pub async fn end_recording(
-        &self,
+    pub async fn end(
+        self,
         id: i64,
         path: Option<&str>,
         ended_at_ms: i64,
@@ -74,33 +107,33 @@ impl Database {
         .bind(ended_at_ms)
         .bind(bytes)
         .bind(id)
-        .execute(self.pool())
+        .execute(self.pool)
         .await?;
         Ok(())
     }
 
     /// Recordings left open by a crash end where they were last known.
-    pub async fn close_open_recordings(&self, now_ms: i64) -> Result<u64, DbError> {
+    pub async fn close_open(self, now_ms: i64) -> Result<u64, DbError> {
         Ok(
             sqlx::query("UPDATE recordings SET ended_at_ms = ? WHERE ended_at_ms IS NULL")
                 .bind(now_ms)
-                .execute(self.pool())
+                .execute(self.pool)
                 .await?
                 .rows_affected(),
         )
     }
 
-    pub async fn recording_by_id(&self, id: i64) -> Result<Option<RecordingRow>, DbError> {
+    pub async fn get(self, id: i64) -> Result<Option<RecordingRow>, DbError> {
         let row =
             sqlx::query("SELECT id, path, started_at_ms, ended_at_ms FROM recordings WHERE id = ?")
                 .bind(id)
-                .fetch_optional(self.pool())
+                .fetch_optional(self.pool)
                 .await?;
         row.as_ref().map(recording).transpose()
     }
 
     /// The recording that covers `at_ms`, newest first.
-    pub async fn recording_at(&self, at_ms: i64) -> Result<Option<RecordingRow>, DbError> {
+    pub async fn covering(self, at_ms: i64) -> Result<Option<RecordingRow>, DbError> {
         let row = sqlx::query(
             "SELECT id, path, started_at_ms, ended_at_ms FROM recordings \
              WHERE started_at_ms <= ? AND (ended_at_ms IS NULL OR ended_at_ms >= ?) \
@@ -108,58 +141,36 @@ impl Database {
         )
         .bind(at_ms)
         .bind(at_ms)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.pool)
         .await?;
         row.as_ref().map(recording).transpose()
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub async fn insert_clip(
-        &self,
-        moment_id: i64,
-        recording_id: i64,
-        path: &str,
-        start_ms: i64,
-        end_ms: i64,
-        widened_ms: i64,
-        bytes: i64,
-        now_ms: i64,
-    ) -> Result<Clip, DbError> {
+    pub async fn insert_clip(self, new: &NewClip<'_>, now_ms: i64) -> Result<ClipRow, DbError> {
         let row = sqlx::query(&format!(
             "INSERT INTO clips (moment_id, recording_id, path, start_ms, end_ms, widened_ms, bytes, created_at_ms) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {CLIP_COLUMNS}"
         ))
-        .bind(moment_id)
-        .bind(recording_id)
-        .bind(path)
-        .bind(start_ms)
-        .bind(end_ms)
-        .bind(widened_ms)
-        .bind(bytes)
+        .bind(new.moment_id)
+        .bind(new.recording_id)
+        .bind(new.path)
+        .bind(new.start_ms)
+        .bind(new.end_ms)
+        .bind(new.widened_ms)
+        .bind(new.bytes)
         .bind(now_ms)
-        .fetch_one(self.pool())
+        .fetch_one(self.pool)
         .await?;
         clip(&row)
     }
 
-    pub async fn latest_clips(&self, limit: i64) -> Result<Vec<Clip>, DbError> {
+    pub async fn latest_clips(self, limit: i64) -> Result<Vec<ClipRow>, DbError> {
         let rows = sqlx::query(&format!(
             "SELECT {CLIP_COLUMNS} FROM clips ORDER BY created_at_ms DESC, id DESC LIMIT ?"
         ))
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(self.pool)
         .await?;
         rows.iter().map(clip).collect()
-    }
-
-    /// Moments that started inside a recording's time span.
-    pub async fn moments_between(&self, from_ms: i64, to_ms: i64) -> Result<Vec<i64>, DbError> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM moments WHERE started_at_ms BETWEEN ? AND ? ORDER BY started_at_ms",
-        )
-        .bind(from_ms)
-        .bind(to_ms)
-        .fetch_all(self.pool())
-        .await?)
     }
 }

@@ -1,6 +1,9 @@
-//! Chat sessions: when the streamer watched which channel, and its totals.
+//! The `Sessions` store: chat sessions (when the streamer watched which channel, and its
+//! totals). Only the chat actor writes these.
 
-use super::{Database, DbError};
+use sqlx::{Row, SqlitePool};
+
+use super::DbError;
 use crate::api::ChatCounters;
 
 /// The platform of a session, as stored.
@@ -29,9 +32,44 @@ pub struct ChatSessionRow {
     pub reconnects: i64,
 }
 
-impl Database {
-    pub async fn start_session(
-        &self,
+/// A session with its moment count, for the history list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummaryRow {
+    pub id: i64,
+    pub platform: String,
+    pub channel: String,
+    pub started_at_ms: i64,
+    pub ended_at_ms: Option<i64>,
+    pub messages: i64,
+    pub moments: i64,
+}
+
+const SUMMARY_SELECT: &str =
+    "SELECT s.id, s.platform, s.channel, s.started_at_ms, s.ended_at_ms, s.messages, \
+     (SELECT COUNT(*) FROM moments m WHERE m.session_id = s.id) AS moments \
+     FROM chat_sessions s";
+
+fn summary(r: &sqlx::sqlite::SqliteRow) -> Result<SessionSummaryRow, DbError> {
+    Ok(SessionSummaryRow {
+        id: r.try_get("id")?,
+        platform: r.try_get("platform")?,
+        channel: r.try_get("channel")?,
+        started_at_ms: r.try_get("started_at_ms")?,
+        ended_at_ms: r.try_get("ended_at_ms")?,
+        messages: r.try_get("messages")?,
+        moments: r.try_get("moments")?,
+    })
+}
+
+/// Chat sessions (`db.sessions()`).
+#[derive(Debug, Clone, Copy)]
+pub struct Sessions<'a> {
+    pub(super) pool: &'a SqlitePool,
+}
+
+impl Sessions<'_> {
+    pub async fn start(
+        self,
         platform: Platform,
         channel: &str,
         started_at_ms: i64,
@@ -42,13 +80,13 @@ impl Database {
         .bind(platform.as_str())
         .bind(channel)
         .bind(started_at_ms)
-        .fetch_one(self.pool())
+        .fetch_one(self.pool)
         .await?;
         Ok(id)
     }
 
-    pub async fn end_session(
-        &self,
+    pub async fn end(
+        self,
         id: i64,
         ended_at_ms: i64,
         reason: &str,
@@ -64,34 +102,53 @@ impl Database {
         .bind(counters.malformed_lines as i64)
         .bind(counters.reconnects as i64)
         .bind(id)
-        .execute(self.pool())
+        .execute(self.pool)
         .await?;
         Ok(())
     }
 
     /// Sessions left open by a crash are closed as `interrupted` at their last recorded second.
-    pub async fn close_interrupted_sessions(&self) -> Result<u64, DbError> {
+    pub async fn close_interrupted(self) -> Result<u64, DbError> {
         let done = sqlx::query(
             "UPDATE chat_sessions SET end_reason = 'interrupted', ended_at_ms = COALESCE( \
                  (SELECT (MAX(minute) + 1) * 60000 FROM velocity_minutes WHERE session_id = chat_sessions.id), \
                  started_at_ms) \
              WHERE ended_at_ms IS NULL",
         )
-        .execute(self.pool())
+        .execute(self.pool)
         .await?;
         Ok(done.rows_affected())
     }
 
-    pub async fn session(&self, id: i64) -> Result<Option<ChatSessionRow>, DbError> {
+    pub async fn get(self, id: i64) -> Result<Option<ChatSessionRow>, DbError> {
         Ok(sqlx::query_as("SELECT * FROM chat_sessions WHERE id = ?")
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(self.pool)
             .await?)
     }
 
-    pub async fn sessions(&self) -> Result<Vec<ChatSessionRow>, DbError> {
+    pub async fn all(self) -> Result<Vec<ChatSessionRow>, DbError> {
         Ok(sqlx::query_as("SELECT * FROM chat_sessions ORDER BY id")
-            .fetch_all(self.pool())
+            .fetch_all(self.pool)
             .await?)
+    }
+
+    /// The latest sessions, newest first, with their moment counts.
+    pub async fn summaries(self, limit: i64) -> Result<Vec<SessionSummaryRow>, DbError> {
+        let rows = sqlx::query(&format!(
+            "{SUMMARY_SELECT} ORDER BY s.started_at_ms DESC, s.id DESC LIMIT ?"
+        ))
+        .bind(limit)
+        .fetch_all(self.pool)
+        .await?;
+        rows.iter().map(summary).collect()
+    }
+
+    pub async fn summary(self, id: i64) -> Result<Option<SessionSummaryRow>, DbError> {
+        let row = sqlx::query(&format!("{SUMMARY_SELECT} WHERE s.id = ?"))
+            .bind(id)
+            .fetch_optional(self.pool)
+            .await?;
+        row.as_ref().map(summary).transpose()
     }
 }

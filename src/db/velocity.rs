@@ -1,6 +1,9 @@
-//! The velocity series: one 240-byte row per session-minute (60 × u32 little-endian).
+//! The `Velocity` store: one 240-byte row per session-minute (60 × u32 little-endian). Only
+//! the chat actor writes these.
 
-use super::{Database, DbError};
+use sqlx::SqlitePool;
+
+use super::DbError;
 use crate::api::{ChatCounters, VelocityPoint};
 
 /// The counts of one minute of one session.
@@ -35,15 +38,21 @@ impl MinuteCounts {
     }
 }
 
-impl Database {
+/// The per-second message counts (`db.velocity()`).
+#[derive(Debug, Clone, Copy)]
+pub struct Velocity<'a> {
+    pub(super) pool: &'a SqlitePool,
+}
+
+impl Velocity<'_> {
     /// Writes a minute's counts and the session's running totals in one transaction.
-    pub async fn save_velocity(
-        &self,
+    pub async fn save_minute(
+        self,
         session_id: i64,
         minute: &MinuteCounts,
         counters: ChatCounters,
     ) -> Result<(), DbError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO velocity_minutes (session_id, minute, counts) VALUES (?, ?, ?) \
              ON CONFLICT (session_id, minute) DO UPDATE SET counts = excluded.counts",
@@ -68,8 +77,8 @@ impl Database {
 
     /// Per-second points of a session between `from_sec` and `to_sec` (inclusive), oldest
     /// first, only for minutes that were recorded.
-    pub async fn velocity_points(
-        &self,
+    pub async fn points(
+        self,
         session_id: i64,
         from_sec: i64,
         to_sec: i64,
@@ -81,7 +90,7 @@ impl Database {
         .bind(session_id)
         .bind(from_sec.div_euclid(60))
         .bind(to_sec.div_euclid(60))
-        .fetch_all(self.pool())
+        .fetch_all(self.pool)
         .await?;
         let mut out = Vec::new();
         for (minute, blob) in rows {

@@ -79,7 +79,7 @@ pub(super) async fn run_engine(
             return;
         }
     };
-    match db.close_interrupted_sessions().await {
+    match db.sessions().close_interrupted().await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(sessions = n, "closed chat sessions left open by a crash"),
         Err(e) => tracing::error!(error = %e, "could not close interrupted sessions"),

@@ -8,10 +8,10 @@ use super::remote::normalise_base_url;
 use crate::api::{
     ApiError, ErrorCode, GeneratorBackend, GeneratorSettings, GeneratorSettingsUpdate,
 };
-use crate::db::Database;
+use crate::db::{Database, Setting};
 use crate::secrets::{Secret, SecretKey, SecretStore};
 
-const KEY: &str = "generator.settings";
+const SETTING: Setting<StoredSettings> = Setting::new("generator.settings");
 pub const DEFAULT_TIMEOUT_S: u32 = 60;
 /// Shortest timeout (seconds) one generation attempt may be given.
 pub const TIMEOUT_MIN_S: u32 = 1;
@@ -56,18 +56,9 @@ impl Default for StoredSettings {
 
 impl StoredSettings {
     /// The saved settings; the defaults (offline) when none are saved or they are unreadable.
+    /// The saved settings; the defaults when none are saved or they are unreadable.
     pub async fn load(db: &Database) -> Self {
-        match db.setting(KEY).await {
-            Ok(Some(text)) => serde_json::from_str(&text).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "generator settings unreadable: using the defaults");
-                Self::default()
-            }),
-            Ok(None) => Self::default(),
-            Err(e) => {
-                tracing::error!(error = %e, "could not read the generator settings");
-                Self::default()
-            }
-        }
+        SETTING.load(db).await
     }
 
     pub fn view(&self, secrets: &dyn SecretStore) -> GeneratorSettings {
@@ -125,8 +116,7 @@ impl StoredSettings {
             base_url,
             timeout_seconds: update.timeout_seconds,
         };
-        let text = serde_json::to_string(&stored).expect("plain data");
-        db.set_setting(KEY, &text).await.map_err(ApiError::from)?;
+        SETTING.save(db, &stored).await.map_err(ApiError::from)?;
         Ok(stored)
     }
 }

@@ -33,10 +33,10 @@ use crate::api::{
     ApiError, ConnectionCheck, CoreEvent, GeneratorBackend, GeneratorSettingsUpdate,
     GeneratorStatus,
 };
-use crate::db::{ClaimedRequest, Database, RunOutcome};
+use crate::clock::now_ms;
+use crate::db::{write_then_announce, ClaimedRequest, Database, RunOutcome, Setting};
 use crate::events::EventBus;
 use crate::obs::{ObsClient, ObsReport, Show};
-use crate::clock::now_ms;
 use crate::queue::ReplySink;
 use crate::secrets::SecretStore;
 
@@ -149,7 +149,8 @@ struct Worker {
     paused: bool,
 }
 
-const PAUSED_KEY: &str = "generator.paused";
+/// Whether the streamer paused generation (kept across restarts).
+const PAUSED: Setting<bool> = Setting::new("generator.paused");
 
 impl Worker {
     async fn run(
@@ -159,7 +160,7 @@ impl Worker {
         cancel: CancellationToken,
     ) {
         let now = now_ms();
-        match self.setup.db.interrupt_generating(now).await {
+        match self.setup.db.requests().interrupt_generating(now).await {
             Ok(0) => {}
             Ok(n) => tracing::warn!(
                 requests = n,
@@ -167,12 +168,12 @@ impl Worker {
             ),
             Err(e) => tracing::error!(error = %e, "could not mark interrupted requests"),
         }
-        if let Err(e) = self.setup.db.leave_degraded(now).await {
+        if let Err(e) = self.setup.db.generations().leave_degraded(now).await {
             tracing::error!(error = %e, "could not close degraded-mode periods");
         }
         remove_stale_parts(&self.setup.clips_dir);
         self.settings = StoredSettings::load(&self.setup.db).await;
-        self.paused = matches!(self.setup.db.setting(PAUSED_KEY).await, Ok(Some(v)) if v == "true");
+        self.paused = PAUSED.load(&self.setup.db).await;
         tracing::info!(backend = ?self.settings.backend, "generator ready");
         let mut running: Option<Running> = None;
         let mut tick = tokio::time::interval(self.setup.options.tick);
@@ -246,6 +247,7 @@ impl Worker {
         let claimed = match self
             .setup
             .db
+            .generations()
             .claim_next_approved(self.settings.backend, now_ms())
             .await
         {
@@ -256,12 +258,12 @@ impl Worker {
                 return None;
             }
         };
-        let id = claimed.item.id;
+        let id = claimed.item.id as i32; // the window's and OBS's request id
         tracing::info!(request_id = id, backend = ?self.settings.backend, "generation started");
         self.current = Some(id);
         self.last_channel = Some(claimed.channel.clone());
         self.setup.events.publish(CoreEvent::QueueItem {
-            item: claimed.item.clone(),
+            item: claimed.item.clone().into(),
         });
         self.setup.obs.show(Show::Generating {
             id,
@@ -300,7 +302,7 @@ impl Worker {
     }
 
     async fn finish(&mut self, claimed: ClaimedRequest, output: JobOutput) {
-        let id = claimed.item.id;
+        let id = claimed.item.id as i32;
         let now = now_ms();
         let (outcome, transition) = match output.result {
             Ok((path, bytes)) => {
@@ -346,34 +348,48 @@ impl Worker {
     }
 
     async fn write_outcome(&self, claimed: &ClaimedRequest, attempts: u32, outcome: RunOutcome) {
-        match self
-            .setup
-            .db
-            .finish_run(
-                claimed.item.id as i64,
-                claimed.run_id,
-                attempts,
-                &outcome,
-                now_ms(),
-            )
-            .await
-        {
-            Ok(Some(item)) => self.setup.events.publish(CoreEvent::QueueItem { item }),
-            Ok(None) => tracing::warn!(
+        let db = self.setup.db.generations();
+        let write = db.finish_run(
+            claimed.item.id,
+            claimed.run_id,
+            attempts,
+            &outcome,
+            now_ms(),
+        );
+        let saved = write_then_announce(
+            &self.setup.events,
+            "the generation's outcome",
+            write,
+            |row| {
+                row.iter()
+                    .map(|row| CoreEvent::QueueItem {
+                        item: row.clone().into(),
+                    })
+                    .collect()
+            },
+        );
+        if let Ok(None) = saved.await {
+            tracing::warn!(
                 request_id = claimed.item.id,
                 "request changed while generating"
-            ),
-            Err(e) => {
-                tracing::error!(error = %e, request_id = claimed.item.id, "could not save the generation's outcome")
-            }
+            );
         }
     }
 
     async fn on_obs_report(&mut self, report: ObsReport) {
         match report {
             ObsReport::Shown { id } => {
-                match self.setup.db.mark_shown(id.into(), now_ms()).await {
-                    Ok(Some(item)) => self.setup.events.publish(CoreEvent::QueueItem { item }),
+                match self
+                    .setup
+                    .db
+                    .generations()
+                    .mark_shown(id.into(), now_ms())
+                    .await
+                {
+                    Ok(Some(item)) => self
+                        .setup
+                        .events
+                        .publish(CoreEvent::QueueItem { item: item.into() }),
                     Ok(None) => {} // shown again, or changed meanwhile
                     Err(e) => {
                         tracing::error!(error = %e, request_id = id, "could not mark a clip shown")
@@ -387,7 +403,7 @@ impl Worker {
         if self.degraded.active().is_some() || self.paused {
             return;
         }
-        let oldest = match self.setup.db.oldest_approved_at().await {
+        let oldest = match self.setup.db.generations().oldest_approved_at().await {
             Ok(o) => o,
             Err(e) => {
                 tracing::error!(error = %e, "could not read the queue's oldest approved request");
@@ -406,7 +422,13 @@ impl Worker {
         let channel = self.last_channel.clone();
         match t {
             Transition::Entered { reason } => {
-                if let Err(e) = self.setup.db.enter_degraded(&reason, now).await {
+                if let Err(e) = self
+                    .setup
+                    .db
+                    .generations()
+                    .enter_degraded(&reason, now)
+                    .await
+                {
                     tracing::error!(error = %e, "could not record degraded mode");
                 }
                 self.setup.obs.show(Show::Hero(true));
@@ -426,7 +448,7 @@ impl Worker {
                 }
             }
             Transition::Left { reason } => {
-                if let Err(e) = self.setup.db.leave_degraded(now).await {
+                if let Err(e) = self.setup.db.generations().leave_degraded(now).await {
                     tracing::error!(error = %e, "could not record the end of degraded mode");
                 }
                 self.setup.signals.set_intake_paused(false);

@@ -16,14 +16,15 @@ use tokio_util::task::TaskTracker;
 
 use super::detector::{Baseline, MomentEvent, SecondSummary, SpikeDetector};
 use super::matcher::Matcher;
+use crate::api::rows;
 use crate::api::{
     ApiError, CoreEvent, ErrorCode, Moment, MomentReadings, MomentSettings, SessionHistory,
     SessionSummary, VelocityRule,
 };
-use crate::db::Database;
+use crate::db::{announce_written, write_then_announce, Database, MomentRow, Setting};
 use crate::events::EventBus;
 
-const SETTINGS_KEY: &str = "moments.settings";
+const SETTINGS: Setting<MomentSettings> = Setting::new("moments.settings");
 /// A saved baseline older than this is not trusted.
 const BASELINE_FRESH_MS: i64 = 6 * 3600 * 1000;
 const BASELINE_SAVE_EVERY_S: u32 = 60;
@@ -175,15 +176,11 @@ impl Actor {
         mut inbound: mpsc::Receiver<DetectorInput>,
         cancel: CancellationToken,
     ) {
-        if let Err(e) = self.db.close_open_moments().await {
+        if let Err(e) = self.db.moments().close_open().await {
             tracing::error!(error = %e, "could not close moments left open");
         }
-        if let Ok(Some(text)) = self.db.setting(SETTINGS_KEY).await {
-            match serde_json::from_str::<MomentSettings>(&text) {
-                Ok(s) => self.apply_settings(s),
-                Err(e) => tracing::warn!(error = %e, "moment settings unreadable: defaults used"),
-            }
-        }
+        let settings = SETTINGS.load(&self.db).await;
+        self.apply_settings(settings);
         loop {
             tokio::select! {
                 biased;
@@ -221,6 +218,7 @@ impl Actor {
             } => {
                 let baseline = self
                     .db
+                    .moments()
                     .load_baseline(&channel_key, started_at_ms - BASELINE_FRESH_MS)
                     .await
                     .ok()
@@ -287,7 +285,12 @@ impl Actor {
             self.record(session_id, event).await;
         }
         if save_baseline {
-            if let Err(e) = self.db.save_baseline(&key, &baseline, second_ms).await {
+            if let Err(e) = self
+                .db
+                .moments()
+                .save_baseline(&key, &baseline, second_ms)
+                .await
+            {
                 tracing::warn!(error = %e, "could not save the chat baseline");
             }
         }
@@ -317,17 +320,23 @@ impl Actor {
                 let offset = (started_ms - session.started_at_ms).max(0);
                 let m = self
                     .db
-                    .insert_moment(session_id, started_ms, offset, &triggers, strength)
+                    .moments()
+                    .insert(session_id, started_ms, offset, &triggers, strength)
                     .await;
                 if let Ok(m) = &m {
-                    session.open = Some(m.id.into());
+                    session.open = Some(m.id);
                     let labels: Vec<&str> = m.triggers.iter().map(|t| t.label.as_str()).collect();
                     tracing::info!(moment_id = m.id, session_id, triggers = ?labels, "moment");
                 }
                 m.map(Some)
             }
             MomentEvent::Updated { triggers, strength } => match session.open {
-                Some(id) => self.db.update_moment(id, &triggers, strength, None).await,
+                Some(id) => {
+                    self.db
+                        .moments()
+                        .update(id, &triggers, strength, None)
+                        .await
+                }
                 None => Ok(None),
             },
             MomentEvent::Closed {
@@ -337,17 +346,14 @@ impl Actor {
             } => match session.open.take() {
                 Some(id) => {
                     self.db
-                        .update_moment(id, &triggers, strength, Some(ended_ms))
+                        .moments()
+                        .update(id, &triggers, strength, Some(ended_ms))
                         .await
                 }
                 None => Ok(None),
             },
         };
-        match written {
-            Ok(Some(moment)) => self.events.publish(CoreEvent::Moment { moment }),
-            Ok(None) => {}
-            Err(e) => tracing::error!(error = %e, "could not save a moment"),
-        }
+        let _ = announce_written(&self.events, "a moment", written, moment_event);
     }
 
     async fn end_session(&mut self, session_id: i64) {
@@ -355,27 +361,18 @@ impl Actor {
             return;
         };
         if let Some(id) = session.open {
-            if let Ok(Some(m)) = self.db.moment_row(id).await {
-                match self
-                    .db
-                    .update_moment(
-                        id,
-                        &m.triggers,
-                        m.strength,
-                        Some(session.last_second_ms + 1000),
-                    )
-                    .await
-                {
-                    Ok(Some(moment)) => self.events.publish(CoreEvent::Moment { moment }),
-                    Ok(None) => {}
-                    Err(e) => tracing::error!(error = %e, "could not close a moment"),
-                }
+            if let Ok(Some(m)) = self.db.moments().get(id).await {
+                let ended = Some(session.last_second_ms + 1000);
+                let write = self.db.moments().update(id, &m.triggers, m.strength, ended);
+                let _ =
+                    write_then_announce(&self.events, "a moment's end", write, moment_event).await;
             }
         }
         let baseline = session.detector.baseline();
         if baseline.samples > 0 {
             if let Err(e) = self
                 .db
+                .moments()
                 .save_baseline(&session.channel_key, &baseline, session.last_second_ms)
                 .await
             {
@@ -392,29 +389,29 @@ impl Actor {
             Command::SetSettings(s, reply) => {
                 let result = match validate(*s) {
                     Err(e) => Err(e),
-                    Ok(s) => {
-                        let text = serde_json::to_string(&s).expect("plain data");
-                        match self.db.set_setting(SETTINGS_KEY, &text).await {
-                            Ok(()) => {
-                                self.apply_settings(s.clone());
-                                self.events.publish(CoreEvent::MomentSettings {
-                                    settings: s.clone(),
-                                });
-                                Ok(s)
-                            }
-                            Err(e) => Err(ApiError::from(e)),
+                    Ok(s) => match SETTINGS.save(&self.db, &s).await {
+                        Ok(()) => {
+                            self.apply_settings(s.clone());
+                            self.events.publish(CoreEvent::MomentSettings {
+                                settings: s.clone(),
+                            });
+                            Ok(s)
                         }
-                    }
+                        Err(e) => Err(ApiError::from(e)),
+                    },
                 };
                 let _ = reply.send(result);
             }
             Command::SetNote(id, note, reply) => {
                 let result = match check_note(&note) {
                     Err(e) => Err(e),
-                    Ok(note) => match self.db.set_moment_note(id, &note).await {
+                    Ok(note) => match self.db.moments().set_note(id, &note).await {
                         Ok(Some(m)) => {
-                            self.events.publish(CoreEvent::Moment { moment: m.clone() });
-                            Ok(m)
+                            let moment = Moment::from(m);
+                            self.events.publish(CoreEvent::Moment {
+                                moment: moment.clone(),
+                            });
+                            Ok(moment)
                         }
                         Ok(None) => Err(ApiError::new(
                             ErrorCode::UnknownMoment,
@@ -430,19 +427,27 @@ impl Actor {
                     Some(id) => Some(id),
                     None => self
                         .db
-                        .session_summaries(1)
+                        .sessions()
+                        .summaries(1)
                         .await
                         .ok()
-                        .and_then(|s| s.first().map(|s| s.id as i64)),
+                        .and_then(|s| s.first().map(|s| s.id)),
                 };
                 let result = match latest {
-                    Some(id) => self.db.session_moments(id).await.map_err(ApiError::from),
+                    Some(id) => self
+                        .db
+                        .moments()
+                        .of_session(id)
+                        .await
+                        .map(rows::all)
+                        .map_err(ApiError::from),
                     None => Ok(Vec::new()),
                 };
                 let _ = reply.send(result);
             }
             Command::Sessions(reply) => {
-                let _ = reply.send(self.db.session_summaries(50).await.map_err(ApiError::from));
+                let listed = self.db.sessions().summaries(50).await;
+                let _ = reply.send(listed.map(rows::all).map_err(ApiError::from));
             }
             Command::History(id, reply) => {
                 let _ = reply.send(self.history(id).await);
@@ -453,26 +458,31 @@ impl Actor {
     async fn history(&self, id: i64) -> Result<SessionHistory, ApiError> {
         let session = self
             .db
-            .session_summary(id)
+            .sessions()
+            .summary(id)
             .await
             .map_err(ApiError::from)?
             .ok_or_else(|| {
                 ApiError::new(ErrorCode::UnknownSession, format!("No session #{id}."))
             })?;
-        let end_ms = session
-            .ended_at_ms
-            .unwrap_or_else(|| crate::clock::now_ms() as f64) as i64;
-        let from = (session.started_at_ms as i64).max(end_ms - 6 * 3600 * 1000);
+        let end_ms = session.ended_at_ms.unwrap_or_else(crate::clock::now_ms);
+        let from = session.started_at_ms.max(end_ms - 6 * 3600 * 1000);
         let velocity = self
             .db
-            .velocity_points(id, from.div_euclid(1000), end_ms.div_euclid(1000))
+            .velocity()
+            .points(id, from.div_euclid(1000), end_ms.div_euclid(1000))
             .await
             .map_err(ApiError::from)?;
-        let moments = self.db.session_moments(id).await.map_err(ApiError::from)?;
+        let moments = self
+            .db
+            .moments()
+            .of_session(id)
+            .await
+            .map_err(ApiError::from)?;
         Ok(SessionHistory {
-            session,
+            session: session.into(),
             velocity,
-            moments,
+            moments: rows::all(moments),
         })
     }
 }
@@ -561,4 +571,13 @@ pub(crate) fn validate(mut s: MomentSettings) -> Result<MomentSettings, ApiError
     clean(&mut s.keywords)?;
     clean(&mut s.text_emotes)?;
     Ok(s)
+}
+
+/// The event that announces a stored moment (none when the write changed nothing).
+fn moment_event(row: &Option<MomentRow>) -> Vec<CoreEvent> {
+    row.iter()
+        .map(|m| CoreEvent::Moment {
+            moment: m.clone().into(),
+        })
+        .collect()
 }

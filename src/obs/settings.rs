@@ -4,10 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiError, ErrorCode, ObsNames, ObsSettings, ObsSettingsUpdate};
-use crate::db::Database;
+use crate::db::{Database, Setting};
 use crate::secrets::{Secret, SecretKey, SecretStore};
 
-const KEY: &str = "obs.settings";
+const SETTING: Setting<StoredObsSettings> = Setting::new("obs.settings");
 /// Lowest OBS WebSocket port the window accepts (the highest is `u16::MAX`, [`PORT_MAX`]).
 pub const PORT_MIN: u16 = 1;
 pub const PORT_MAX: u16 = u16::MAX;
@@ -48,18 +48,9 @@ impl Default for StoredObsSettings {
 }
 
 impl StoredObsSettings {
+    /// The saved settings; the defaults when none are saved or they are unreadable.
     pub async fn load(db: &Database) -> Self {
-        match db.setting(KEY).await {
-            Ok(Some(text)) => serde_json::from_str(&text).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "OBS settings unreadable: using the defaults");
-                Self::default()
-            }),
-            Ok(None) => Self::default(),
-            Err(e) => {
-                tracing::error!(error = %e, "could not read the OBS settings");
-                Self::default()
-            }
-        }
+        SETTING.load(db).await
     }
 
     pub fn view(&self, secrets: &dyn SecretStore) -> ObsSettings {
@@ -144,8 +135,7 @@ impl StoredObsSettings {
                 hero_scene: trimmed[4].clone(),
             },
         };
-        let text = serde_json::to_string(&stored).expect("plain data");
-        db.set_setting(KEY, &text).await.map_err(ApiError::from)?;
+        SETTING.save(db, &stored).await.map_err(ApiError::from)?;
         Ok(stored)
     }
 }

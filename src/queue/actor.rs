@@ -20,13 +20,14 @@ use crate::actor::Mailbox;
 use super::command::{CommandNames, PromptRules};
 use super::policy::QueuePolicy;
 use super::replies::ReplySink;
+use crate::api::rows;
 use crate::api::{
     ApiError, Cooldowns, CoreEvent, ErrorCode, QueueAction, QueueCounters, QueueItem, QueueView,
     RequestState,
 };
-use crate::clock::now_ms;
 use crate::chat::ChatMessage;
-use crate::db::{Database, DbError, QueueCounter};
+use crate::clock::now_ms;
+use crate::db::{Database, DbError, QueueCounter, RequestRow, Setting};
 use crate::events::EventBus;
 use crate::generator::GenerationSignals;
 use crate::obs::ObsClient;
@@ -38,7 +39,8 @@ mod tally;
 pub const RECENT_FINISHED: u32 = 20;
 /// Most cooldowns listed in [`Cooldowns`] (the latest ones; more may be running).
 pub const MAX_LISTED_COOLDOWNS: usize = 500;
-const AUTO_APPROVE_KEY: &str = "queue.auto_approve";
+/// Whether new requests skip the streamer's approval (kept across restarts).
+const AUTO_APPROVE: Setting<bool> = Setting::new("queue.auto_approve");
 const HEALTH_EVERY: Duration = Duration::from_secs(60);
 /// Refusal counts are written (then announced) at most this often: under a command flood each
 /// refused command costs no database write of its own.
@@ -257,8 +259,7 @@ impl QueueActor {
         mut inbound: mpsc::Receiver<Inbound>,
         cancel: CancellationToken,
     ) {
-        self.auto_approve =
-            matches!(self.db.setting(AUTO_APPROVE_KEY).await, Ok(Some(v)) if v == "true");
+        self.auto_approve = AUTO_APPROVE.load(&self.db).await;
         self.load_running_cooldowns().await;
         self.published_cooldowns = self.cooldowns_now();
         let mut health = tokio::time::interval(HEALTH_EVERY);
@@ -295,10 +296,7 @@ impl QueueActor {
                 let _ = reply.send(Ok(self.cooldowns_now()));
             }
             Command::SetAutoApprove(on, reply) => {
-                let result = self
-                    .db
-                    .set_setting(AUTO_APPROVE_KEY, if on { "true" } else { "false" })
-                    .await;
+                let result = AUTO_APPROVE.save(&self.db, &on).await;
                 let _ = reply.send(match result {
                     Ok(()) => {
                         self.auto_approve = on;
@@ -314,22 +312,24 @@ impl QueueActor {
 
     async fn view(&mut self) -> Result<QueueView, DbError> {
         Ok(QueueView {
-            items: self.db.queue_items(RECENT_FINISHED.into()).await?,
+            items: rows::all(self.db.requests().listed(RECENT_FINISHED.into()).await?),
             auto_approve: self.auto_approve,
             max_waiting: self.options.max_waiting as u32,
             counters: self.counters().await?,
         })
     }
 
-    async fn publish_item(&self, item: &QueueItem) {
-        self.events
-            .publish(CoreEvent::QueueItem { item: item.clone() });
+    async fn publish_item(&self, item: &RequestRow) {
+        self.events.publish(CoreEvent::QueueItem {
+            item: item.clone().into(),
+        });
     }
 
     async fn act(&mut self, id: i32, action: QueueAction) -> Result<QueueItem, ApiError> {
         let item = self
             .db
-            .request(id as i64)
+            .requests()
+            .get(id.into())
             .await
             .map_err(ApiError::from)?
             .ok_or_else(|| {
@@ -354,7 +354,7 @@ impl QueueActor {
                 };
                 self.obs.show_again(id, path.into())?;
                 tracing::info!(request_id = id, "clip shown again by the streamer");
-                return Ok(item);
+                return Ok(item.into());
             }
             (QueueAction::MoveUp | QueueAction::MoveDown, Pending | Approved) => {
                 let delta = if action == QueueAction::MoveUp { -1 } else { 1 };
@@ -373,7 +373,8 @@ impl QueueActor {
         };
         let stored = self
             .db
-            .set_request_state(id as i64, item.state, to, reason, now_ms())
+            .requests()
+            .set_state(id as i64, item.state, to, reason, now_ms())
             .await
             .map_err(ApiError::from)?
             .ok_or_else(|| {
@@ -390,12 +391,12 @@ impl QueueActor {
         if let Some(c) = counter {
             self.count(c).await;
         }
-        Ok(stored)
+        Ok(stored.into())
     }
 
     async fn move_item(&mut self, id: i64, delta: i64) -> Result<QueueItem, ApiError> {
-        let waiting = self.db.waiting_requests().await.map_err(ApiError::from)?;
-        let mut ids: Vec<i64> = waiting.iter().map(|i| i.id as i64).collect();
+        let waiting = self.db.requests().waiting().await.map_err(ApiError::from)?;
+        let mut ids: Vec<i64> = waiting.iter().map(|i| i.id).collect();
         let Some(from) = ids.iter().position(|&x| x == id) else {
             return Err(ApiError::new(
                 ErrorCode::InvalidTransition,
@@ -407,20 +408,19 @@ impl QueueActor {
         ids.insert(to, moved);
         let items = self
             .db
+            .requests()
             .reorder_waiting(&ids, now_ms())
             .await
             .map_err(ApiError::from)?;
         for item in &items {
             self.publish_item(item).await;
         }
-        Ok(items
-            .into_iter()
-            .find(|i| i.id as i64 == id)
-            .expect("moved item is waiting"))
+        let moved = items.into_iter().find(|i| i.id == id);
+        Ok(moved.expect("moved item is waiting").into())
     }
 
     async fn clear(&mut self) -> Result<u32, DbError> {
-        let waiting = self.db.waiting_requests().await?;
+        let waiting = self.db.requests().waiting().await?;
         let mut cleared = 0;
         for item in &waiting {
             let skipped = self
@@ -436,14 +436,15 @@ impl QueueActor {
     /// `counter`, then announces it. `None` when the generator claimed it meanwhile.
     pub(super) async fn skip_waiting(
         &mut self,
-        item: &QueueItem,
+        item: &RequestRow,
         reason: &str,
         counter: QueueCounter,
-    ) -> Result<Option<QueueItem>, DbError> {
+    ) -> Result<Option<RequestRow>, DbError> {
         let Some(stored) = self
             .db
-            .set_request_state(
-                item.id as i64,
+            .requests()
+            .set_state(
+                item.id,
                 item.state,
                 RequestState::Skipped,
                 Some(reason),
@@ -453,7 +454,10 @@ impl QueueActor {
         else {
             return Ok(None);
         };
-        self.db.bump_queue_counter(self.session_id, counter).await?;
+        self.db
+            .requests()
+            .bump_counter(self.session_id, counter)
+            .await?;
         self.note(counter).await;
         self.publish_item(&stored).await;
         Ok(Some(stored))
@@ -469,4 +473,3 @@ fn verb(action: QueueAction) -> &'static str {
         QueueAction::ShowAgain => "shown again",
     }
 }
-

@@ -7,7 +7,7 @@ pub mod policy;
 pub mod replies;
 
 pub use actor::{
-    inbound_channel, GenerationQueue, Inbound, QueueOptions, QueueSetup,
-    MAX_LISTED_COOLDOWNS, RECENT_FINISHED,
+    inbound_channel, GenerationQueue, Inbound, QueueOptions, QueueSetup, MAX_LISTED_COOLDOWNS,
+    RECENT_FINISHED,
 };
 pub use replies::{ChatReplies, ReplySink};

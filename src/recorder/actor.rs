@@ -18,20 +18,21 @@ use tokio_util::task::TaskTracker;
 
 use super::streamlink::{recording_stem, RecorderEvent, StreamlinkOptions, StreamlinkRecorder};
 use crate::actor::{spawn_racing, Mailbox};
+use crate::api::rows;
 use crate::api::{
     ApiError, Clip, CoreEvent, ErrorCode, RecorderMode, RecorderPhase, RecorderSettings,
     RecorderState, RecorderView,
 };
-use crate::db::Database;
+use crate::clock::now_ms;
+use crate::db::{Database, DbError, Setting};
 use crate::events::EventBus;
 use crate::obs::{ObsClient, ObsRecording};
-use crate::clock::now_ms;
 
 mod clips;
 
 use clips::FinishedCut;
 
-const SETTINGS_KEY: &str = "recorder.settings";
+const SETTINGS: Setting<RecorderSettings> = Setting::new("recorder.settings");
 /// How many of the latest clips the recorder's view carries.
 pub const CLIPS_SHOWN: u32 = 30;
 /// Most seconds kept before (and, separately, after) a moment when cutting its clip.
@@ -181,14 +182,10 @@ impl Actor {
         mut obs: watch::Receiver<ObsRecording>,
         cancel: CancellationToken,
     ) {
-        if let Err(e) = self.setup.db.close_open_recordings(now_ms()).await {
+        if let Err(e) = self.setup.db.recordings().close_open(now_ms()).await {
             tracing::error!(error = %e, "could not close recordings left open");
         }
-        if let Ok(Some(text)) = self.setup.db.setting(SETTINGS_KEY).await {
-            if let Ok(s) = serde_json::from_str(&text) {
-                self.settings = s;
-            }
-        }
+        self.settings = SETTINGS.load(&self.setup.db).await;
         self.state.mode = self.settings.mode;
         loop {
             tokio::select! {
@@ -232,6 +229,23 @@ impl Actor {
         });
     }
 
+    /// A recording row that could not be written: the file on disk is real, so the state
+    /// still says what is happening, and its message says what was not saved and what that
+    /// costs (clips are cut only from saved recordings).
+    fn not_saved(&mut self, what: &str, e: DbError) {
+        tracing::error!(error = %e, "could not save {what}");
+        self.state.message = Some(format!(
+            "StreamCue could not save {what} ({e}); clips cannot be cut from this recording."
+        ));
+    }
+
+    /// Clears a passing message; a recording that was never saved keeps saying so.
+    fn clear_message(&mut self) {
+        if self.recording_id.is_some() {
+            self.state.message = None;
+        }
+    }
+
     async fn on_obs_recording(&mut self, rec: ObsRecording) {
         if self.settings.mode != RecorderMode::Obs {
             return;
@@ -240,31 +254,31 @@ impl Actor {
         match (rec.active, self.recording_id) {
             (true, None) => {
                 let started = rec.started_at_ms.unwrap_or(now);
-                match self
+                let saved = self
                     .setup
                     .db
-                    .start_recording(RecorderMode::Obs, None, started)
-                    .await
-                {
+                    .recordings()
+                    .start(RecorderMode::Obs, None, started);
+                self.state.message = None;
+                match saved.await {
                     Ok(id) => self.recording_id = Some(id),
-                    Err(e) => tracing::error!(error = %e, "could not record the OBS recording"),
+                    Err(e) => self.not_saved("the OBS recording's start", e),
                 }
                 self.state.phase = RecorderPhase::Recording;
                 self.state.started_at_ms = Some(started as f64);
                 self.state.path = None;
-                self.state.message = None;
                 tracing::info!(started_at_ms = started, "OBS recording followed");
                 self.publish();
             }
             (false, Some(id)) => {
                 let path = rec.last_path.clone();
-                if let Err(e) = self
+                let saved = self
                     .setup
                     .db
-                    .end_recording(id, path.as_deref(), now, None)
-                    .await
-                {
-                    tracing::error!(error = %e, "could not end the OBS recording");
+                    .recordings()
+                    .end(id, path.as_deref(), now, None);
+                if let Err(e) = saved.await {
+                    self.not_saved("the OBS recording's end", e);
                 }
                 self.recording_id = None;
                 self.state.phase = RecorderPhase::Idle;
@@ -284,16 +298,18 @@ impl Actor {
             RecorderEvent::Started { path } => {
                 let shown = path.display().to_string();
                 if let Some(old) = self.recording_id.take() {
-                    let _ = self.setup.db.end_recording(old, None, now, None).await;
+                    if let Err(e) = self.setup.db.recordings().end(old, None, now, None).await {
+                        self.not_saved("the previous recording's end", e);
+                    }
                 }
-                match self
-                    .setup
-                    .db
-                    .start_recording(RecorderMode::Streamlink, Some(&shown), now)
-                    .await
-                {
+                let saved =
+                    self.setup
+                        .db
+                        .recordings()
+                        .start(RecorderMode::Streamlink, Some(&shown), now);
+                match saved.await {
                     Ok(id) => self.recording_id = Some(id),
-                    Err(e) => tracing::error!(error = %e, "could not record the recording"),
+                    Err(e) => self.not_saved("the recording's start", e),
                 }
                 self.state.phase = RecorderPhase::WaitingForLive;
                 self.state.path = Some(shown);
@@ -311,7 +327,7 @@ impl Actor {
                 };
                 self.state.bytes = bytes as f64;
                 self.state.bytes_per_min = bytes_per_min as f64;
-                self.state.message = None;
+                self.clear_message();
             }
             RecorderEvent::Stalled { since_s } => {
                 self.state.phase = RecorderPhase::Stalled;
@@ -319,7 +335,7 @@ impl Actor {
             }
             RecorderEvent::Resumed => {
                 self.state.phase = RecorderPhase::Recording;
-                self.state.message = None;
+                self.clear_message();
             }
             RecorderEvent::Exited { code, stderr_tail } => {
                 self.state.message = Some(format!(
@@ -336,13 +352,13 @@ impl Actor {
             RecorderEvent::Stopped { path, bytes } => {
                 if let Some(id) = self.recording_id.take() {
                     let shown = path.display().to_string();
-                    if let Err(e) = self
-                        .setup
-                        .db
-                        .end_recording(id, Some(&shown), now, Some(bytes as i64))
-                        .await
-                    {
-                        tracing::error!(error = %e, "could not end the recording");
+                    let saved =
+                        self.setup
+                            .db
+                            .recordings()
+                            .end(id, Some(&shown), now, Some(bytes as i64));
+                    if let Err(e) = saved.await {
+                        self.not_saved("the recording's end", e);
                     }
                     self.state.phase = RecorderPhase::Idle;
                     self.state.bytes = bytes as f64;
@@ -362,11 +378,16 @@ impl Actor {
     async fn on_command(&mut self, cmd: Command) {
         match cmd {
             Command::View(reply) => {
-                let clips = self.setup.db.latest_clips(CLIPS_SHOWN.into()).await;
+                let clips = self
+                    .setup
+                    .db
+                    .recordings()
+                    .latest_clips(CLIPS_SHOWN.into())
+                    .await;
                 let _ = reply.send(clips.map_err(ApiError::from).map(|clips| RecorderView {
                     settings: self.settings.clone(),
                     state: self.state.clone(),
-                    clips,
+                    clips: rows::all(clips),
                 }));
             }
             Command::SetSettings(s, reply) => {
@@ -406,10 +427,8 @@ impl Actor {
             return Err(refused("Stop the recording before changing the mode."));
         }
         check_settings(&s)?;
-        let text = serde_json::to_string(&s).expect("plain data");
-        self.setup
-            .db
-            .set_setting(SETTINGS_KEY, &text)
+        SETTINGS
+            .save(&self.setup.db, &s)
             .await
             .map_err(ApiError::from)?;
         self.settings = s.clone();

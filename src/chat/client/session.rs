@@ -122,7 +122,8 @@ impl ChatActor {
         let started = now_ms();
         let session_id = self
             .db
-            .start_session(platform, &shown, started)
+            .sessions()
+            .start(platform, &shown, started)
             .await
             .map_err(ApiError::from)?;
         let source = match planned {
@@ -175,7 +176,8 @@ impl ChatActor {
         for minute in &minutes {
             if let Err(e) = self
                 .db
-                .save_velocity(live.session_id, minute, live.counters)
+                .velocity()
+                .save_minute(live.session_id, minute, live.counters)
                 .await
             {
                 tracing::error!(error = %e, "could not save the last velocity");
@@ -183,7 +185,8 @@ impl ChatActor {
         }
         if let Err(e) = self
             .db
-            .end_session(live.session_id, now, reason, live.counters)
+            .sessions()
+            .end(live.session_id, now, reason, live.counters)
             .await
         {
             tracing::error!(error = %e, "could not end the chat session");

@@ -27,7 +27,8 @@ impl ChatActor {
         for minute in &minutes {
             if let Err(e) = self
                 .db
-                .save_velocity(live.session_id, minute, live.counters)
+                .velocity()
+                .save_minute(live.session_id, minute, live.counters)
                 .await
             {
                 tracing::error!(error = %e, session_id = live.session_id, "could not save velocity");

@@ -13,20 +13,21 @@ use crate::api::{
     ApiError, ConnectionCheck, CoreEvent, DegradedInfo, ErrorCode, GeneratorBackend,
     GeneratorStatus,
 };
+use crate::clock::now_ms;
 use crate::generator::offline::ffmpeg_available;
 use crate::generator::remote::{Health, RemoteBackend, RemoteOptions};
 use crate::generator::settings::StoredSettings;
 use crate::generator::GenerationError;
-use crate::clock::now_ms;
 
-use super::{Command, Reply, Worker, PAUSED_KEY};
+use super::{Command, Reply, Worker, PAUSED};
 
 impl Worker {
     async fn status(&self) -> Result<GeneratorStatus, ApiError> {
         let counters = self
             .setup
             .db
-            .generator_counters()
+            .generations()
+            .counters()
             .await
             .map_err(ApiError::from)?;
         Ok(GeneratorStatus {
@@ -78,11 +79,7 @@ impl Worker {
             }
             Command::TestConnection(reply) => self.probe(Some(reply)),
             Command::SetPaused(paused, reply) => {
-                let saved = self
-                    .setup
-                    .db
-                    .set_setting(PAUSED_KEY, if paused { "true" } else { "false" })
-                    .await;
+                let saved = PAUSED.save(&self.setup.db, &paused).await;
                 if let Err(e) = saved {
                     let _ = reply.send(Err(ApiError::from(e)));
                     return;

@@ -7,9 +7,9 @@
 //! chat; refusals are counted through `count_soon` (no write of their own); moderation skips
 //! only waiting requests, and one the generator claimed meanwhile is left alone.
 
-use crate::api::{QueueItem, RequestState};
+use crate::api::RequestState;
 use crate::chat::ChatMessage;
-use crate::db::{DbError, NewRequest, QueueCounter};
+use crate::db::{DbError, NewRequest, QueueCounter, RequestRow};
 use crate::queue::command::{ChatCommand, PromptRefusal};
 use crate::queue::policy::{accepted_reply, short, Admission, RequestFacts};
 
@@ -47,7 +47,7 @@ impl QueueActor {
         let name = &message.display_name;
         match command {
             ChatCommand::Status => {
-                let waiting = self.db.waiting_requests().await?;
+                let waiting = self.db.requests().waiting().await?;
                 let approved = waiting
                     .iter()
                     .filter(|i| i.state == RequestState::Approved)
@@ -64,7 +64,7 @@ impl QueueActor {
                 );
             }
             ChatCommand::Queue => {
-                let waiting = self.db.waiting_requests().await?;
+                let waiting = self.db.requests().waiting().await?;
                 let text = match waiting
                     .iter()
                     .position(|i| i.user_login == message.user_login)
@@ -138,7 +138,7 @@ impl QueueActor {
             now_ms: now,
             last_accepted_ms: self.last_accepted(&user).await?,
             elevated,
-            waiting: self.db.waiting_requests().await?.len(),
+            waiting: self.db.requests().waiting().await?.len(),
             intake_paused: self.signals.intake_paused(),
             auto_approve: self.auto_approve,
         };
@@ -160,7 +160,7 @@ impl QueueActor {
             prompt,
             state,
         };
-        let item = self.db.accept_request(&new, now).await?;
+        let item = self.db.requests().accept(&new, now).await?;
         self.cooldowns.insert(user.clone(), Some(now));
         self.note(QueueCounter::Accepted).await;
         if state == RequestState::Approved {
@@ -177,7 +177,7 @@ impl QueueActor {
     }
 
     async fn on_banned(&mut self, login: &str) -> Result<(), DbError> {
-        for item in self.db.waiting_for_user(login).await? {
+        for item in self.db.requests().waiting_for_user(login).await? {
             self.moderate(item, "the viewer was banned or timed out")
                 .await?;
         }
@@ -185,14 +185,14 @@ impl QueueActor {
     }
 
     async fn on_deleted(&mut self, message_id: &str) -> Result<(), DbError> {
-        if let Some(item) = self.db.waiting_for_message(message_id).await? {
+        if let Some(item) = self.db.requests().waiting_for_message(message_id).await? {
             self.moderate(item, "a moderator deleted the chat message")
                 .await?;
         }
         Ok(())
     }
 
-    async fn moderate(&mut self, item: QueueItem, reason: &str) -> Result<(), DbError> {
+    async fn moderate(&mut self, item: RequestRow, reason: &str) -> Result<(), DbError> {
         if self
             .skip_waiting(&item, reason, QueueCounter::Moderated)
             .await?

@@ -18,13 +18,15 @@ impl QueueActor {
     pub(super) async fn log_health(&self) {
         let waiting = self
             .db
-            .waiting_requests()
+            .requests()
+            .waiting()
             .await
             .map(|w| w.len())
             .unwrap_or(0);
         let c = self
             .db
-            .queue_counters(self.session_id)
+            .requests()
+            .counters(self.session_id)
             .await
             .unwrap_or_default();
         tracing::info!(
@@ -40,7 +42,12 @@ impl QueueActor {
     }
 
     pub(super) async fn count(&mut self, counter: QueueCounter) {
-        match self.db.bump_queue_counter(self.session_id, counter).await {
+        match self
+            .db
+            .requests()
+            .bump_counter(self.session_id, counter)
+            .await
+        {
             Ok(()) => self.note(counter).await,
             Err(e) => tracing::error!(error = %e, "could not count"),
         }
@@ -51,7 +58,7 @@ impl QueueActor {
     /// in step with every write (so a refused command costs no extra read).
     pub(super) async fn counters(&mut self) -> Result<QueueCounters, DbError> {
         if self.cached_counters.0 != self.session_id {
-            let fresh = self.db.queue_counters(self.session_id).await?;
+            let fresh = self.db.requests().counters(self.session_id).await?;
             self.cached_counters = (self.session_id, fresh);
         }
         Ok(self.cached_counters.1)
@@ -97,7 +104,7 @@ impl QueueActor {
         }
         let counts = std::mem::take(&mut self.unflushed);
         let session = self.unflushed_session;
-        if let Err(e) = self.db.add_queue_counts(session, &counts).await {
+        if let Err(e) = self.db.requests().add_counts(session, &counts).await {
             tracing::error!(error = %e, "could not save queue counters");
             return;
         }
@@ -124,7 +131,7 @@ impl QueueActor {
         if let Some(known) = self.cooldowns.get(user) {
             return Ok(*known);
         }
-        let last = self.db.last_accepted_ms(user).await?;
+        let last = self.db.requests().last_accepted_ms(user).await?;
         self.cooldowns.insert(user.to_string(), last);
         Ok(last)
     }
@@ -135,6 +142,7 @@ impl QueueActor {
         let since = now_ms() - self.options.cooldown.as_millis() as i64;
         match self
             .db
+            .requests()
             .running_cooldowns(since, MAX_LISTED_COOLDOWNS as i64)
             .await
         {

@@ -12,6 +12,7 @@ use super::{refused, Actor, Command, Reply};
 use crate::actor::spawn_racing;
 use crate::api::{ApiError, Clip, CoreEvent, ErrorCode};
 use crate::clock::now_ms;
+use crate::db::{write_then_announce, NewClip};
 use crate::recorder::cut::{cut_clip, CutClip, CutError, CutRequest};
 
 /// A clip to cut: what ffmpeg is asked, and the rows it belongs to.
@@ -35,14 +36,15 @@ impl Actor {
         if !self.settings.auto_cut {
             return;
         }
-        let Ok(Some(rec)) = self.setup.db.recording_by_id(recording_id).await else {
+        let Ok(Some(rec)) = self.setup.db.recordings().get(recording_id).await else {
             return;
         };
         let end = rec.ended_at_ms.unwrap_or_else(now_ms);
         let ids = self
             .setup
             .db
-            .moments_between(rec.started_at_ms, end)
+            .moments()
+            .started_between(rec.started_at_ms, end)
             .await
             .unwrap_or_default();
         let mut plans = Vec::new();
@@ -60,17 +62,19 @@ impl Actor {
         let moment = self
             .setup
             .db
-            .moment_row(moment_id)
+            .moments()
+            .get(moment_id)
             .await
             .map_err(ApiError::from)?
             .ok_or_else(|| {
                 ApiError::new(ErrorCode::UnknownMoment, format!("No moment #{moment_id}."))
             })?;
-        let at = moment.started_at_ms as i64;
+        let at = moment.started_at_ms;
         let rec = self
             .setup
             .db
-            .recording_at(at)
+            .recordings()
+            .covering(at)
             .await
             .map_err(ApiError::from)?
             .ok_or_else(|| refused("No recording covers this moment: record the stream first."))?;
@@ -82,7 +86,7 @@ impl Actor {
         let pre = Duration::from_secs(self.settings.pre_seconds.into());
         let post = Duration::from_secs(self.settings.post_seconds.into());
         let from = Duration::from_millis((at - rec.started_at_ms).max(0) as u64);
-        let until_ms = moment.ended_at_ms.map_or(at, |e| e as i64);
+        let until_ms = moment.ended_at_ms.unwrap_or(at);
         let to = Duration::from_millis((until_ms - rec.started_at_ms).max(0) as u64) + post;
         let request = CutRequest {
             ffmpeg: self.setup.ffmpeg.clone(),
@@ -153,25 +157,25 @@ impl Actor {
         result: Result<CutClip, CutError>,
     ) -> Result<Clip, ApiError> {
         let cut = result?;
-        let clip = self
-            .setup
-            .db
-            .insert_clip(
-                plan.moment_id,
-                plan.recording_id,
-                &cut.path.display().to_string(),
-                cut.actual_start.as_millis() as i64,
-                cut.actual_end.as_millis() as i64,
-                cut.widened_by.as_millis() as i64,
-                cut.bytes as i64,
-                now_ms(),
-            )
-            .await
-            .map_err(ApiError::from)?;
+        let path = cut.path.display().to_string();
+        let new = NewClip {
+            moment_id: plan.moment_id,
+            recording_id: plan.recording_id,
+            path: &path,
+            start_ms: cut.actual_start.as_millis() as i64,
+            end_ms: cut.actual_end.as_millis() as i64,
+            widened_ms: cut.widened_by.as_millis() as i64,
+            bytes: cut.bytes as i64,
+        };
+        let write = self.setup.db.recordings().insert_clip(&new, now_ms());
+        let clip = write_then_announce(&self.setup.events, "a clip", write, |clip| {
+            vec![CoreEvent::Clip {
+                clip: clip.clone().into(),
+            }]
+        })
+        .await
+        .map_err(ApiError::from)?;
         tracing::info!(moment_id = plan.moment_id, clip = %clip.path, widened_ms = clip.widened_ms, "clip cut");
-        self.setup
-            .events
-            .publish(CoreEvent::Clip { clip: clip.clone() });
-        Ok(clip)
+        Ok(clip.into())
     }
 }

@@ -1,16 +1,17 @@
-//! Generation runs and degraded-mode periods. Only the `GenerationWorker` writes these, and it
-//! moves requests only out of `approved` (claim) and out of `generating` (finish).
+//! The `Generations` store: generation runs and degraded-mode periods. Only the
+//! `GenerationWorker` writes these (and OBS's show marks a clip shown); it moves requests only
+//! out of `approved` (claim), out of `generating` (finish) and out of `ready` (shown).
 
-use sqlx::Row;
+use sqlx::{Row, SqlitePool};
 
-use super::queue::{item, COLUMNS};
-use super::{Database, DbError};
-use crate::api::{GeneratorBackend, GeneratorCounters, QueueItem, RequestState};
+use super::requests::{item, RequestRow, COLUMNS};
+use super::DbError;
+use crate::api::{GeneratorBackend, GeneratorCounters, RequestState};
 
 /// A request the worker has claimed: moved to `generating`, with its run recorded.
 #[derive(Debug, Clone)]
 pub struct ClaimedRequest {
-    pub item: QueueItem,
+    pub item: RequestRow,
     /// The chat channel it came from (for the degraded-mode announcement).
     pub channel: String,
     /// The `generations` row of this run.
@@ -36,14 +37,20 @@ pub enum RunOutcome {
 /// How many of the latest ready runs the percentiles are taken over.
 const PERCENTILE_WINDOW: i64 = 200;
 
-impl Database {
+/// Generation runs and degraded periods (`db.generations()`).
+#[derive(Debug, Clone, Copy)]
+pub struct Generations<'a> {
+    pub(super) pool: &'a SqlitePool,
+}
+
+impl Generations<'_> {
     /// Claims the first approved request in queue order: `approved → generating`.
     pub async fn claim_next_approved(
-        &self,
+        self,
         backend: GeneratorBackend,
         now_ms: i64,
     ) -> Result<Option<ClaimedRequest>, DbError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(&format!(
             "UPDATE requests SET state = 'generating', reason = NULL, attempts = 0, updated_at_ms = ? \
              WHERE id = (SELECT id FROM requests WHERE state = 'approved' ORDER BY position, id LIMIT 1) \
@@ -60,7 +67,7 @@ impl Database {
         let run_id: i64 = sqlx::query_scalar(
             "INSERT INTO generations (request_id, backend, started_at_ms) VALUES (?, ?, ?) RETURNING id",
         )
-        .bind(item.id as i64)
+        .bind(item.id)
         .bind(backend_name(backend))
         .bind(now_ms)
         .fetch_one(&mut *tx)
@@ -76,13 +83,13 @@ impl Database {
     /// Ends a run: `generating → ready | failed | interrupted`, in one transaction. `None`
     /// when the request is no longer generating.
     pub async fn finish_run(
-        &self,
+        self,
         request_id: i64,
         run_id: i64,
         attempts: u32,
         outcome: &RunOutcome,
         now_ms: i64,
-    ) -> Result<Option<QueueItem>, DbError> {
+    ) -> Result<Option<RequestRow>, DbError> {
         let (state, reason, file, bytes, ms) = match outcome {
             RunOutcome::Ready {
                 file_path,
@@ -110,7 +117,7 @@ impl Database {
                 None,
             ),
         };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(&format!(
             "UPDATE requests SET state = ?, reason = ?, attempts = ?, updated_at_ms = ?, \
              file_path = COALESCE(?, file_path), generation_ms = COALESCE(?, generation_ms) \
@@ -143,45 +150,35 @@ impl Database {
 
     /// OBS played the clip: `ready → shown`. `None` when it was not `ready` (e.g. shown again).
     pub async fn mark_shown(
-        &self,
+        self,
         request_id: i64,
         now_ms: i64,
-    ) -> Result<Option<QueueItem>, DbError> {
+    ) -> Result<Option<RequestRow>, DbError> {
         let row = sqlx::query(&format!(
             "UPDATE requests SET state = 'shown', updated_at_ms = ? WHERE id = ? AND state = 'ready' \
              RETURNING {COLUMNS}"
         ))
         .bind(now_ms)
         .bind(request_id)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.pool)
         .await?;
         row.as_ref().map(item).transpose()
     }
 
-    /// Records the attempt count of a running generation (shown live in the queue row).
-    pub async fn set_run_attempts(&self, request_id: i64, attempts: u32) -> Result<(), DbError> {
-        sqlx::query("UPDATE requests SET attempts = ? WHERE id = ? AND state = 'generating'")
-            .bind(attempts as i64)
-            .bind(request_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
     /// When the longest-waiting approved request was approved (Unix ms).
-    pub async fn oldest_approved_at(&self) -> Result<Option<i64>, DbError> {
+    pub async fn oldest_approved_at(self) -> Result<Option<i64>, DbError> {
         Ok(sqlx::query_scalar(
             "SELECT MIN(COALESCE(approved_at_ms, updated_at_ms)) FROM requests WHERE state = 'approved'",
         )
-        .fetch_one(self.pool())
+        .fetch_one(self.pool)
         .await?)
     }
 
-    pub async fn generator_counters(&self) -> Result<GeneratorCounters, DbError> {
+    pub async fn counters(self) -> Result<GeneratorCounters, DbError> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT outcome, COUNT(*) FROM generations WHERE outcome IS NOT NULL GROUP BY outcome",
         )
-        .fetch_all(self.pool())
+        .fetch_all(self.pool)
         .await?;
         let mut c = GeneratorCounters::default();
         for (outcome, n) in rows {
@@ -194,7 +191,7 @@ impl Database {
             }
         }
         let activations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM degraded_periods")
-            .fetch_one(self.pool())
+            .fetch_one(self.pool)
             .await?;
         c.degraded_activations = activations.clamp(0, u32::MAX as i64) as u32;
         let mut times: Vec<i64> = sqlx::query_scalar(
@@ -202,7 +199,7 @@ impl Database {
              ORDER BY finished_at_ms DESC LIMIT ?",
         )
         .bind(PERCENTILE_WINDOW)
-        .fetch_all(self.pool())
+        .fetch_all(self.pool)
         .await?;
         times.sort_unstable();
         c.p50_ms = percentile(&times, 50.0);
@@ -211,21 +208,21 @@ impl Database {
     }
 
     /// Starts a degraded-mode period; returns its id.
-    pub async fn enter_degraded(&self, reason: &str, now_ms: i64) -> Result<i64, DbError> {
+    pub async fn enter_degraded(self, reason: &str, now_ms: i64) -> Result<i64, DbError> {
         Ok(sqlx::query_scalar(
             "INSERT INTO degraded_periods (entered_at_ms, reason) VALUES (?, ?) RETURNING id",
         )
         .bind(now_ms)
         .bind(reason)
-        .fetch_one(self.pool())
+        .fetch_one(self.pool)
         .await?)
     }
 
     /// Ends every open degraded-mode period (at start, also those a crash left open).
-    pub async fn leave_degraded(&self, now_ms: i64) -> Result<(), DbError> {
+    pub async fn leave_degraded(self, now_ms: i64) -> Result<(), DbError> {
         sqlx::query("UPDATE degraded_periods SET left_at_ms = ? WHERE left_at_ms IS NULL")
             .bind(now_ms)
-            .execute(self.pool())
+            .execute(self.pool)
             .await?;
         Ok(())
     }

@@ -1,9 +1,33 @@
-//! Viewer requests, cooldowns, queue counters and window settings.
+//! The `Requests` store: viewer requests, cooldowns and queue counters. The queue actor
+//! writes these; the generation worker moves requests only through [`super::Generations`].
 
-use sqlx::Row;
+use sqlx::{Row, SqlitePool};
 
-use super::{Database, DbError};
-use crate::api::{QueueCounters, QueueItem, RequestState};
+use super::DbError;
+use crate::api::{QueueCounters, RequestState};
+
+/// A viewer request as stored (times in Unix ms). The window's `RequestRow` is made from it
+/// at the API edge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestRow {
+    pub id: i64,
+    pub user_login: String,
+    pub display_name: String,
+    pub prompt: String,
+    pub state: RequestState,
+    /// Why it was skipped, failed or interrupted.
+    pub reason: Option<String>,
+    /// Order among waiting requests (smaller first).
+    pub position: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// The finished clip (state `ready` or `shown`).
+    pub file_path: Option<String>,
+    /// Attempts (or renders) the latest generation took; 0 before one started.
+    pub attempts: u32,
+    /// How long the latest successful generation took.
+    pub generation_ms: Option<i64>,
+}
 
 /// A request about to be accepted.
 #[derive(Debug, Clone)]
@@ -50,35 +74,35 @@ impl QueueCounter {
 pub(super) const COLUMNS: &str = "id, user_login, display_name, prompt, state, reason, position, \
      created_at_ms, updated_at_ms, file_path, attempts, generation_ms";
 
-pub(super) fn item(row: &sqlx::sqlite::SqliteRow) -> Result<QueueItem, DbError> {
+pub(super) fn item(row: &sqlx::sqlite::SqliteRow) -> Result<RequestRow, DbError> {
     let state: String = row.try_get("state")?;
-    Ok(QueueItem {
-        id: row.try_get::<i64, _>("id")? as i32,
+    Ok(RequestRow {
+        id: row.try_get("id")?,
         user_login: row.try_get("user_login")?,
         display_name: row.try_get("display_name")?,
         prompt: row.try_get("prompt")?,
         state: RequestState::parse(&state).unwrap_or(RequestState::Interrupted),
         reason: row.try_get("reason")?,
-        position: row.try_get::<i64, _>("position")? as i32,
-        created_at_ms: row.try_get::<i64, _>("created_at_ms")? as f64,
-        updated_at_ms: row.try_get::<i64, _>("updated_at_ms")? as f64,
+        position: row.try_get("position")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
         file_path: row.try_get("file_path")?,
         attempts: row.try_get::<i64, _>("attempts")?.clamp(0, u32::MAX as i64) as u32,
-        generation_ms: row
-            .try_get::<Option<i64>, _>("generation_ms")?
-            .map(|v| v as f64),
+        generation_ms: row.try_get("generation_ms")?,
     })
 }
 
-impl Database {
+/// Requests, cooldowns and queue counters (`db.requests()`).
+#[derive(Debug, Clone, Copy)]
+pub struct Requests<'a> {
+    pub(super) pool: &'a SqlitePool,
+}
+
+impl Requests<'_> {
     /// Accepts a request: inserts it at the end of the queue, starts the viewer's cooldown and
     /// counts it, in one transaction.
-    pub async fn accept_request(
-        &self,
-        new: &NewRequest,
-        now_ms: i64,
-    ) -> Result<QueueItem, DbError> {
-        let mut tx = self.pool().begin().await?;
+    pub async fn accept(self, new: &NewRequest, now_ms: i64) -> Result<RequestRow, DbError> {
+        let mut tx = self.pool.begin().await?;
         let position: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM requests")
                 .fetch_one(&mut *tx)
@@ -118,24 +142,24 @@ impl Database {
         item(&row)
     }
 
-    pub async fn request(&self, id: i64) -> Result<Option<QueueItem>, DbError> {
+    pub async fn get(self, id: i64) -> Result<Option<RequestRow>, DbError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM requests WHERE id = ?"))
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(self.pool)
             .await?;
         row.as_ref().map(item).transpose()
     }
 
     /// Moves a request from state `from` to `to` (with a reason), returning it as stored;
     /// `None` when it is no longer in `from` (another actor changed it meanwhile).
-    pub async fn set_request_state(
-        &self,
+    pub async fn set_state(
+        self,
         id: i64,
         from: RequestState,
         to: RequestState,
         reason: Option<&str>,
         now_ms: i64,
-    ) -> Result<Option<QueueItem>, DbError> {
+    ) -> Result<Option<RequestRow>, DbError> {
         let row = sqlx::query(&format!(
             "UPDATE requests SET state = ?, reason = ?, updated_at_ms = ?, \
              approved_at_ms = CASE WHEN ? = 'approved' THEN ? ELSE approved_at_ms END \
@@ -148,28 +172,28 @@ impl Database {
         .bind(now_ms)
         .bind(id)
         .bind(from.as_str())
-        .fetch_optional(self.pool())
+        .fetch_optional(self.pool)
         .await?;
         row.as_ref().map(item).transpose()
     }
 
     /// Waiting items (pending, approved), in queue order.
-    pub async fn waiting_requests(&self) -> Result<Vec<QueueItem>, DbError> {
+    pub async fn waiting(self) -> Result<Vec<RequestRow>, DbError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM requests WHERE state IN ('pending', 'approved') ORDER BY position, id"
         ))
-        .fetch_all(self.pool())
+        .fetch_all(self.pool)
         .await?;
         rows.iter().map(item).collect()
     }
 
     /// Gives the waiting items the positions 1..n in the order of `ids`; returns them.
     pub async fn reorder_waiting(
-        &self,
+        self,
         ids: &[i64],
         now_ms: i64,
-    ) -> Result<Vec<QueueItem>, DbError> {
-        let mut tx = self.pool().begin().await?;
+    ) -> Result<Vec<RequestRow>, DbError> {
+        let mut tx = self.pool.begin().await?;
         let mut out = Vec::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {
             let row = sqlx::query(&format!(
@@ -187,7 +211,7 @@ impl Database {
     }
 
     /// Active items in queue order, then the `recent` most recently finished ones.
-    pub async fn queue_items(&self, recent: i64) -> Result<Vec<QueueItem>, DbError> {
+    pub async fn listed(self, recent: i64) -> Result<Vec<RequestRow>, DbError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM (\
                SELECT *, 0 AS grp FROM requests WHERE state IN ('pending', 'approved', 'generating', 'ready') \
@@ -198,42 +222,42 @@ impl Database {
              ORDER BY grp, CASE grp WHEN 0 THEN position ELSE -updated_at_ms END, id"
         ))
         .bind(recent)
-        .fetch_all(self.pool())
+        .fetch_all(self.pool)
         .await?;
         rows.iter().map(item).collect()
     }
 
     /// The waiting requests of one viewer.
-    pub async fn waiting_for_user(&self, user_login: &str) -> Result<Vec<QueueItem>, DbError> {
+    pub async fn waiting_for_user(self, user_login: &str) -> Result<Vec<RequestRow>, DbError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM requests WHERE user_login = ? AND state IN ('pending', 'approved') \
              ORDER BY position, id"
         ))
         .bind(user_login)
-        .fetch_all(self.pool())
+        .fetch_all(self.pool)
         .await?;
         rows.iter().map(item).collect()
     }
 
     /// The waiting request made by a chat message, if any.
     pub async fn waiting_for_message(
-        &self,
+        self,
         message_id: &str,
-    ) -> Result<Option<QueueItem>, DbError> {
+    ) -> Result<Option<RequestRow>, DbError> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM requests WHERE message_id = ? AND state IN ('pending', 'approved')"
         ))
         .bind(message_id)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.pool)
         .await?;
         row.as_ref().map(item).transpose()
     }
 
-    pub async fn last_accepted_ms(&self, user_login: &str) -> Result<Option<i64>, DbError> {
+    pub async fn last_accepted_ms(self, user_login: &str) -> Result<Option<i64>, DbError> {
         Ok(
             sqlx::query_scalar("SELECT last_accepted_ms FROM cooldowns WHERE user_login = ?")
                 .bind(user_login)
-                .fetch_optional(self.pool())
+                .fetch_optional(self.pool)
                 .await?,
         )
     }
@@ -241,7 +265,7 @@ impl Database {
     /// Viewers whose last accepted request is later than `since_ms`, with its time: the latest
     /// `limit`, latest first.
     pub async fn running_cooldowns(
-        &self,
+        self,
         since_ms: i64,
         limit: i64,
     ) -> Result<Vec<(String, i64)>, DbError> {
@@ -251,14 +275,14 @@ impl Database {
         )
         .bind(since_ms)
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(self.pool)
         .await?)
     }
 
     /// Items left `generating` by a crash or kill become `interrupted` (retryable), and
     /// their generation runs are closed.
-    pub async fn interrupt_generating(&self, now_ms: i64) -> Result<u64, DbError> {
-        let mut tx = self.pool().begin().await?;
+    pub async fn interrupt_generating(self, now_ms: i64) -> Result<u64, DbError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE requests SET state = 'interrupted', \
              reason = 'StreamCue stopped while this was generating', updated_at_ms = ? \
@@ -278,22 +302,18 @@ impl Database {
         Ok(done.rows_affected())
     }
 
-    pub async fn bump_queue_counter(
-        &self,
-        session_id: i64,
-        counter: QueueCounter,
-    ) -> Result<(), DbError> {
-        let mut conn = self.pool().acquire().await?;
+    pub async fn bump_counter(self, session_id: i64, counter: QueueCounter) -> Result<(), DbError> {
+        let mut conn = self.pool.acquire().await?;
         bump(&mut conn, session_id, counter).await
     }
 
     /// Adds several counts at once (one transaction): the queue batches refusals under load.
-    pub async fn add_queue_counts(
-        &self,
+    pub async fn add_counts(
+        self,
         session_id: i64,
         counts: &[(QueueCounter, u32)],
     ) -> Result<(), DbError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.pool.begin().await?;
         for (counter, n) in counts.iter().filter(|(_, n)| *n > 0) {
             sqlx::query(
                 "INSERT INTO queue_counters (session_id, name, value) VALUES (?, ?, ?) \
@@ -309,11 +329,11 @@ impl Database {
         Ok(())
     }
 
-    pub async fn queue_counters(&self, session_id: i64) -> Result<QueueCounters, DbError> {
+    pub async fn counters(self, session_id: i64) -> Result<QueueCounters, DbError> {
         let rows: Vec<(String, i64)> =
             sqlx::query_as("SELECT name, value FROM queue_counters WHERE session_id = ?")
                 .bind(session_id)
-                .fetch_all(self.pool())
+                .fetch_all(self.pool)
                 .await?;
         let mut c = QueueCounters::default();
         for (name, value) in rows {
@@ -332,27 +352,6 @@ impl Database {
             }
         }
         Ok(c)
-    }
-
-    pub async fn setting(&self, key: &str) -> Result<Option<String>, DbError> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-                .bind(key)
-                .fetch_optional(self.pool())
-                .await?,
-        )
-    }
-
-    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), DbError> {
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES (?, ?) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(self.pool())
-        .await?;
-        Ok(())
     }
 }
 
