@@ -224,3 +224,41 @@ pub fn announce_written<T>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FLAG: Setting<bool> = Setting::new("test.flag");
+
+    fn announce(on: &bool) -> Vec<CoreEvent> {
+        vec![CoreEvent::QueueSettings { auto_approve: *on }]
+    }
+
+    #[tokio::test]
+    async fn a_write_is_announced_only_after_it_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&dir.path().join("t.sqlite")).await.unwrap();
+        let events = EventBus::new(8);
+        let mut rx = events.subscribe();
+
+        let write = async { FLAG.save(&db, &true).await.map(|()| true) };
+        write_then_announce(&events, "a flag", write, announce)
+            .await
+            .unwrap();
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(CoreEvent::QueueSettings { auto_approve: true })
+        ));
+        assert_eq!(
+            db.settings().get("test.flag").await.unwrap().as_deref(),
+            Some("true")
+        );
+
+        db.close().await; // every later write fails
+        let write = async { FLAG.save(&db, &false).await.map(|()| false) };
+        let failed = write_then_announce(&events, "a flag", write, announce).await;
+        assert!(failed.is_err());
+        assert!(rx.try_recv().is_err(), "a failed write was announced");
+    }
+}

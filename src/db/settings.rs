@@ -54,6 +54,14 @@ pub struct Setting<T> {
     _type: PhantomData<fn() -> T>,
 }
 
+// Manual impls: a derive would ask `T: Clone`, but only the key is copied.
+impl<T> Clone for Setting<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Setting<T> {}
+
 impl<T> Setting<T> {
     pub const fn new(key: &'static str) -> Self {
         Self {
