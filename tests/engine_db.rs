@@ -203,7 +203,7 @@ async fn sessions_left_open_are_closed_as_interrupted() {
             reconnects: 0,
         };
         db.velocity()
-            .save_minute(crashed, &m, counters)
+            .save_minutes(crashed, &[m], counters)
             .await
             .unwrap();
     }

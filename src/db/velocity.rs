@@ -45,23 +45,29 @@ pub struct Velocity<'a> {
 }
 
 impl Velocity<'_> {
-    /// Writes a minute's counts and the session's running totals in one transaction.
-    pub async fn save_minute(
+    /// Writes finished minutes' counts and the session's running totals in one transaction
+    /// (nothing when there is no minute to write).
+    pub async fn save_minutes(
         self,
         session_id: i64,
-        minute: &MinuteCounts,
+        minutes: &[MinuteCounts],
         counters: ChatCounters,
     ) -> Result<(), DbError> {
+        if minutes.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO velocity_minutes (session_id, minute, counts) VALUES (?, ?, ?) \
-             ON CONFLICT (session_id, minute) DO UPDATE SET counts = excluded.counts",
-        )
-        .bind(session_id)
-        .bind(minute.minute)
-        .bind(minute.encode())
-        .execute(&mut *tx)
-        .await?;
+        for minute in minutes {
+            sqlx::query(
+                "INSERT INTO velocity_minutes (session_id, minute, counts) VALUES (?, ?, ?) \
+                 ON CONFLICT (session_id, minute) DO UPDATE SET counts = excluded.counts",
+            )
+            .bind(session_id)
+            .bind(minute.minute)
+            .bind(minute.encode())
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "UPDATE chat_sessions SET messages = ?, malformed_lines = ?, reconnects = ? WHERE id = ?",
         )

@@ -51,10 +51,8 @@ const FLUSH_EVERY: Duration = Duration::from_secs(1);
 pub struct QueueOptions {
     pub names: CommandNames,
     pub rules: PromptRules,
-    pub cooldown: Duration,
-    pub max_waiting: usize,
-    /// Moderators and the broadcaster skip the cooldown.
-    pub exempt_moderators: bool,
+    /// Cooldown, the bound and who is exempt: the admission rules.
+    pub policy: QueuePolicy,
 }
 
 impl Default for QueueOptions {
@@ -62,23 +60,16 @@ impl Default for QueueOptions {
         Self {
             names: CommandNames::default(),
             rules: PromptRules::new(200, &[], &[]).expect("no patterns"),
-            cooldown: Duration::from_secs(30),
-            max_waiting: 10,
-            exempt_moderators: true,
+            policy: QueuePolicy {
+                cooldown: Duration::from_secs(30),
+                max_waiting: 10,
+                exempt_moderators: true,
+            },
         }
     }
 }
 
 impl QueueOptions {
-    /// The admission rules ([`QueuePolicy`]) these options set.
-    pub fn policy(&self) -> QueuePolicy {
-        QueuePolicy {
-            cooldown: self.cooldown,
-            max_waiting: self.max_waiting,
-            exempt_moderators: self.exempt_moderators,
-        }
-    }
-
     /// The queue's rules from the config. A blocklist entry that is not a valid pattern is
     /// left out and reported (the rest still apply).
     pub fn from_config(c: &crate::config::QueueConfig) -> (Self, Vec<String>) {
@@ -101,9 +92,11 @@ impl QueueOptions {
         let options = Self {
             names,
             rules,
-            cooldown: Duration::from_secs(c.cooldown_seconds),
-            max_waiting: c.max_waiting.max(1),
-            exempt_moderators: c.exempt_moderators,
+            policy: QueuePolicy {
+                cooldown: Duration::from_secs(c.cooldown_seconds),
+                max_waiting: c.max_waiting.max(1),
+                exempt_moderators: c.exempt_moderators,
+            },
         };
         (options, problems)
     }
@@ -314,7 +307,7 @@ impl QueueActor {
         Ok(QueueView {
             items: rows::all(self.db.requests().listed(RECENT_FINISHED.into()).await?),
             auto_approve: self.auto_approve,
-            max_waiting: self.options.max_waiting as u32,
+            max_waiting: self.options.policy.max_waiting as u32,
             counters: self.counters().await?,
         })
     }

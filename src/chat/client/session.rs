@@ -173,15 +173,12 @@ impl ChatActor {
         drop(live.source); // closes the connection first: nothing more is counted.
         let now = now_ms();
         let (_, minutes) = live.meter.close_until(now.div_euclid(1000) + 1);
-        for minute in &minutes {
-            if let Err(e) = self
-                .db
-                .velocity()
-                .save_minute(live.session_id, minute, live.counters)
-                .await
-            {
-                tracing::error!(error = %e, "could not save the last velocity");
-            }
+        let saved = self
+            .db
+            .velocity()
+            .save_minutes(live.session_id, &minutes, live.counters);
+        if let Err(e) = saved.await {
+            tracing::error!(error = %e, "could not save the last velocity");
         }
         if let Err(e) = self
             .db

@@ -24,15 +24,12 @@ impl ChatActor {
         };
         live.counters.malformed_lines = live.source.malformed_lines() as u32;
         let (points, minutes) = live.meter.close_until(now_sec);
-        for minute in &minutes {
-            if let Err(e) = self
-                .db
-                .velocity()
-                .save_minute(live.session_id, minute, live.counters)
-                .await
-            {
-                tracing::error!(error = %e, session_id = live.session_id, "could not save velocity");
-            }
+        let saved = self
+            .db
+            .velocity()
+            .save_minutes(live.session_id, &minutes, live.counters);
+        if let Err(e) = saved.await {
+            tracing::error!(error = %e, session_id = live.session_id, "could not save velocity");
         }
         let last = points.len().saturating_sub(1);
         let mut seconds = Vec::with_capacity(points.len());

@@ -57,8 +57,8 @@ impl QueueActor {
                     format!(
                         "StreamCue: {} waiting ({approved} approved), queue limit {}, cooldown {} s, auto-approve {}.",
                         waiting.len(),
-                        self.options.max_waiting,
-                        self.options.cooldown.as_secs(),
+                        self.options.policy.max_waiting,
+                        self.options.policy.cooldown.as_secs(),
                         if self.auto_approve { "on" } else { "off" },
                     ),
                 );
@@ -142,7 +142,7 @@ impl QueueActor {
             intake_paused: self.signals.intake_paused(),
             auto_approve: self.auto_approve,
         };
-        let (state, position) = match self.options.policy().admit(&facts) {
+        let (state, position) = match self.options.policy.admit(&facts) {
             Admission::Accept { state, position } => (state, position),
             Admission::Refuse(refusal) => {
                 tracing::info!(user = %user, outcome = refusal.outcome(), queue_depth = facts.waiting, "request refused");

@@ -121,7 +121,7 @@ impl QueueActor {
     pub(super) async fn on_flush_tick(&mut self) {
         self.flush_counts().await;
         let now = now_ms();
-        let cooldown = self.options.cooldown.as_millis() as i64;
+        let cooldown = self.options.policy.cooldown.as_millis() as i64;
         self.cooldowns
             .retain(|_, last| last.is_some_and(|t| t + cooldown > now));
     }
@@ -139,7 +139,7 @@ impl QueueActor {
     /// Caches the cooldowns still running from before the start (the latest
     /// [`MAX_LISTED_COOLDOWNS`]), so they can be listed before those viewers speak again.
     pub(super) async fn load_running_cooldowns(&mut self) {
-        let since = now_ms() - self.options.cooldown.as_millis() as i64;
+        let since = now_ms() - self.options.policy.cooldown.as_millis() as i64;
         match self
             .db
             .requests()
@@ -159,7 +159,7 @@ impl QueueActor {
     /// [`MAX_LISTED_COOLDOWNS`] at most.
     pub(super) fn cooldowns_now(&self) -> Cooldowns {
         let now = now_ms();
-        let cooldown = self.options.cooldown.as_millis() as i64;
+        let cooldown = self.options.policy.cooldown.as_millis() as i64;
         let mut ends: Vec<i64> = self
             .cooldowns
             .values()
@@ -171,7 +171,7 @@ impl QueueActor {
         let skip = ends.len().saturating_sub(MAX_LISTED_COOLDOWNS);
         Cooldowns {
             ends_at_ms: ends[skip..].iter().map(|&end| end as f64).collect(),
-            cooldown_secs: self.options.cooldown.as_secs().min(u32::MAX.into()) as u32,
+            cooldown_secs: self.options.policy.cooldown.as_secs().min(u32::MAX.into()) as u32,
         }
     }
 
