@@ -8,12 +8,14 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # Debian packages: the WebKitGTK stack for Tauri, Xvfb + WebKitWebDriver for the window tests,
-# ImageMagick for screenshots, ffmpeg/ffprobe for clips, keyutils/dbus for keyrings.
+# ImageMagick for screenshots, ffmpeg/ffprobe for clips, keyutils/dbus for keyrings, the
+# AppIndicator library the tray icon loads at run time.
 APT_PACKAGES=(
   build-essential pkg-config curl file ca-certificates
   libwebkit2gtk-4.1-dev libdbus-1-dev
   xvfb xauth webkit2gtk-driver imagemagick
   ffmpeg streamlink keyutils dbus-x11 fonts-dejavu-core fonts-noto-color-emoji
+  libayatana-appindicator3-1
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

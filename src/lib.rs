@@ -9,6 +9,7 @@ pub mod chat;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod desktop;
 pub mod engine;
 pub mod events;
 pub mod generator;

@@ -162,6 +162,8 @@ pub struct AppSnapshot {
     pub recorder: RecorderView,
     /// The limits strip: outgoing chat limit and running cooldowns.
     pub limits: LimitsView,
+    /// Close to tray and desktop notifications.
+    pub desktop: crate::desktop::DesktopSettings,
 }
 
 impl AppSnapshot {
@@ -395,6 +397,10 @@ pub enum CoreEvent {
     /// A viewer's cooldown started (the list of running ones; they end on their own).
     Cooldowns {
         cooldowns: Cooldowns,
+    },
+    /// The desktop settings changed (close to tray, notifications).
+    DesktopSettings {
+        settings: crate::desktop::DesktopSettings,
     },
     /// The UI missed events (it was too slow): it should fetch a fresh snapshot.
     Resync,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::run::Actors;
 use crate::api::{ApiError, AppSnapshot, ChatState, ChatTarget, LimitsView, Notice};
 use crate::chat::{ChatClient, ChatSlot};
+use crate::desktop::DesktopPrefs;
 use crate::events::EventBus;
 use crate::generator::GenerationWorker;
 use crate::moments::MomentDetector;
@@ -60,6 +61,10 @@ impl EngineHandle {
 
     pub fn moments(&self) -> &MomentDetector {
         &self.actors.moments
+    }
+
+    pub fn desktop(&self) -> &DesktopPrefs {
+        &self.actors.desktop
     }
 
     pub fn recorder(&self) -> &Recorder {
@@ -149,6 +154,7 @@ impl EngineHandle {
             default_channel: self.default_channel.to_string(),
             account: self.actors.account.state(),
             twitch_client_id_set: !self.twitch_client_id.is_empty(),
+            desktop: self.actors.desktop.settings().await?,
         })
     }
 }

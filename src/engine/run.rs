@@ -18,6 +18,7 @@ use crate::actor::Shutdown;
 use crate::api::CoreEvent;
 use crate::chat::{Backoff, ChatClient, ChatOptions, ChatSlot};
 use crate::db::Database;
+use crate::desktop::DesktopPrefs;
 use crate::events::EventBus;
 use crate::generator::worker::WorkerSetup;
 use crate::generator::{GenerationSignals, GenerationWorker, GeneratorOptions};
@@ -42,6 +43,7 @@ pub(super) struct Actors {
     pub(super) moments: MomentDetector,
     pub(super) recorder: Recorder,
     pub(super) account: TwitchAccount,
+    pub(super) desktop: DesktopPrefs,
 }
 
 /// What the actors are started with (prepared on the caller's thread).
@@ -176,6 +178,9 @@ pub(super) async fn run_engine(
         generator_cancel.clone(),
         &tracker,
     );
+    let desktop_cancel = cancel.child_token();
+    let (desktop, desktop_task) =
+        DesktopPrefs::spawn(db.clone(), events.clone(), desktop_cancel.clone(), &tracker);
     let (queue, queue_task) = GenerationQueue::spawn(
         QueueSetup {
             db: db.clone(),
@@ -221,6 +226,7 @@ pub(super) async fn run_engine(
             moments,
             recorder,
             account,
+            desktop,
         }))
         .is_err()
     {
@@ -244,6 +250,7 @@ pub(super) async fn run_engine(
     shutdown.then("replies", replies_cancel, replies_task);
     shutdown.then("queue", queue_cancel, queue_task);
     shutdown.then("account", account_cancel, account_task);
+    shutdown.then("desktop", desktop_cancel, desktop_task);
     let report = shutdown.run(SHUTDOWN_STEP_TIMEOUT).await;
     if !report.timed_out.is_empty() {
         tracing::warn!(steps = ?report.timed_out, "shutdown went on without these actors");
