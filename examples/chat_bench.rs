@@ -18,9 +18,6 @@
 //! - at the end the engine must have counted exactly N messages (snapshot), and after shutdown
 //!   the database must hold N in the session row and N in the velocity buckets.
 
-#[path = "../tests/support/fake_irc.rs"]
-mod fake_irc;
-
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::process::{ExitCode, Stdio};
@@ -33,6 +30,7 @@ use streamcue::db::Database;
 use streamcue::paths::AppPaths;
 use streamcue::secrets::MemoryStore;
 use streamcue::{Engine, EngineOptions};
+use streamcue_testkit::fake_irc;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// The report goes to the original stdout; the app's console log (which `logging::init` sends

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ensures a Debian 13 (trixie) root with OBS Studio 30.2 + obs-websocket 5.5 for the real-OBS
-# tests (tests/support/real_obs.rs), idempotently. Debian 12 only ships OBS 29, which obws 0.15
-# cannot talk to; see docs in tests/support/real_obs.rs.
+# tests (testkit/src/real_obs), idempotently. Debian 12 only ships OBS 29, which obws 0.15
+# cannot talk to; see docs in testkit/src/real_obs/mod.rs.
 #
 # The root lives outside the repo so it survives between runs:
 #   ${STREAMCUE_OBS_ROOT:-/var/cache/streamcue/obs-trixie}

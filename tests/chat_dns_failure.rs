@@ -1,11 +1,9 @@
 //! No network / DNS failure: the state says so in words, retries with backoff, nothing hangs.
 
-mod support;
-
 use std::time::Instant;
 
 use streamcue::api::{ChatSlot, ChatState, ChatTarget};
-use support::{is_reconnecting, secs, Harness, HarnessOptions, SnapshotSlots};
+use streamcue_testkit::{is_reconnecting, secs, Harness, HarnessOptions, SnapshotSlots};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unresolvable_server_is_reported_and_retried() {

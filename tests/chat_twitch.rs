@@ -2,18 +2,16 @@
 //! against a fake Twitch IRC server on a real loopback socket. Nothing inside the process is
 //! mocked.
 //!
-//! The dial target is process-wide, so every test holds the support module's Twitch lock for
+//! The dial target is process-wide, so every test holds the test kit's Twitch lock for
 //! its engine's lifetime: plain `cargo test` runs these one at a time, nextest runs each in its
 //! own process.
-
-mod support;
 
 use std::time::{Duration, Instant};
 
 use streamcue::api::{ChatFailure, ChatPlatform, ChatSlot, ChatState, ChatTarget, ErrorCode};
 use streamcue::db::Database;
-use support::fake_irc::{sample_privmsg, FakeIrc, Privmsg};
-use support::{
+use streamcue_testkit::fake_irc::{sample_privmsg, FakeIrc, Privmsg};
+use streamcue_testkit::{
     is_connected, is_reconnecting, now_ms, secs, Harness, HarnessOptions, SnapshotSlots,
 };
 

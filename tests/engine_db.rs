@@ -1,7 +1,5 @@
 //! Engine start-up against a damaged or busy data folder, and the demo chat source.
 
-mod support;
-
 use std::time::Duration;
 
 use streamcue::api::{
@@ -13,7 +11,9 @@ use streamcue::engine::StartError;
 use streamcue::paths::AppPaths;
 use streamcue::secrets::MemoryStore;
 use streamcue::{Engine, EngineOptions};
-use support::{is_connected, now_ms, secs, within, Harness, HarnessOptions, SnapshotSlots};
+use streamcue_testkit::{
+    is_connected, now_ms, secs, short_backoff, within, Harness, HarnessOptions, SnapshotSlots,
+};
 
 async fn start_in(dir: &std::path::Path) -> Result<Engine, StartError> {
     within(
@@ -23,7 +23,7 @@ async fn start_in(dir: &std::path::Path) -> Result<Engine, StartError> {
             paths: AppPaths::under(dir),
             secrets: std::sync::Arc::new(MemoryStore::default()),
             twitch_irc_addr: None,
-            backoff: support::short_backoff(),
+            backoff: short_backoff(),
         }),
     )
     .await

@@ -1,18 +1,15 @@
-//! Checks of the fake generation endpoint itself, with reqwest over plain HTTP and a raw
-//! socket. Includes the file by path, so it also proves the file stands alone.
-
-#[path = "support/fake_gen.rs"]
-mod fake_gen;
+//! Checks of the fake generation endpoint itself (`streamcue_testkit::fake_gen`), with reqwest
+//! over plain HTTP and a raw socket.
 
 use std::time::{Duration, Instant};
 
-use fake_gen::{
-    format_amz_date, format_rfc3339, parse_amz_date, parse_rfc3339, query_param, synthetic_chunks,
-    unix_now, FakeGen, Fault, HealthMode, UrlStyle, FIXTURE_CLIP,
-};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
+use streamcue_testkit::fake_gen::{
+    format_amz_date, format_rfc3339, parse_amz_date, parse_rfc3339, query_param, synthetic_chunks,
+    unix_now, FakeGen, Fault, HealthMode, UrlStyle, FIXTURE_CLIP,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -1,13 +1,9 @@
-//! Checks of the fake Twitch IRC server itself, with a raw socket client and twitch-irc's own
-//! parser. Includes the file by path, the way the benchmark does, so it also proves the file
-//! stands alone.
-
-#[path = "support/fake_irc.rs"]
-mod fake_irc;
+//! Checks of the fake Twitch IRC server itself (`streamcue_testkit::fake_irc`), with a raw
+//! socket client and twitch-irc's own parser.
 
 use std::time::Duration;
 
-use fake_irc::{emotes_tag, sample_privmsg, FakeIrc, Privmsg, EMOTES};
+use streamcue_testkit::fake_irc::{emotes_tag, sample_privmsg, FakeIrc, Privmsg, EMOTES};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use twitch_irc::message::{IRCMessage, ServerMessage};

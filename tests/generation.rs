@@ -4,8 +4,6 @@
 //! with the real ffmpeg. Each fault checks the item's final state, its reason, the attempt
 //! count, what the endpoint saw, and that no partial file is left in the clips folder.
 
-mod support;
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -13,9 +11,9 @@ use streamcue::api::{
     CoreEvent, ErrorCode, GenerationPhase, GeneratorBackend, GeneratorSettingsUpdate,
     GeneratorStatus, QueueAction, QueueItem, RequestState,
 };
-use support::fake_gen::{FakeGen, Fault, HealthMode, UrlStyle, FIXTURE_CLIP};
-use support::fake_irc::{message_id, parse_client_line, FakeIrc, Privmsg};
-use support::{is_connected, secs, Harness, HarnessOptions};
+use streamcue_testkit::fake_gen::{FakeGen, Fault, HealthMode, UrlStyle, FIXTURE_CLIP};
+use streamcue_testkit::fake_irc::{message_id, parse_client_line, FakeIrc, Privmsg};
+use streamcue_testkit::{is_connected, secs, Harness, HarnessOptions};
 
 const CH: &str = "genchan";
 const BOT: &str = "cuebot";

@@ -2,18 +2,17 @@
 //! WebSocket, and the chatroom lookup against a fake of Kick's channel API. Every wait is
 //! bounded.
 
-#[path = "support/fake_pusher.rs"]
-mod fake_pusher;
-
 use std::time::{Duration, Instant};
 
-use fake_pusher::{chatroom_channel, event_frame, ApiMode, FakePusher, KickChat};
 use serde_json::{json, Value};
 use streamcue::api::ChatFailure;
 use streamcue::chat::kick::{
     chatroom_id_for, KickLookupError, KickOptions, KickSession, KickTarget, MAX_TEXT_FRAME,
 };
 use streamcue::chat::{Backoff, ChatMessage, SourceEvent};
+use streamcue_testkit::fake_pusher::{
+    self, chatroom_channel, event_frame, ApiMode, FakePusher, KickChat,
+};
 
 const ROOM: u64 = 668;
 

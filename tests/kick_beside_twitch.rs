@@ -2,14 +2,12 @@
 //! 127.0.0.1) and the fake Twitch IRC server at once. Each chat has its own session, graph
 //! (`Velocity` events carry their slot) and moments; Kick's channel lookup and its fallback.
 
-mod support;
-
 use streamcue::api::{
     ChatPlatform, ChatSlot, ChatState, ChatTarget, CoreEvent, ErrorCode, MomentSettings,
 };
-use support::fake_irc::{FakeIrc, Privmsg};
-use support::fake_pusher::{ApiMode, FakePusher, KickChat};
-use support::{is_connected, secs, Harness, HarnessOptions, SnapshotSlots};
+use streamcue_testkit::fake_irc::{FakeIrc, Privmsg};
+use streamcue_testkit::fake_pusher::{ApiMode, FakePusher, KickChat};
+use streamcue_testkit::{is_connected, secs, Harness, HarnessOptions, SnapshotSlots};
 
 const ROOM: u64 = 668;
 

@@ -3,11 +3,9 @@
 //! written before it is announced, with no message text stored; notes, settings, history and a
 //! restart keep what was found.
 
-mod support;
-
 use streamcue::api::{ChatTarget, ErrorCode, MomentSettings, TriggerKind, VelocityRule};
-use support::fake_irc::{FakeIrc, Privmsg};
-use support::{is_connected, secs, Harness, HarnessOptions};
+use streamcue_testkit::fake_irc::{FakeIrc, Privmsg};
+use streamcue_testkit::{is_connected, secs, Harness, HarnessOptions};
 
 const CH: &str = "momentchan";
 const SECRET_TEXT: &str = "zebra-umbrella-7731";

@@ -1,10 +1,8 @@
 //! OBS against a real OBS Studio 30.2.3 (Debian 13's, from the cached debootstrap root, under
-//! its own Xvfb; see `tests/support/real_obs.rs`). The engine's `ObsClient` connects with the
+//! its own Xvfb; see `streamcue_testkit::real_obs`). The engine's `ObsClient` connects with the
 //! password from the secret store; the test checks OBS's own state with a separate obws client.
 //! Requests come from the fake Twitch IRC server and clips from the fake generation endpoint or
 //! the offline renderer, so the whole pipeline runs for real.
-
-mod support;
 
 use std::time::Duration;
 
@@ -13,10 +11,10 @@ use streamcue::api::{
     ChatTarget, CoreEvent, GeneratorBackend, GeneratorSettingsUpdate, ObsConnection, ObsFailure,
     ObsNames, ObsSettingsUpdate, ObsState, QueueAction, QueueItem, RequestState,
 };
-use support::fake_gen::{FakeGen, Fault};
-use support::fake_irc::{message_id, FakeIrc, Privmsg};
-use support::real_obs::{obs_or_skip, obs_tempdir, prepare_or_skip, RealObs};
-use support::{is_connected, secs, Harness, HarnessOptions};
+use streamcue_testkit::fake_gen::{FakeGen, Fault};
+use streamcue_testkit::fake_irc::{message_id, FakeIrc, Privmsg};
+use streamcue_testkit::real_obs::{obs_or_skip, obs_tempdir, prepare_or_skip, RealObs};
+use streamcue_testkit::{is_connected, secs, Harness, HarnessOptions};
 
 const CH: &str = "obschan";
 

@@ -1,10 +1,7 @@
-//! Self-tests of the real-OBS harness (`tests/support/real_obs.rs`): OBS 30.2 from the Debian 13
+//! Self-tests of the real-OBS harness (`streamcue_testkit::real_obs`): OBS 30.2 from the Debian 13
 //! root, headless, reached with obws exactly as the app will reach it.
 //!
 //! They skip (printing `SKIPPED <test>: <reason>`) where the harness cannot run, except in CI.
-
-#[path = "support/real_obs.rs"]
-mod real_obs;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -13,7 +10,9 @@ use futures_util::StreamExt;
 use obws::common::MediaAction;
 use obws::requests::inputs::{Create, InputId};
 use obws::responses::media_inputs::MediaState;
-use real_obs::{describe, obs_or_skip, obs_tempdir, prepare_or_skip, DEFAULT_SCENE};
+use streamcue_testkit::real_obs::{
+    self, describe, obs_or_skip, obs_tempdir, prepare_or_skip, DEFAULT_SCENE,
+};
 
 /// Fails the test if `fut` does not finish within `limit`.
 async fn within<T>(limit: Duration, what: &str, fut: impl std::future::Future<Output = T>) -> T {

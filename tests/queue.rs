@@ -4,13 +4,11 @@
 //! exactly what it received. The streamer's actions go through `EngineHandle::queue()`.
 //!
 //! Nothing inside the process is mocked. Every wait is bounded. The Twitch dial target is
-//! process-wide, so each harness holds the support module's Twitch lock for its lifetime.
+//! process-wide, so each harness holds the test kit's Twitch lock for its lifetime.
 //!
 //! About the wire format of replies: twitch-irc's `say` sends `PRIVMSG #chan :. <text>`. The
 //! leading `. ` is twitch-irc's own escape (Twitch drops a single leading dot), so `<text>`, what
 //! viewers see, is what must never start with `/` or `.`. The helpers below check both.
-
-mod support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -21,8 +19,8 @@ use streamcue::api::{
 };
 use streamcue::clock::now_ms;
 use streamcue::db::Database;
-use support::fake_irc::{message_id, parse_client_line, room_id, FakeIrc, Privmsg};
-use support::{is_connected, is_reconnecting, secs, within, Harness, HarnessOptions};
+use streamcue_testkit::fake_irc::{message_id, parse_client_line, room_id, FakeIrc, Privmsg};
+use streamcue_testkit::{is_connected, is_reconnecting, secs, within, Harness, HarnessOptions};
 
 const BOT: &str = "cuebot";
 const TOKEN: &str = "queue_test_token";

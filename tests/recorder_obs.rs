@@ -2,17 +2,15 @@
 //! StreamCue, the file OBS reports, moment offsets from OBS's record timecode, and a clip cut
 //! around a moment with ffmpeg (stream copy), both on request and automatically at the end.
 
-mod support;
-
 use std::time::Duration;
 
 use streamcue::api::{
     ChatTarget, CoreEvent, MomentSettings, ObsConnection, ObsNames, ObsSettingsUpdate,
     RecorderPhase, RecorderSettings, RecorderState,
 };
-use support::fake_irc::{FakeIrc, Privmsg};
-use support::real_obs::{obs_or_skip, obs_tempdir};
-use support::{is_connected, secs, Harness, HarnessOptions};
+use streamcue_testkit::fake_irc::{FakeIrc, Privmsg};
+use streamcue_testkit::real_obs::{obs_or_skip, obs_tempdir};
+use streamcue_testkit::{is_connected, secs, Harness, HarnessOptions};
 
 const CH: &str = "recchan";
 

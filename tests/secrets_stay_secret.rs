@@ -1,14 +1,12 @@
 //! A Twitch token and the generator's Modal key and secret must never reach a log, the
 //! database or the config file, even with every log level and IRC protocol debugging on.
 
-mod support;
-
 use std::path::Path;
 
 use streamcue::api::{ChatTarget, GeneratorBackend, GeneratorSettingsUpdate};
-use support::fake_gen::FakeGen;
-use support::fake_irc::{privmsg_line, FakeIrc};
-use support::{is_connected, secs, Harness, HarnessOptions};
+use streamcue_testkit::fake_gen::FakeGen;
+use streamcue_testkit::fake_irc::{privmsg_line, FakeIrc};
+use streamcue_testkit::{is_connected, secs, Harness, HarnessOptions};
 
 const TOKEN: &str = "s3cr3tT0kenValue42xyz";
 const MODAL_KEY: &str = "wk-m0dalKeyValue77";

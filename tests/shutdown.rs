@@ -5,8 +5,6 @@
 //! otherwise records its pid and sleeps for ten minutes, like an ffmpeg stuck on a slow disk.
 //! The recording it cuts from is a real one made with Debian's ffmpeg (ffprobe reads it first).
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
@@ -15,7 +13,7 @@ use std::time::Duration;
 use streamcue::api::{ErrorCode, MomentTrigger, RecorderMode, TriggerKind};
 use streamcue::db::{Database, Platform};
 use streamcue::engine::SHUTDOWN_STEP_TIMEOUT;
-use support::{now_ms, secs, within, Harness, HarnessOptions};
+use streamcue_testkit::{now_ms, secs, within, Harness, HarnessOptions};
 
 fn make_recording(path: &Path) {
     let status = Command::new("ffmpeg")

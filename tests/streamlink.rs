@@ -3,17 +3,14 @@
 //! and `ffprobe` (scripts/setup.sh installs them). Every wait is bounded; the whole file runs
 //! in about 20 s under nextest (tests in parallel; about 40 s one after another).
 
-#[path = "support/hls_source.rs"]
-mod hls_source;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use hls_source::HlsSource;
 use streamcue::chat::Backoff;
 use streamcue::recorder::streamlink::{
     recording_stem, run, RecorderEvent, StreamlinkOptions, INSTALL_HINT,
 };
+use streamcue_testkit::hls_source::HlsSource;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;

@@ -3,8 +3,6 @@
 //! slow_down, cancelled), token checks at start and on a timer, paste-a-token, logout,
 //! refresh, and that no token ever reaches a log line, a state or an error message.
 
-mod support;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
@@ -14,8 +12,8 @@ use streamcue::twitch_auth::{
     validate, AccountOptions, AccountState, AuthError, AuthErrorCode, TwitchAccount, TwitchId,
     CHAT_SCOPES, SLOW_DOWN_STEP,
 };
-use support::fake_oauth::{FakeOauth, FakeUser, TokenReply, DEVICE_GRANT};
-use support::{secs, within};
+use streamcue_testkit::fake_oauth::{FakeOauth, FakeUser, TokenReply, DEVICE_GRANT};
+use streamcue_testkit::{now_ms, secs, within};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -229,7 +227,7 @@ async fn pending_then_approved_stores_the_token_and_reports_the_login() {
     assert!(prompt
         .verification_uri
         .starts_with("https://www.twitch.tv/activate"));
-    let expected_expiry = support::now_ms() as f64 + 1800.0 * 1000.0;
+    let expected_expiry = now_ms() as f64 + 1800.0 * 1000.0;
     assert!((prompt.expires_at_ms - expected_expiry).abs() < 5000.0);
     assert_eq!(
         acc.account.state(),

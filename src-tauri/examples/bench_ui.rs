@@ -21,9 +21,6 @@
 //! Everything it starts (tauri-driver in its own process group, the app below it, the fake
 //! server) is stopped on exit, on error and on SIGINT/SIGTERM/SIGHUP.
 
-#[path = "../../tests/support/fake_irc.rs"]
-mod fake_irc;
-
 use std::collections::HashMap;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
@@ -32,8 +29,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fake_irc::{privmsg_line, sample_privmsg, FakeIrc};
 use fantoccini::{elements::Element, Client, ClientBuilder, Locator};
+use streamcue_testkit::fake_irc::{privmsg_line, sample_privmsg, FakeIrc};
 use tokio::signal::unix::{signal, SignalKind};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;

@@ -5,21 +5,15 @@
 //! Needs: `DISPLAY` (scripts/test.sh starts Xvfb), `tauri-driver` and `WebKitWebDriver` on PATH.
 //! Outside CI a missing prerequisite skips with a printed reason; under CI it fails.
 
-#[path = "../../tests/support/fake_irc.rs"]
-mod fake_irc;
-#[path = "../../tests/support/fake_oauth.rs"]
-#[allow(dead_code)]
-mod fake_oauth;
-#[path = "../../tests/support/real_obs.rs"]
-mod real_obs;
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fake_irc::{privmsg_line, FakeIrc};
 use fantoccini::{Client, ClientBuilder, Locator};
+use streamcue_testkit::fake_irc::{privmsg_line, FakeIrc};
+use streamcue_testkit::fake_oauth;
+use streamcue_testkit::real_obs;
 
 const APP: &str = env!("CARGO_BIN_EXE_streamcue");
 

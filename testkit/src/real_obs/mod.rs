@@ -16,7 +16,9 @@
 //! - an isolated config in a fresh temp dir under `/tmp` (global.ini, a profile recording to
 //!   [`RealObs::recordings_dir`] in Simple output mode, a scene collection with one empty
 //!   scene `Live` unless told otherwise), preview disabled, software GL;
-//! - a random free port and a random password for obs-websocket (it binds all interfaces).
+//! - a random free port and a random password for obs-websocket. obs-websocket 5.5 binds
+//!   every interface (it has no bind-address setting, only `ipv4_only`), so the port is
+//!   reserved on all of them (see `process::free_port`); clients reach it on 127.0.0.1.
 //!
 //! Readiness is a real `GetVersion` (OBS answers NotReady for 1–2 s after opening its port).
 //! OBS and Xvfb each lead their own process group; stopping kills the whole group with
@@ -34,20 +36,20 @@
 //! succeeds, nobody reads the reply): wrap every call in a timeout and treat `ServerStopped` as
 //! the disconnect. A wrong password fails the handshake with
 //! `Handshake(ConnectionClosed(Some(CloseDetails { code: 4009, .. })))`.
-//!
-//! Stands alone (only crates: tokio, obws, tempfile, libc, serde_json), so it can be included
-//! by path.
 
-#![allow(dead_code)]
+mod config;
+mod process;
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+pub use config::empty_collection;
+use config::random_hex;
+use process::{free_port, kill_group, on_path};
 
 /// Default location of the Debian 13 root (see `scripts/obs-root.sh`).
 pub const DEFAULT_ROOT: &str = "/var/cache/streamcue/obs-trixie";
@@ -420,182 +422,6 @@ impl RealObs {
         }
     }
 
-    fn write_config(&self, setup: &ObsSetup) -> Result<(), String> {
-        let dir = self.dir.path();
-        let obs_dir = dir.join("config/obs-studio");
-        let recordings = self.recordings_dir();
-        let run = dir.join("run");
-        for d in [
-            obs_dir.join("basic/profiles").join(PROFILE),
-            obs_dir.join("basic/scenes"),
-            obs_dir.join("plugin_config/obs-websocket"),
-            recordings.clone(),
-            run.clone(),
-        ] {
-            fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
-        }
-        use std::os::unix::fs::PermissionsExt;
-        let _ = fs::set_permissions(&run, fs::Permissions::from_mode(0o700));
-
-        let global = format!(
-            "[General]\nFirstRun=true\nConfirmOnExit=false\nEnableAutoUpdates=false\n\
-             \n[Basic]\nProfile={PROFILE}\nProfileDir={PROFILE}\n\
-             SceneCollection={COLLECTION}\nSceneCollectionFile={COLLECTION}\n\
-             \n[BasicWindow]\nPreviewEnabled=false\nSysTrayEnabled=false\n\
-             \n[OBSWebSocket]\nFirstLoad=false\nServerEnabled=true\nServerPort={port}\n\
-             AlertsEnabled=false\nAuthRequired={auth}\nServerPassword={password}\n",
-            port = self.port,
-            password = self.password,
-            auth = setup.auth,
-        );
-        let profile = format!(
-            "[General]\nName={PROFILE}\n\
-             \n[Output]\nMode=Simple\n\
-             \n[SimpleOutput]\nFilePath={rec}\nRecFormat=mkv\nRecFormat2=mkv\nRecEncoder=x264\n\
-             StreamEncoder=x264\nPreset=ultrafast\nRecQuality=Stream\n\
-             \n[Video]\nBaseCX=1280\nBaseCY=720\nOutputCX=1280\nOutputCY=720\nFPSType=0\n\
-             FPSCommon=30\n\
-             \n[Audio]\nSampleRate=48000\nChannelSetup=Stereo\n",
-            rec = recordings.display(),
-        );
-        let websocket = serde_json::json!({
-            "alerts_enabled": false,
-            "auth_required": setup.auth,
-            "first_load": false,
-            "server_enabled": true,
-            "server_password": self.password,
-            "server_port": self.port,
-        });
-        let mut collection = match &setup.collection {
-            Some(c) => c.clone(),
-            None => empty_collection(&setup.scenes),
-        };
-        collection["name"] = COLLECTION.into();
-
-        let files: [(PathBuf, String); 4] = [
-            (obs_dir.join("global.ini"), global),
-            (
-                obs_dir
-                    .join("basic/profiles")
-                    .join(PROFILE)
-                    .join("basic.ini"),
-                profile,
-            ),
-            (
-                obs_dir.join("plugin_config/obs-websocket/config.json"),
-                websocket.to_string(),
-            ),
-            (
-                obs_dir.join(format!("basic/scenes/{COLLECTION}.json")),
-                serde_json::to_string_pretty(&collection).unwrap_or_default(),
-            ),
-        ];
-        for (path, text) in files {
-            fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-        Ok(())
-    }
-
-    fn start_xvfb(&mut self) -> Result<(), String> {
-        let log = self.log_file("xvfb.log")?;
-        let mut child = group_command("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                "1280x720x24",
-                "-nolisten",
-                "tcp",
-                "-noreset",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("Xvfb: {e}"))?;
-        let stdout = child.stdout.take().expect("piped stdout");
-        // `-displayfd` writes the display number once the server accepts clients.
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(Duration::from_secs(15)).unwrap_or_default();
-        let number = line.trim();
-        if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
-            kill_group(child);
-            return Err(format!(
-                "Xvfb did not report a display; its log:\n{}",
-                self.log_tail("xvfb.log")
-            ));
-        }
-        self.display = format!(":{number}");
-        self.xvfb = Some(child);
-        Ok(())
-    }
-
-    fn spawn_obs(&mut self) -> Result<(), String> {
-        let dir = self.dir.path();
-        let log = self.log_file("obs-stdout.log")?;
-        let log_err = log.try_clone().map_err(|e| e.to_string())?;
-        let port = self.port.to_string();
-        // Mounts live in this process's private namespace only and vanish with it.
-        const SCRIPT: &str = r#"set -e
-R="$1"; shift
-mount -t proc proc "$R/proc"
-mount --rbind /dev "$R/dev"
-mount -t sysfs sys "$R/sys"
-mount --rbind /tmp "$R/tmp"
-exec chroot "$R" "$@""#;
-        let mut cmd = group_command("unshare");
-        cmd.args([
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            SCRIPT,
-            "sh",
-        ])
-        .arg(&self.root)
-        .arg("env")
-        .arg("-i")
-        .arg(format!("HOME={}", dir.display()))
-        .arg(format!("XDG_CONFIG_HOME={}", dir.join("config").display()))
-        .arg(format!("XDG_RUNTIME_DIR={}", dir.join("run").display()))
-        .arg(format!("DISPLAY={}", self.display))
-        .args([
-            "PATH=/usr/local/bin:/usr/bin:/bin",
-            "LANG=C.UTF-8",
-            "LIBGL_ALWAYS_SOFTWARE=1",
-            "QT_QPA_PLATFORM=xcb",
-            "obs",
-            "--multi",
-            "--disable-updater",
-            "--disable-missing-files-check",
-            "--disable-shutdown-check",
-            "--profile",
-            PROFILE,
-            "--collection",
-            COLLECTION,
-            "--websocket_port",
-            &port,
-            "--websocket_password",
-            &self.password,
-        ])
-        .current_dir("/")
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log_err);
-        let child = cmd.spawn().map_err(|e| format!("unshare: {e}"))?;
-        self.obs_pid = child.id();
-        self.obs = Some(child);
-        self.launches += 1;
-        Ok(())
-    }
-
     async fn wait_ready(&mut self, started: Instant) -> Result<(), String> {
         let mut last = String::from("no attempt yet");
         loop {
@@ -676,115 +502,6 @@ pub fn describe(e: &obws::error::Error) -> String {
         source = s.source();
     }
     out
-}
-
-/// A scene collection with these empty scenes; the first is current.
-pub fn empty_collection(scenes: &[String]) -> serde_json::Value {
-    let first = scenes.first().cloned().unwrap_or_default();
-    let sources: Vec<serde_json::Value> = scenes
-        .iter()
-        .map(|name| {
-            serde_json::json!({
-                "id": "scene",
-                "versioned_id": "scene",
-                "name": name,
-                "uuid": random_uuid(),
-                "enabled": true,
-                "flags": 0,
-                "mixers": 0,
-                "settings": {"custom_size": false, "id_counter": 0, "items": []},
-                "private_settings": {},
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "name": COLLECTION,
-        "current_scene": first,
-        "current_program_scene": first,
-        "scene_order": scenes.iter().map(|n| serde_json::json!({"name": n})).collect::<Vec<_>>(),
-        "sources": sources,
-        "groups": [],
-        "transitions": [],
-        "current_transition": "Fade",
-        "transition_duration": 300,
-        "preview_locked": false,
-        "scaling_enabled": false,
-        "quick_transitions": [],
-        "saved_projectors": [],
-        "modules": {},
-    })
-}
-
-/// A process that leads its own process group and gets SIGKILL if the spawning thread dies.
-fn group_command(program: &str) -> Command {
-    let mut cmd = Command::new(program);
-    cmd.process_group(0);
-    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    cmd
-}
-
-/// SIGKILLs the child's whole process group and reaps the child.
-fn kill_group(mut child: Child) {
-    // SAFETY: plain syscall; the group id is the child's PID (`process_group(0)`), and the
-    // child is not reaped yet, so the id cannot have been reused.
-    unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-fn free_port() -> Result<u16, String> {
-    // OBS binds every interface: reserve on all of them.
-    TcpListener::bind("0.0.0.0:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free port: {e}"))
-}
-
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|p| p.join(tool).is_file()))
-        .unwrap_or(false)
-}
-
-fn random_bytes(n: usize) -> Vec<u8> {
-    let mut buf = vec![0u8; n];
-    fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut buf))
-        .expect("/dev/urandom");
-    buf
-}
-
-fn random_hex(n: usize) -> String {
-    random_bytes(n).iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-fn random_uuid() -> String {
-    let mut b = random_bytes(16);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().fold(String::new(), |mut s, x| {
-        let _ = write!(s, "{x:02x}");
-        s
-    });
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }
 
 fn tail(text: &str, lines: usize) -> String {

@@ -1,19 +1,24 @@
-//! A fake of Twitch's identity service (`id.twitch.tv`) over real TCP on 127.0.0.1: enough
-//! HTTP/1.1 (one request per connection, `Connection: close`) for `/oauth2/device`,
-//! `/oauth2/token` (device-code and refresh grants), `/oauth2/validate` and `/oauth2/revoke`.
-//! Errors use Twitch's shape, `{"status":400,"message":"…"}`.
+//! A fake of Twitch's identity service (`id.twitch.tv`) over real HTTP on 127.0.0.1 (hyper,
+//! one request per connection) for `/oauth2/device`, `/oauth2/token` (device-code and refresh
+//! grants), `/oauth2/validate` and `/oauth2/revoke`. Errors use Twitch's shape,
+//! `{"status":400,"message":"…"}`.
 //!
 //! Scriptable: what each token poll answers, which tokens are valid (and what validate says
-//! about them), which refresh tokens work. Records every request with the time it arrived.
-//! Recorded requests hold tokens: tests may compare them but must never print them.
+//! about them), which refresh tokens work, and a delay before every answer. Every request is
+//! recorded (with the time it had arrived) and answered — its effect on the state included —
+//! before the delay, so a client that gives up still counts. Recorded requests hold tokens:
+//! tests may compare them but must never print them.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+
+pub use crate::http::Recorded;
+use crate::http::{answer as reply, Body};
+use crate::serve::{serve_http, Loopback};
 
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -57,33 +62,6 @@ impl FakeUser {
     }
 }
 
-/// One request as the fake saw it.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    pub at: Instant,
-    pub method: String,
-    pub path: String,
-    /// Header names lower-cased.
-    pub headers: Vec<(String, String)>,
-    /// The urlencoded form body, decoded.
-    pub form: Vec<(String, String)>,
-}
-
-impl Recorded {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-    pub fn field(&self, name: &str) -> Option<&str> {
-        self.form
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 struct State {
     client_id: String,
     device_code: String,
@@ -102,25 +80,14 @@ struct State {
 
 /// The running fake. Stops when dropped.
 pub struct FakeOauth {
-    addr: SocketAddr,
+    server: Loopback,
     state: Arc<Mutex<State>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeOauth {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 impl FakeOauth {
     /// Starts on an ephemeral 127.0.0.1 port. Defaults: client id `test-client-id`, device
     /// code interval 1 s, expiry 1800 s, every poll `Pending`, no valid tokens.
     pub async fn start() -> FakeOauth {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake oauth");
-        let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State {
             client_id: "test-client-id".into(),
             device_code: "dev-code-9f8e7d6c5b4a".into(),
@@ -136,22 +103,14 @@ impl FakeOauth {
             requests: Vec::new(),
         }));
         let st = state.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let st = st.clone();
-                tokio::spawn(async move {
-                    let _ = serve(stream, st).await;
-                });
-            }
-        });
-        FakeOauth { addr, state, task }
+        let server = serve_http(move |req| serve(st.clone(), req))
+            .await
+            .expect("bind fake oauth");
+        FakeOauth { server, state }
     }
 
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr())
     }
 
     pub fn client_id(&self) -> String {
@@ -245,7 +204,7 @@ impl FakeOauth {
     pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
         self.requests()
             .into_iter()
-            .filter(|r| r.path == path)
+            .filter(|r| r.route() == path)
             .collect()
     }
 
@@ -281,7 +240,7 @@ fn json_error(status: u16, message: &str) -> (u16, String) {
 fn answer(state: &Mutex<State>, req: &Recorded) -> (u16, String) {
     let mut s = state.lock().unwrap();
     let client_ok = req.field("client_id") == Some(s.client_id.as_str());
-    match (req.method.as_str(), req.path.as_str()) {
+    match (req.method.as_str(), req.route()) {
         ("POST", "/oauth2/device") => {
             if let Some((status, message)) = &s.device_reply {
                 return json_error(*status, message);
@@ -384,52 +343,13 @@ fn answer(state: &Mutex<State>, req: &Recorded) -> (u16, String) {
     }
 }
 
-async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        if buf.len() > 64 * 1024 {
-            return Ok(());
-        }
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut request_line = lines.next().unwrap_or_default().split(' ');
-    let method = request_line.next().unwrap_or_default().to_string();
-    let target = request_line.next().unwrap_or_default();
-    let path = target.split('?').next().unwrap_or_default().to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = buf[head_end + 4..].to_vec();
-    while body.len() < length {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    let form = parse_form(&String::from_utf8_lossy(&body));
-    let recorded = Recorded {
-        at: Instant::now(),
-        method,
-        path,
-        headers,
-        form,
+/// Bodies are forms of a few fields; anything longer is not Twitch's client.
+const MAX_BODY: usize = 64 * 1024;
+
+async fn serve(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Body> {
+    let recorded = match Recorded::read(req, MAX_BODY).await {
+        Ok(r) => r,
+        Err(refusal) => return refusal,
     };
     state.lock().unwrap().requests.push(recorded.clone());
     let (status, body) = answer(&state, &recorded);
@@ -437,54 +357,5 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let reason = match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        404 => "Not Found",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        _ => "Whatever",
-    };
-    let response = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(response.as_bytes()).await?;
-    stream.shutdown().await
-}
-
-/// Decodes `application/x-www-form-urlencoded`.
-pub fn parse_form(body: &str) -> Vec<(String, String)> {
-    body.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (url_decode(k), url_decode(v))
-        })
-        .collect()
-}
-
-fn url_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    reply(status, "application/json", body)
 }

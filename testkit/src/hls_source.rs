@@ -1,24 +1,27 @@
 //! A local live-style HLS source on 127.0.0.1 for recorder tests.
 //!
 //! ffmpeg renders a test pattern with a tone in real time (`-re`) into 1-second H.264/AAC
-//! segments (a sliding window of 6) in a temp dir, and a tiny hand-written HTTP/1.1 server
-//! (one request per connection, `Connection: close`) serves that dir. The server can be told
-//! to answer 404 to everything (the stream "goes away") and to serve again; ffmpeg can be
-//! stopped cleanly (it then ends the playlist with `#EXT-X-ENDLIST`, like a stream that ends).
-//! Dropping the source kills ffmpeg and the server.
+//! segments (a sliding window of 6) in a temp dir, and hyper serves that dir over HTTP/1.1 on
+//! 127.0.0.1 (one request per connection). The server can be told to answer 404 to everything
+//! (the stream "goes away") and to serve again; ffmpeg can be stopped cleanly (it then ends the
+//! playlist with `#EXT-X-ENDLIST`, like a stream that ends).
+//!
+//! Invariants: only plain file names in the temp dir are served (no `/`, no `..`); every
+//! request is counted, whatever its answer; dropping the source kills ffmpeg and the server.
 
-#![allow(dead_code)]
-
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response};
+use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, Command};
+
+use crate::http::{answer, with_header, Body};
+use crate::serve::{serve_http, Loopback};
 
 /// How long `start` waits for ffmpeg to have written enough segments to be "live".
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -33,15 +36,13 @@ struct Shared {
 
 pub struct HlsSource {
     _temp: tempfile::TempDir,
-    addr: SocketAddr,
+    server: Loopback,
     shared: Arc<Shared>,
     ffmpeg: Option<Child>,
-    server: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for HlsSource {
     fn drop(&mut self) {
-        self.server.abort();
         if let Some(child) = self.ffmpeg.as_mut() {
             let _ = child.start_kill();
         }
@@ -82,31 +83,20 @@ impl HlsSource {
             .spawn()
             .expect("ffmpeg must be installed (sudo apt install ffmpeg)");
 
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind HLS");
-        let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared {
             dir: dir.clone(),
             serving: AtomicBool::new(true),
             requests: AtomicU64::new(0),
         });
         let sh = shared.clone();
-        let server = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let sh = sh.clone();
-                tokio::spawn(async move {
-                    let _ = tokio::time::timeout(Duration::from_secs(10), serve(stream, sh)).await;
-                });
-            }
-        });
+        let server = serve_http(move |req| serve(sh.clone(), req))
+            .await
+            .expect("bind HLS");
         let source = HlsSource {
             _temp: temp,
-            addr,
+            server,
             shared,
             ffmpeg: Some(ffmpeg),
-            server,
         };
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
@@ -129,7 +119,7 @@ impl HlsSource {
 
     /// `http://127.0.0.1:PORT/live.m3u8`
     pub fn url(&self) -> String {
-        format!("http://{}/live.m3u8", self.addr)
+        format!("http://{}/live.m3u8", self.server.addr())
     }
 
     pub fn dir(&self) -> &Path {
@@ -172,61 +162,26 @@ impl HlsSource {
     }
 }
 
-async fn serve(mut stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 || buf.len() > 16 * 1024 {
-            return Ok(());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
+async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
     shared.requests.fetch_add(1, Ordering::SeqCst);
-    let head = String::from_utf8_lossy(&buf);
-    let mut parts = head.lines().next().unwrap_or("").split_whitespace();
-    let method = parts.next().unwrap_or("");
-    let target = parts.next().unwrap_or("/");
-    let path = target.split(['?', '#']).next().unwrap_or("/");
-    let name = path.trim_start_matches('/');
-
-    let file = if !shared.serving.load(Ordering::SeqCst)
-        || !(method == "GET" || method == "HEAD")
-        || name.is_empty()
-        || name.contains('/')
-        || name.contains("..")
-    {
-        None
-    } else {
-        tokio::fs::read(shared.dir.join(name)).await.ok()
+    let name = req.uri().path().trim_start_matches('/');
+    let readable = shared.serving.load(Ordering::SeqCst)
+        && (req.method() == Method::GET || req.method() == Method::HEAD)
+        && !name.is_empty()
+        && !name.contains('/')
+        && !name.contains("..");
+    let file = match readable {
+        true => tokio::fs::read(shared.dir.join(name)).await.ok(),
+        false => None,
     };
-    match file {
-        Some(body) => {
-            let content_type = match Path::new(name).extension().and_then(|e| e.to_str()) {
-                Some("m3u8") => "application/vnd.apple.mpegurl",
-                Some("ts") => "video/mp2t",
-                _ => "application/octet-stream",
-            };
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-                 Cache-Control: no-cache\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            stream.write_all(head.as_bytes()).await?;
-            if method == "GET" {
-                stream.write_all(&body).await?;
-            }
-        }
-        None => {
-            let body = b"not found\n";
-            let head = format!(
-                "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\
-                 Connection: close\r\n\r\n",
-                body.len()
-            );
-            stream.write_all(head.as_bytes()).await?;
-            stream.write_all(body).await?;
-        }
-    }
-    stream.shutdown().await
+    let Some(body) = file else {
+        return answer(404, "text/plain", "not found\n");
+    };
+    let content_type = match Path::new(name).extension().and_then(|e| e.to_str()) {
+        Some("m3u8") => "application/vnd.apple.mpegurl",
+        Some("ts") => "video/mp2t",
+        _ => "application/octet-stream",
+    };
+    // hyper sends the head only (with this body's length) to a HEAD request.
+    with_header(answer(200, content_type, body), "Cache-Control", "no-cache")
 }

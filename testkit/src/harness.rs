@@ -1,13 +1,11 @@
-//! Shared test support: a running engine in a temp folder, an event recorder, and the fake
-//! Twitch IRC server.
-
-#![allow(dead_code)]
-
-pub mod fake_gen;
-pub mod fake_irc;
-pub mod fake_oauth;
-pub mod fake_pusher;
-pub mod real_obs;
+//! The engine harness: an [`Engine`] running in a temporary data folder with every
+//! `CoreEvent` recorded ([`EventLog`]), and the small helpers tests share (bounded waits,
+//! tracing into the test's captured output, config files).
+//!
+//! Invariants: every wait is bounded and panics with what it was waiting for; engines that
+//! talk to Twitch never overlap inside one test process (the dial target is process-wide, so
+//! [`Harness`] holds a lock for them from before `Engine::start` until the engine has shut
+//! down, even when the test fails).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -20,6 +18,9 @@ use streamcue::paths::AppPaths;
 use streamcue::secrets::{MemoryStore, Secret, SecretKey, SecretStore};
 use streamcue::{Engine, EngineOptions};
 use tokio::sync::{broadcast, watch, MutexGuard};
+
+pub use crate::ids::now_ms;
+use crate::watched::wait_for;
 
 /// The Twitch dial target and backoff are process-wide (see `chat::dialer`), so engines that
 /// talk to Twitch must not overlap inside one test process. Every harness holds this lock
@@ -359,20 +360,7 @@ impl EventLog {
 
     /// Waits until `pred` holds on the recorded events; panics after `limit`.
     pub async fn wait(&self, limit: Duration, what: &str, mut pred: impl FnMut(&EventLog) -> bool) {
-        let mut version = self.version.clone();
-        let ok = tokio::time::timeout(limit, async {
-            loop {
-                version.borrow_and_update();
-                if pred(self) {
-                    return;
-                }
-                if version.changed().await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            }
-        })
-        .await
-        .is_ok();
+        let ok = wait_for(self.version.clone(), limit, || pred(self)).await;
         if !ok {
             panic!(
                 "timed out after {limit:?} waiting for {what}; states seen: {:#?}",
@@ -413,10 +401,6 @@ pub fn is_connected(s: &ChatState) -> bool {
 
 pub fn is_reconnecting(s: &ChatState) -> bool {
     matches!(s, ChatState::Reconnecting { .. })
-}
-
-pub fn now_ms() -> i64 {
-    streamcue::clock::now_ms()
 }
 
 /// Writes `text` as the config file of the data folder `dir`.
