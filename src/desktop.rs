@@ -149,6 +149,20 @@ fn chat_line(state: &ChatState) -> Option<String> {
     }
 }
 
+/// A link from the window the shell may hand to the browser: `https://` only, no user or
+/// password part, at most 2,000 characters. Anything else is refused (never run or opened).
+pub fn openable_link(url: &str) -> Option<&str> {
+    let url = url.trim();
+    let rest = url.strip_prefix("https://")?;
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..host_end];
+    let ok = url.len() <= 2000
+        && !authority.is_empty()
+        && !authority.contains('@')
+        && !url.chars().any(|c| c.is_control() || c.is_whitespace());
+    ok.then_some(url)
+}
+
 /// A desktop notification to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesktopNotice {

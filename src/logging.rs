@@ -105,3 +105,26 @@ impl Default for Throttle {
         Self::new()
     }
 }
+
+/// Longest UI error message and stack kept in the log, characters.
+const UI_MESSAGE_MAX: usize = 2_000;
+const UI_STACK_MAX: usize = 8_000;
+
+/// Writes an error thrown in the window to the log (target `ui`), with its stack. Both are cut
+/// to a bounded length and stripped of control characters other than line breaks, so a page
+/// cannot flood or forge log lines; at most one a second is kept (with the count held back).
+pub fn ui_error(message: &str, stack: Option<&str>) {
+    static THROTTLE: Throttle = Throttle::new();
+    let Some(held) = THROTTLE.allow() else {
+        return;
+    };
+    let clean = |s: &str, max: usize| -> String {
+        s.chars()
+            .filter(|c| !c.is_control() || *c == '\n')
+            .take(max)
+            .collect()
+    };
+    let message = clean(message, UI_MESSAGE_MAX);
+    let stack = stack.map(|s| clean(s, UI_STACK_MAX)).unwrap_or_default();
+    tracing::error!(target: "ui", held_back = held, stack = %stack, "{message}");
+}

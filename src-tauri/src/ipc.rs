@@ -11,9 +11,11 @@ use streamcue::api::{
     SessionHistory, SessionSummary, UiLimits,
 };
 use streamcue::chat::ChannelName;
+use streamcue::desktop::DesktopSettings;
 use streamcue::secrets::Secret;
 use streamcue::twitch_auth::LoginPrompt;
 use tauri::State;
+use tauri_plugin_opener::OpenerExt;
 use tauri_specta::{collect_commands, collect_events, Event};
 
 use crate::state::EngineSlot;
@@ -241,40 +243,68 @@ pub async fn clip_cut(engine: State<'_, EngineSlot>, moment_id: i32) -> Result<C
     engine.get()?.recorder().cut(moment_id).await
 }
 
-/// Opens the folder holding a clip or recording in the file manager (the file selected where
-/// the platform can). Only a video file that exists is accepted; nothing is executed.
+/// Shows a clip or recording selected in its folder, or opens one of StreamCue's folders (the
+/// logs, the database's), in the file manager. Only those are accepted; nothing is executed.
 #[tauri::command]
 #[specta::specta]
-pub fn reveal_in_folder(path: String) -> Result<(), ApiError> {
-    let file = std::path::PathBuf::from(&path);
-    let is_video = file.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-        ["mp4", "mkv", "ts", "mov", "flv", "webm"].contains(&e.to_ascii_lowercase().as_str())
-    });
-    let dir = file.parent().filter(|d| d.is_dir());
-    let (Some(dir), true, true) = (dir, is_video, file.is_file()) else {
-        return Err(ApiError::new(
-            ErrorCode::FileNotFound,
-            format!("{path} is not a clip or recording that exists."),
-        ));
-    };
-    let spawned = if cfg!(target_os = "macos") {
-        std::process::Command::new("open")
-            .arg("-R")
-            .arg(&file)
-            .spawn()
-    } else if cfg!(target_os = "windows") {
-        std::process::Command::new("explorer")
-            .arg(format!("/select,{}", file.display()))
-            .spawn()
+pub fn reveal_in_folder(
+    app: tauri::AppHandle,
+    engine: State<'_, EngineSlot>,
+    path: String,
+) -> Result<(), ApiError> {
+    let target = engine
+        .get()?
+        .paths()
+        .revealable(&path)
+        .map_err(|e| ApiError::new(ErrorCode::FileNotFound, e.to_string()))?;
+    let opener = app.opener();
+    let shown = if target.is_dir() {
+        opener.open_path(target.display().to_string(), None::<&str>)
     } else {
-        std::process::Command::new("xdg-open").arg(dir).spawn()
+        opener.reveal_item_in_dir(&target)
     };
-    spawned.map(|_| ()).map_err(|e| {
+    shown.map_err(|e| {
         ApiError::new(
             ErrorCode::Internal,
-            format!("Could not open the file manager ({e}); the file is {path}."),
+            format!("Could not open the file manager ({e}); the path is {path}."),
         )
     })
+}
+
+/// Opens a link from the window (twitch.tv/activate, the docs) in the browser. `https://`
+/// links only.
+#[tauri::command]
+#[specta::specta]
+pub fn open_link(app: tauri::AppHandle, url: String) -> Result<(), ApiError> {
+    let Some(url) = streamcue::desktop::openable_link(&url) else {
+        return Err(ApiError::new(
+            ErrorCode::InvalidSettings,
+            "Only https:// links open in the browser.",
+        ));
+    };
+    app.opener().open_url(url, None::<&str>).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("Could not open the browser ({e}); the link is {url}."),
+        )
+    })
+}
+
+/// An error thrown in the window, for the log (with its stack).
+#[tauri::command]
+#[specta::specta]
+pub fn log_ui_error(message: String, stack: Option<String>) {
+    streamcue::logging::ui_error(&message, stack.as_deref());
+}
+
+/// Close to tray and the desktop notifications.
+#[tauri::command]
+#[specta::specta]
+pub async fn desktop_set_settings(
+    engine: State<'_, EngineSlot>,
+    settings: DesktopSettings,
+) -> Result<DesktopSettings, ApiError> {
+    engine.get()?.desktop().set_settings(settings).await
 }
 
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
@@ -305,7 +335,10 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             recorder_start,
             recorder_stop,
             clip_cut,
-            reveal_in_folder
+            reveal_in_folder,
+            open_link,
+            log_ui_error,
+            desktop_set_settings
         ])
         .events(collect_events![CoreEvents])
         // The ranges and defaults the core checks against: `import { UI_LIMITS } from "./bindings"`.

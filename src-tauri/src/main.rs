@@ -1,6 +1,7 @@
 //! StreamCue's desktop shell: builds the window and wires it to the core. No logic here.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod desktop;
 mod ipc;
 mod state;
 
@@ -8,14 +9,17 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use streamcue::api::CoreEvent;
+use streamcue::desktop::DesktopSettings;
 use streamcue::engine::EngineOptions;
 use streamcue::paths::AppPaths;
 use streamcue::secrets::KeyringStore;
 use streamcue::{logging, Engine, EngineHandle};
-use tauri::{Manager, RunEvent};
+use tauri::{Manager, RunEvent, WindowEvent};
+use tauri_plugin_window_state::StateFlags;
 use tauri_specta::Event;
 use tokio::sync::broadcast::error::RecvError;
 
+use desktop::Desktop;
 use state::{EngineLifetime, EngineSlot};
 
 /// WebKitGTK's accelerated compositing repaints the whole window through GL; with software GL
@@ -49,31 +53,86 @@ fn main() {
         config.logging.protocol_debug,
         config.logging.keep_days,
     );
-    tracing::info!(data = %paths.data_dir.display(), "StreamCue starting");
-
-    let secrets = Arc::new(KeyringStore::probe());
-    let options = EngineOptions::for_app(paths, secrets);
-    let (slot, engine) = match tauri::async_runtime::block_on(Engine::start(options)) {
-        Ok(engine) => (EngineSlot(Ok(engine.handle())), Some(engine)),
-        Err(e) => {
-            tracing::error!(error = %e, "engine failed to start");
-            (EngineSlot(Err(e.to_string())), None)
-        }
-    };
-    let forward_from = slot.0.as_ref().ok().cloned();
+    // One StreamCue per data folder: a second launch raises this window and exits (status 0)
+    // before it opens anything, the database included.
+    let single_instance = tauri_plugin_single_instance::Builder::new()
+        .dbus_id(format!("app.streamcue.desktop.i{}", paths.instance_id()))
+        .callback(|app, _argv, _cwd| {
+            tracing::info!("StreamCue was started again: showing this window");
+            desktop::show_window(app);
+        })
+        .build();
+    // Size, place and maximised state come back; visibility does not (a window hidden in the
+    // tray at Quit opens normally next time).
+    let window_state = tauri_plugin_window_state::Builder::new()
+        .with_filename(
+            paths
+                .data_dir
+                .join("window-state.json")
+                .display()
+                .to_string(),
+        )
+        .with_state_flags(StateFlags::all() - StateFlags::VISIBLE)
+        .build();
 
     let specta = ipc::builder();
     let app = tauri::Builder::default()
+        .plugin(single_instance)
+        .plugin(window_state)
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(specta.invoke_handler())
-        .manage(slot)
-        .manage(EngineLifetime(Mutex::new(engine)))
         .setup(move |app| {
             specta.mount_events(app);
+            tracing::info!(data = %paths.data_dir.display(), "StreamCue starting");
+            let secrets = Arc::new(KeyringStore::probe());
+            let options = EngineOptions::for_app(paths, secrets);
+            let (slot, engine) = match tauri::async_runtime::block_on(Engine::start(options)) {
+                Ok(engine) => (EngineSlot(Ok(engine.handle())), Some(engine)),
+                Err(e) => {
+                    tracing::error!(error = %e, "engine failed to start");
+                    (EngineSlot(Err(e.to_string())), None)
+                }
+            };
+            let forward_from = slot.0.as_ref().ok().cloned();
+            let settings = match &forward_from {
+                Some(engine) => {
+                    tauri::async_runtime::block_on(engine.desktop().settings()).unwrap_or_default()
+                }
+                None => DesktopSettings::default(),
+            };
+            app.manage(Desktop::new(settings));
+            app.manage(slot);
+            app.manage(EngineLifetime(Mutex::new(engine)));
+            // The window is made here, after the engine's state is managed (tauri.conf.json
+            // has `"create": false`), so its first command always finds the engine.
+            let window = app
+                .config()
+                .app
+                .windows
+                .iter()
+                .find(|w| w.label == desktop::MAIN)
+                .cloned()
+                .expect("tauri.conf.json has the main window");
+            tauri::WebviewWindowBuilder::from_config(app.handle(), &window)?.build()?;
+            desktop::build_tray(app.handle());
             tauri::async_runtime::spawn(exit_on_signal(app.handle().clone()));
             if let Some(handle) = forward_from {
                 tauri::async_runtime::spawn(forward_events(app.handle().clone(), handle));
             }
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if window.label() != desktop::MAIN {
+                    return;
+                }
+                let engine = window.state::<EngineSlot>().0.as_ref().ok().cloned();
+                if window.state::<Desktop>().on_close_requested(window, engine) {
+                    api.prevent_close();
+                }
+            }
         })
         .build(tauri::generate_context!("../tauri.conf.json"))
         .expect("could not build the StreamCue window");
@@ -112,6 +171,7 @@ async fn forward_events(app: tauri::AppHandle, engine: EngineHandle) {
                 Err(_) => break,
             }
         }
+        app.state::<Desktop>().on_events(&app, &batch);
         if let Err(e) = ipc::CoreEvents(batch).emit(&app) {
             tracing::warn!(error = %e, "could not send events to the window");
         }

@@ -257,3 +257,27 @@ fn settings_missing_fields_take_their_defaults() {
         }
     );
 }
+
+#[test]
+fn only_plain_https_links_open() {
+    assert_eq!(
+        openable_link(" https://www.twitch.tv/activate "),
+        Some("https://www.twitch.tv/activate")
+    );
+    assert_eq!(
+        openable_link("https://example.org/docs?x=1#y"),
+        Some("https://example.org/docs?x=1#y")
+    );
+    for bad in [
+        "http://www.twitch.tv/activate",
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "https://user:pw@evil.example/",
+        "https://",
+        "https://a b.example/",
+        "https://example.org/a\nb",
+        "twitch.tv/activate",
+    ] {
+        assert_eq!(openable_link(bad), None, "{bad:?}");
+    }
+}

@@ -63,6 +63,11 @@ impl EngineHandle {
         &self.actors.moments
     }
 
+    /// Where this engine keeps its files.
+    pub fn paths(&self) -> &AppPaths {
+        &self.paths
+    }
+
     pub fn desktop(&self) -> &DesktopPrefs {
         &self.actors.desktop
     }

@@ -282,12 +282,41 @@ async clipCut(momentId: number) : Promise<Result<Clip, ApiError>> {
 }
 },
 /**
- * Opens the folder holding a clip or recording in the file manager (the file selected where
- * the platform can). Only a video file that exists is accepted; nothing is executed.
+ * Shows a clip or recording selected in its folder, or opens one of StreamCue's folders (the
+ * logs, the database's), in the file manager. Only those are accepted; nothing is executed.
  */
 async revealInFolder(path: string) : Promise<Result<null, ApiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("reveal_in_folder", { path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Opens a link from the window (twitch.tv/activate, the docs) in the browser. `https://`
+ * links only.
+ */
+async openLink(url: string) : Promise<Result<null, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("open_link", { url }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * An error thrown in the window, for the log (with its stack).
+ */
+async logUiError(message: string, stack: string | null) : Promise<void> {
+    await TAURI_INVOKE("log_ui_error", { message, stack });
+},
+/**
+ * Close to tray and the desktop notifications.
+ */
+async desktopSetSettings(settings: DesktopSettings) : Promise<Result<DesktopSettings, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("desktop_set_settings", { settings }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -369,7 +398,11 @@ moments: Moment[]; momentSettings: MomentSettings; recorder: RecorderView;
 /**
  * The limits strip: outgoing chat limit and running cooldowns.
  */
-limits: LimitsView }
+limits: LimitsView; 
+/**
+ * Close to tray and desktop notifications.
+ */
+desktop: DesktopSettings }
 /**
  * Running totals for the current chat session.
  */
@@ -522,6 +555,10 @@ export type CoreEvent =
  */
 { kind: "cooldowns"; cooldowns: Cooldowns } | 
 /**
+ * The desktop settings changed (close to tray, notifications).
+ */
+{ kind: "desktopSettings"; settings: DesktopSettings } | 
+/**
  * The UI missed events (it was too slow): it should fetch a fresh snapshot.
  */
 { kind: "resync" }
@@ -537,6 +574,31 @@ export type DegradedInfo = { reason: string; sinceMs: number;
  * New requests are refused until degraded mode ends (`generator.pause_intake_when_degraded`).
  */
 intakePaused: boolean }
+/**
+ * The streamer's desktop choices.
+ */
+export type DesktopSettings = { 
+/**
+ * Closing the window while chat, a recording or a generation is active hides it to the
+ * tray instead of quitting.
+ */
+closeToTray: boolean; 
+/**
+ * A desktop notification for each new moment (off by default: they can be many).
+ */
+notifyMoments: boolean; 
+/**
+ * Degraded mode entered or left.
+ */
+notifyDegraded: boolean; 
+/**
+ * A clip became ready while the window was hidden.
+ */
+notifyClipReady: boolean; 
+/**
+ * The Twitch login expired or was revoked.
+ */
+notifyLoginExpiry: boolean }
 /**
  * Stable, machine-readable error codes. The UI switches on these; never rename one.
  */

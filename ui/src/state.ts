@@ -20,6 +20,7 @@ import type {
   GenerationProgress,
   Moment,
   MomentReadings,
+  DesktopSettings,
   MomentSettings,
   Notice,
   PathsInfo,
@@ -72,6 +73,7 @@ export type Slice =
   | "generator"
   | "obs"
   | "momentSettings"
+  | "desktop"
   | "history"
   | "recorder"
   // ---- Limits
@@ -98,6 +100,8 @@ export interface Cache {
   obs: ObsView | null;
   /** What makes a moment; null until the first snapshot. */
   momentSettings: MomentSettings | null;
+  /** Close to tray and desktop notifications; null until the first snapshot. */
+  desktop: DesktopSettings | null;
   /** A past session picked in the history picker (its graph and moments), or null for "Live". */
   history: SessionHistory | null;
   /** The recorder: settings, state and the latest clips (newest first); null until known. */
@@ -131,6 +135,7 @@ export const ALL_SLICES: readonly Slice[] = [
   "generator",
   "obs",
   "momentSettings",
+  "desktop",
   "history",
   "recorder",
   // ---- Limits
@@ -164,6 +169,7 @@ export function emptyCache(): Cache {
     generator: null,
     obs: null,
     momentSettings: null,
+    desktop: null,
     history: null,
     recorder: null,
     // ---- Limits
@@ -219,6 +225,7 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): ApplyOutcome {
   cache.generator = snap.generator;
   cache.obs = snap.obs;
   cache.momentSettings = snap.momentSettings;
+  cache.desktop = snap.desktop;
   cache.recorder = snap.recorder;
   // ---- Limits
   cache.limits = snap.limits;
@@ -301,6 +308,10 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
       case "momentSettings":
         cache.momentSettings = ev.settings;
         t("momentSettings");
+        break;
+      case "desktopSettings":
+        cache.desktop = ev.settings;
+        t("desktop");
         break;
       case "recorder":
         if (applyRecorderState(cache, ev.state)) t("recorder");

@@ -176,7 +176,15 @@ export function AccountMenu() {
             <>
               <p class="account-menu-text">
                 Open{" "}
-                <a id="account-link" href={state.verificationUri} target="_blank" rel="noopener noreferrer" title={state.verificationUri}>
+                <a
+                  id="account-link"
+                  href={state.verificationUri}
+                  title={`Open ${state.verificationUri} in your browser`}
+                  onClick={(e) => {
+                    e.preventDefault();
+                    void act.run(() => commands.openLink(state.verificationUri));
+                  }}
+                >
                   {hostOf(state.verificationUri)}
                 </a>{" "}
                 in your browser and enter this code:
@@ -188,16 +196,15 @@ export function AccountMenu() {
                 <span class="muted">Expires in {expiresIn(state.expiresAtMs, now)}</span>
                 <span class="account-menu-spacer" />
                 <button
+                  id="account-copy-code"
                   class="btn btn-small"
                   type="button"
+                  title="Copy the code, then paste it on the Twitch page"
                   onClick={() =>
-                    void navigator.clipboard
-                      ?.writeText(state.verificationUri)
-                      .then(() => (copied.value = true))
-                      .catch(() => undefined)
+                    void copyText(state.userCode).then((ok) => (copied.value = ok))
                   }
                 >
-                  {copied.value ? "Link copied" : "Copy link"}
+                  {copied.value ? "Code copied" : "Copy code"}
                 </button>
                 <button id="account-cancel" class="btn btn-small" type="button" disabled={act.busy} onClick={() => void act.run(() => commands.accountCancelLogin())}>
                   Cancel
@@ -257,4 +264,24 @@ export function AccountMenu() {
       )}
     </div>
   );
+}
+
+/** Copies `text` to the clipboard (the Clipboard API, or a selected text field where the
+ *  webview does not offer it); whether it worked. */
+async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const field = document.createElement("textarea");
+    field.value = text;
+    field.setAttribute("readonly", "");
+    field.style.position = "fixed";
+    field.style.opacity = "0";
+    document.body.append(field);
+    field.select();
+    const ok = document.execCommand("copy");
+    field.remove();
+    return ok;
+  }
 }

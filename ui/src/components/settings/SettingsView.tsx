@@ -12,6 +12,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { type SettingsSection, settingsOpen, settingsSection } from "../../ui";
 import { AboutSection } from "./AboutSettings";
 import { AppearanceSection } from "./AppearanceSettings";
+import { DesktopSection } from "./DesktopSettings";
 import { GeneratorSection } from "./GeneratorSettings";
 import { MomentsSection } from "./MomentSettings";
 import { ObsSection } from "./ObsSettings";
@@ -24,6 +25,7 @@ const SECTIONS: readonly { id: SettingsSection; label: string; intro: string }[]
   { id: "obs", label: "OBS", intro: "The connection to OBS and the scenes StreamCue switches." },
   { id: "recorder", label: "Recorder", intro: "Records the stream so moments can be cut into clips." },
   { id: "moments", label: "Moments", intro: "What makes a moment: bursts of chat, keywords and emote spam." },
+  { id: "desktop", label: "Desktop", intro: "The tray icon and desktop notifications." },
   { id: "appearance", label: "Appearance", intro: "How this window looks." },
   { id: "about", label: "About", intro: "Where StreamCue keeps its files." },
 ];
@@ -121,6 +123,8 @@ function sectionContent(id: SettingsSection, active: boolean): ComponentChildren
       return <RecorderSection />;
     case "moments":
       return <MomentsSection active={active} />;
+    case "desktop":
+      return <DesktopSection />;
     case "appearance":
       return <AppearanceSection />;
     case "about":
