@@ -19,6 +19,21 @@ pub struct AppPaths {
     pub recordings_dir: PathBuf,
 }
 
+/// The platform's folders [`AppPaths::choose`] picks from (`None`: the platform has none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformDirs {
+    pub config: PathBuf,
+    pub data: PathBuf,
+    pub data_local: PathBuf,
+    pub state: Option<PathBuf>,
+    pub videos: Option<PathBuf>,
+}
+
+/// Whether `dir` exists and holds at least one entry.
+fn has_entries(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
+}
+
 /// The kinds of file "Show in folder" accepts.
 const VIDEO_EXTENSIONS: [&str; 6] = ["mp4", "mkv", "ts", "mov", "flv", "webm"];
 
@@ -43,17 +58,50 @@ impl AppPaths {
         }
     }
 
-    /// The platform's standard folders (e.g. `~/.config/streamcue`, `~/.local/share/streamcue`).
+    /// The platform's standard folders: config in `~/.config/streamcue`, the database in
+    /// `~/.local/share/streamcue`, logs in the XDG state folder (`~/.local/state/streamcue/logs`),
+    /// clips and recordings in the user's Videos folder (`~/Videos/StreamCue/{clips,recordings}`).
     pub fn platform() -> Result<Self, NoHomeDir> {
         let dirs = directories::ProjectDirs::from("", "", "streamcue").ok_or(NoHomeDir)?;
-        Ok(Self {
-            config_file: dirs.config_dir().join("config.toml"),
-            database_file: dirs.data_dir().join("streamcue.db"),
-            log_dir: dirs.data_local_dir().join("logs"),
-            data_dir: dirs.data_dir().to_path_buf(),
-            clips_dir: dirs.data_dir().join("clips"),
-            recordings_dir: dirs.data_dir().join("recordings"),
-        })
+        let videos =
+            directories::UserDirs::new().and_then(|u| u.video_dir().map(Path::to_path_buf));
+        Ok(Self::choose(&PlatformDirs {
+            config: dirs.config_dir().to_path_buf(),
+            data: dirs.data_dir().to_path_buf(),
+            data_local: dirs.data_local_dir().to_path_buf(),
+            state: dirs.state_dir().map(Path::to_path_buf),
+            videos,
+        }))
+    }
+
+    /// Where each file goes, given the platform's folders. Folders of an earlier StreamCue
+    /// (clips and recordings under the data folder, logs under the local data folder) are kept
+    /// while they hold anything, so existing clips, recordings and their database rows keep
+    /// working and nothing is moved behind the streamer's back; a new install uses the new
+    /// places.
+    pub fn choose(dirs: &PlatformDirs) -> Self {
+        let keep_old = |old: PathBuf, new: Option<PathBuf>| match new {
+            Some(new) if !has_entries(&old) => new,
+            _ => old,
+        };
+        let videos = dirs.videos.as_ref().map(|v| v.join("StreamCue"));
+        Self {
+            config_file: dirs.config.join("config.toml"),
+            database_file: dirs.data.join("streamcue.db"),
+            log_dir: keep_old(
+                dirs.data_local.join("logs"),
+                dirs.state.as_ref().map(|s| s.join("logs")),
+            ),
+            data_dir: dirs.data.clone(),
+            clips_dir: keep_old(
+                dirs.data.join("clips"),
+                videos.as_ref().map(|v| v.join("clips")),
+            ),
+            recordings_dir: keep_old(
+                dirs.data.join("recordings"),
+                videos.as_ref().map(|v| v.join("recordings")),
+            ),
+        }
     }
 
     /// `override_dir` if given, else `STREAMCUE_DATA_DIR`, else the platform folders.
@@ -121,6 +169,8 @@ impl AppPaths {
             config_file: self.config_file.display().to_string(),
             database_file: self.database_file.display().to_string(),
             log_dir: self.log_dir.display().to_string(),
+            clips_dir: self.clips_dir.display().to_string(),
+            recordings_dir: self.recordings_dir.display().to_string(),
         }
     }
 }
@@ -141,6 +191,66 @@ pub fn disk_problem(what: &str, path: &Path, e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn dirs(home: &Path) -> PlatformDirs {
+        PlatformDirs {
+            config: home.join(".config/streamcue"),
+            data: home.join(".local/share/streamcue"),
+            data_local: home.join(".local/share/streamcue"),
+            state: Some(home.join(".local/state/streamcue")),
+            videos: Some(home.join("Videos")),
+        }
+    }
+
+    #[test]
+    fn a_new_install_keeps_videos_in_videos_and_logs_in_state() {
+        let home = tempfile::tempdir().unwrap();
+        let p = AppPaths::choose(&dirs(home.path()));
+        assert_eq!(p.clips_dir, home.path().join("Videos/StreamCue/clips"));
+        assert_eq!(
+            p.recordings_dir,
+            home.path().join("Videos/StreamCue/recordings")
+        );
+        assert_eq!(p.log_dir, home.path().join(".local/state/streamcue/logs"));
+        assert_eq!(
+            p.database_file,
+            home.path().join(".local/share/streamcue/streamcue.db")
+        );
+    }
+
+    #[test]
+    fn an_earlier_install_keeps_its_clips_recordings_and_logs_where_they_are() {
+        let home = tempfile::tempdir().unwrap();
+        let d = dirs(home.path());
+        for old in ["clips", "recordings", "logs"] {
+            let dir = d.data.join(old);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("request-1.mp4"), b"x").unwrap();
+        }
+        let p = AppPaths::choose(&d);
+        assert_eq!(p.clips_dir, d.data.join("clips"));
+        assert_eq!(p.recordings_dir, d.data.join("recordings"));
+        assert_eq!(p.log_dir, d.data.join("logs"));
+        // An empty old folder (made but never used) does not hold the new place back.
+        std::fs::remove_file(d.data.join("clips/request-1.mp4")).unwrap();
+        assert_eq!(
+            AppPaths::choose(&d).clips_dir,
+            home.path().join("Videos/StreamCue/clips")
+        );
+    }
+
+    #[test]
+    fn without_videos_or_state_folders_everything_stays_in_the_data_folder() {
+        let home = tempfile::tempdir().unwrap();
+        let d = PlatformDirs {
+            state: None,
+            videos: None,
+            ..dirs(home.path())
+        };
+        let p = AppPaths::choose(&d);
+        assert_eq!(p.clips_dir, d.data.join("clips"));
+        assert_eq!(p.log_dir, d.data_local.join("logs"));
+    }
 
     #[test]
     fn one_instance_id_per_data_folder() {

@@ -136,6 +136,8 @@ pub struct PathsInfo {
     pub config_file: String,
     pub database_file: String,
     pub log_dir: String,
+    pub clips_dir: String,
+    pub recordings_dir: String,
 }
 
 /// Everything the UI needs to draw itself from scratch (on load, or after it lagged).

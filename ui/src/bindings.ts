@@ -939,7 +939,7 @@ export type ObsView = { settings: ObsSettings; state: ObsState }
 /**
  * Where StreamCue keeps its files, shown in the UI so the streamer can find them.
  */
-export type PathsInfo = { configFile: string; databaseFile: string; logDir: string }
+export type PathsInfo = { configFile: string; databaseFile: string; logDir: string; clipsDir: string; recordingsDir: string }
 /**
  * A streamer's action on one request.
  */

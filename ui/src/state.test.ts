@@ -63,7 +63,7 @@ function snapshot(
       { slot: "kick", ...(kick ?? { state: { state: "disconnected" }, counters: { ...ZERO }, velocity: [] }) },
     ],
     notices: [],
-    paths: { configFile: "c", databaseFile: "d", logDir: "l" },
+    paths: { configFile: "c", databaseFile: "d", logDir: "l", clipsDir: "k", recordingsDir: "r" },
     keyringAvailable: true,
     defaultChannel: "",
     queue: { items: [], autoApprove: false, maxWaiting: 10, counters: {} as never },
@@ -74,9 +74,30 @@ function snapshot(
     moments: [],
     momentSettings: {} as never,
     recorder: { settings: {}, state: {}, clips: [] } as never,
+    desktop: DESKTOP,
     ...rest,
   } as AppSnapshot;
 }
+
+const DESKTOP = {
+  closeToTray: true,
+  notifyMoments: false,
+  notifyDegraded: true,
+  notifyClipReady: true,
+  notifyLoginExpiry: true,
+};
+
+describe("desktop settings", () => {
+  it("come with the snapshot and change with their event only", () => {
+    const c = emptyCache();
+    applySnapshot(c, snapshot());
+    expect(c.desktop).toEqual(DESKTOP);
+    const changed = { ...DESKTOP, closeToTray: false, notifyMoments: true };
+    const out = applyEvents(c, [{ kind: "desktopSettings", settings: changed }]);
+    expect(c.desktop).toEqual(changed);
+    expect([...out.touched]).toEqual(["desktop"]);
+  });
+});
 
 describe("snapshot", () => {
   it("touches every slice and bumps every version", () => {

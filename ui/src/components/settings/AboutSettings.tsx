@@ -1,5 +1,5 @@
-// Settings → About: the version, where StreamCue keeps its config, database and logs (what the
-// old footer showed), and whether the OS keyring is there for credentials.
+// Settings → About: the version, where StreamCue keeps its config, database, logs, clips and
+// recordings (each with "Show" in the file manager), and whether the OS keyring is there.
 
 import { signal } from "@preact/signals";
 import { getVersion } from "@tauri-apps/api/app";
@@ -30,6 +30,8 @@ export function AboutSection() {
     { key: "config", id: "path-config", label: "Config", path: paths?.configFile },
     { key: "db", id: "path-db", label: "Database", path: paths?.databaseFile },
     { key: "logs", id: "path-logs", label: "Logs", path: paths?.logDir },
+    { key: "clips", id: "path-clips", label: "Clips", path: paths?.clipsDir },
+    { key: "recordings", id: "path-recordings", label: "Recordings", path: paths?.recordingsDir },
   ];
   const keyring =
     c.keyringAvailable === null ? "–" : c.keyringAvailable ? "available" : "unavailable (read-only chat)";
