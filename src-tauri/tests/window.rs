@@ -5,439 +5,16 @@
 //! Needs: `DISPLAY` (scripts/test.sh starts Xvfb), `tauri-driver` and `WebKitWebDriver` on PATH.
 //! Outside CI a missing prerequisite skips with a printed reason; under CI it fails.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
 use streamcue_testkit::fake_irc::{privmsg_line, FakeIrc};
 use streamcue_testkit::fake_oauth;
 use streamcue_testkit::real_obs;
+use streamcue_testkit::window::{artifacts_dir, can_run, dump_app_log, Window};
 
 const APP: &str = env!("CARGO_BIN_EXE_streamcue");
-
-fn artifacts_dir() -> PathBuf {
-    let dir = std::env::var_os("STREAMCUE_ARTIFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../artifacts"));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// `Some(reason)` when the window tests cannot run here.
-fn missing_prerequisite() -> Option<String> {
-    if std::env::var_os("DISPLAY").is_none() {
-        return Some("no DISPLAY (scripts/test.sh starts Xvfb)".into());
-    }
-    for tool in ["tauri-driver", "WebKitWebDriver"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .stdout(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        if !found {
-            return Some(format!("{tool} is not on PATH"));
-        }
-    }
-    None
-}
-
-/// Returns false (after printing why) when the test should be skipped.
-fn can_run(test: &str) -> bool {
-    match missing_prerequisite() {
-        None => true,
-        Some(why) if std::env::var_os("CI").is_some() => {
-            panic!("{test}: window tests must run in CI but cannot: {why}")
-        }
-        Some(why) => {
-            eprintln!("SKIPPED {test}: {why}");
-            false
-        }
-    }
-}
-
-/// Prints the app's own log (JSON lines in the data dir) to help read a failure.
-fn dump_app_log(data_dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(data_dir.join("logs")) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if let Ok(text) = std::fs::read_to_string(entry.path()) {
-            eprintln!("--- app log {} ---\n{text}", entry.path().display());
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// tauri-driver plus the WebDriver session it opened on our app. Stops both on drop.
-struct Window {
-    client: Option<Client>,
-    driver: Child,
-}
-
-impl Window {
-    async fn open(data_dir: &Path, irc_addr: &str) -> Window {
-        Self::open_with(data_dir, irc_addr, &[]).await
-    }
-
-    /// Like `open`, with more environment for the app (e.g. the login service's address).
-    async fn open_with(data_dir: &Path, irc_addr: &str, env: &[(&str, String)]) -> Window {
-        let port = free_port();
-        let native_port = free_port();
-        let driver = Command::new("tauri-driver")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("STREAMCUE_DATA_DIR", data_dir)
-            .env("STREAMCUE_TWITCH_IRC_ADDR", irc_addr)
-            .env("RUST_LOG", "info")
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start tauri-driver");
-        let mut window = Window {
-            client: None,
-            driver,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tauri-driver did not listen on {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let mut caps = serde_json::Map::new();
-        caps.insert("browserName".into(), "wry".into());
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": APP }),
-        );
-        // tauri-driver listens before WebKitWebDriver behind it is ready: the first session
-        // request can be cut off. Retry that (only that) for a while.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let client = loop {
-            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector)
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await
-            {
-                Ok(client) => break client,
-                Err(e) if Instant::now() < deadline => {
-                    eprintln!("WebDriver session not ready yet ({e}); retrying");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-                Err(e) => panic!("open a WebDriver session on the app: {e}"),
-            }
-        };
-        window.client = Some(client);
-        window
-    }
-
-    fn c(&self) -> &Client {
-        self.client.as_ref().unwrap()
-    }
-
-    /// Clicks the element `css` names. Live updates may replace the element while it is being
-    /// found or clicked (a row re-rendered by an event): then it is found again, a few times.
-    async fn click(&self, css: &str) {
-        let replaced = |e: &fantoccini::error::CmdError| {
-            let text = e.to_string().to_lowercase();
-            text.contains("not found") || text.contains("stale")
-        };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let found = self
-                .c()
-                .wait()
-                .at_most(Duration::from_secs(20))
-                .for_element(Locator::Css(css))
-                .await;
-            let el = match found {
-                Ok(el) => el,
-                Err(e) if attempt < 5 && replaced(&e) => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-                Err(e) => panic!("{css} did not appear: {e}"),
-            };
-            // Bring it on screen first (cards low in the window are below the fold).
-            let _ = self
-                .c()
-                .execute(
-                    "document.querySelector(arguments[0])?.scrollIntoView({block: 'center'});",
-                    vec![css.into()],
-                )
-                .await;
-            match el.click().await {
-                Ok(_) => return,
-                Err(e) if attempt < 5 && replaced(&e) => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(e) => panic!("click {css}: {e}"),
-            }
-        }
-    }
-
-    async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
-        self.c()
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
-    }
-
-    /// The element's text content (read through the page: WebKitWebDriver's getText can come
-    /// back empty for elements it considers not rendered yet).
-    async fn text(&self, css: &str) -> String {
-        self.wait_for(css).await;
-        let script =
-            "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';";
-        match self.c().execute(script, vec![css.into()]).await {
-            Ok(serde_json::Value::String(s)) => s,
-            Ok(_) => String::new(),
-            Err(e) => panic!("read text of {css}: {e}"),
-        }
-    }
-
-    /// Opens Settings → OBS, types the real OBS's port, saves, closes Settings, and waits until
-    /// the OBS card says connected.
-    async fn point_obs_card_at(&self, obs: &real_obs::RealObs) {
-        self.click("#settings-open").await;
-        self.click("#settings-nav-obs").await;
-        let port = self.wait_for("#obs-port").await;
-        port.clear().await.unwrap();
-        port.send_keys(&obs.port().to_string()).await.unwrap();
-        self.click("#obs-save").await;
-        self.click("#settings-close").await;
-        self.until("OBS connected", Duration::from_secs(40), || async {
-            self.attr("#obs-state", "data-state").await.as_deref() == Some("connected")
-        })
-        .await;
-    }
-
-    /// Whether an element matches `css` now (no waiting).
-    async fn exists(&self, css: &str) -> bool {
-        let script = "return document.querySelector(arguments[0]) !== null;";
-        matches!(
-            self.c().execute(script, vec![css.into()]).await,
-            Ok(serde_json::Value::Bool(true))
-        )
-    }
-
-    async fn attr(&self, css: &str, name: &str) -> Option<String> {
-        self.wait_for(css).await;
-        let script = "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null;";
-        match self
-            .c()
-            .execute(script, vec![css.into(), name.into()])
-            .await
-        {
-            Ok(serde_json::Value::String(s)) => Some(s),
-            Ok(_) => None,
-            Err(e) => panic!("read {name} of {css}: {e}"),
-        }
-    }
-
-    /// Polls `check` until it returns true, or panics with `what` after `limit`.
-    async fn until<F, Fut>(&self, what: &str, limit: Duration, mut check: F)
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = bool>,
-    {
-        let deadline = Instant::now() + limit;
-        loop {
-            if check().await {
-                return;
-            }
-            if Instant::now() > deadline {
-                let state = self.text("#chat-state").await;
-                self.screenshot("failure").await;
-                panic!("timed out waiting for {what} (state pill: {state:?})");
-            }
-            tokio::time::sleep(Duration::from_millis(150)).await;
-        }
-    }
-
-    /// Types `typed` as the channel (Twitch selected), waits until it is accepted, clicks
-    /// Connect and waits for the connected state.
-    async fn connect_twitch(&self, typed: &str) {
-        let input = self.wait_for("#channel-input").await;
-        input.clear().await.unwrap();
-        input.send_keys(typed).await.unwrap();
-        self.until(
-            "the channel to be accepted",
-            Duration::from_secs(5),
-            || async {
-                self.text("#channel-error").await.trim().is_empty()
-                    && self
-                        .wait_for("#connect-btn")
-                        .await
-                        .is_enabled()
-                        .await
-                        .unwrap_or(false)
-            },
-        )
-        .await;
-        self.click("#connect-btn").await;
-        self.until("connected", Duration::from_secs(20), || async {
-            self.state().await == "connected"
-        })
-        .await;
-    }
-
-    async fn state(&self) -> String {
-        self.attr("#chat-state", "data-state")
-            .await
-            .unwrap_or_default()
-    }
-
-    /// A counter's value (digits only: the window may group thousands by the locale).
-    async fn number(&self, css: &str) -> u64 {
-        let text = self.text(css).await;
-        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-        digits.parse().unwrap_or(0)
-    }
-
-    async fn screenshot(&self, name: &str) -> PathBuf {
-        let path = artifacts_dir().join(format!("window-{name}.png"));
-        // WebKitWebDriver answers a screenshot after the page's next paint, and a window where
-        // nothing moves never paints again (idle means idle), so the request would wait for
-        // ever. Adding an invisible 1-px box schedules exactly one paint.
-        let nudge = "const d = document.createElement('div'); \
-                     d.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none'; \
-                     document.body.appendChild(d); setTimeout(() => d.remove(), 2000); return 1;";
-        if let Err(e) = self.c().execute(nudge, vec![]).await {
-            eprintln!("screenshot {name}: could not nudge a paint: {e}");
-        }
-        match tokio::time::timeout(Duration::from_secs(30), self.c().screenshot()).await {
-            Ok(Ok(png)) => std::fs::write(&path, png).unwrap(),
-            Ok(Err(e)) => eprintln!("screenshot {name} failed: {e}"),
-            Err(_) => panic!("screenshot {name}: WebKitWebDriver did not answer within 30 s"),
-        }
-        path
-    }
-
-    /// Asks the app to quit the way the desktop does at logout (SIGTERM), waits until it has
-    /// exited by itself, then ends the WebDriver session. (WebDriver's own "close" kills the
-    /// app outright, which is not what a streamer does.)
-    async fn quit_app(&mut self) {
-        let app = descendants(self.driver.id())
-            .into_iter()
-            .find(|pid| {
-                std::fs::read_link(format!("/proc/{pid}/exe"))
-                    .is_ok_and(|p| p.ends_with("streamcue"))
-            })
-            .expect("the app process under tauri-driver");
-        let _ = Command::new("kill")
-            .args(["-TERM", &app.to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Path::new(&format!("/proc/{app}")).exists() && !is_zombie(app) {
-            assert!(
-                Instant::now() < deadline,
-                "the app did not exit within 15 s of SIGTERM"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn close(mut self) {
-        if let Some(client) = self.client.take() {
-            let _ = client.close().await;
-        }
-        stop_driver(&mut self.driver);
-    }
-}
-
-impl Drop for Window {
-    fn drop(&mut self) {
-        // After a failed test the app may still run under the driver: stop it too.
-        for pid in descendants(self.driver.id()) {
-            let _ = Command::new("kill")
-                .args(["-TERM", &pid.to_string()])
-                .status();
-        }
-        stop_driver(&mut self.driver);
-    }
-}
-
-/// All processes below `root` (children, grandchildren, ...).
-fn descendants(root: u32) -> Vec<u32> {
-    let mut parent_of = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // The fields after the command (which may contain spaces) start after the last ')'.
-        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        if let Some(ppid) = after
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse::<u32>().ok())
-        {
-            parent_of.push((pid, ppid));
-        }
-    }
-    let mut out = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(p) = frontier.pop() {
-        for &(pid, ppid) in &parent_of {
-            if ppid == p {
-                out.push(pid);
-                frontier.push(pid);
-            }
-        }
-    }
-    out
-}
-
-fn is_zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            s.rsplit_once(')')
-                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(true)
-}
-
-/// SIGTERM, not SIGKILL: a killed tauri-driver orphans WebKitWebDriver (see notes/tauri.md).
-fn stop_driver(child: &mut Child) {
-    if let Ok(Some(_)) = child.try_wait() {
-        return;
-    }
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twitch_chat_connects_counts_graphs_and_disconnects() {
@@ -448,7 +25,7 @@ async fn twitch_chat_connects_counts_graphs_and_disconnects() {
         .await
         .expect("start the fake Twitch IRC server");
     let data = tempfile::tempdir().unwrap();
-    let w = Window::open(data.path(), &server.addr().to_string()).await;
+    let w = Window::open(APP, data.path(), &server.addr().to_string()).await;
 
     // The window is up and idle.
     w.until("the idle state", Duration::from_secs(20), || async {
@@ -548,7 +125,7 @@ async fn demo_chat_plays_with_no_account() {
         .await
         .expect("start the fake Twitch IRC server"); // never dialled: the demo needs no network
     let data = tempfile::tempdir().unwrap();
-    let w = Window::open(data.path(), &server.addr().to_string()).await;
+    let w = Window::open(APP, data.path(), &server.addr().to_string()).await;
     w.click("#source-demo").await;
     w.click("#connect-btn").await;
     w.until("connected to the demo", Duration::from_secs(20), || async {
@@ -616,7 +193,7 @@ async fn chat_requests_are_approved_in_the_window_and_become_playable_clips() {
     }
     let server = FakeIrc::start().await.expect("fake server");
     let data = tempfile::tempdir().unwrap();
-    let mut w = Window::open(data.path(), &server.addr().to_string()).await;
+    let mut w = Window::open(APP, data.path(), &server.addr().to_string()).await;
     w.click("#source-twitch").await;
     w.connect_twitch("queuetest").await;
     assert!(
@@ -757,6 +334,7 @@ async fn log_in_with_twitch_then_chat_as_that_account() {
     )
     .unwrap();
     let mut w = Window::open_with(
+        APP,
         data.path(),
         &irc.addr().to_string(),
         &[("STREAMCUE_TWITCH_ID_URL", oauth.base_url())],
@@ -846,7 +424,7 @@ async fn obs_panel_shows_the_live_scene_sets_up_obs_and_plays_the_clip() {
     let client = obs.client().await;
     let server = FakeIrc::start().await.expect("fake server");
     let data = real_obs::obs_tempdir(); // under /tmp: OBS sees the clips
-    let mut w = Window::open(data.path(), &server.addr().to_string()).await;
+    let mut w = Window::open(APP, data.path(), &server.addr().to_string()).await;
     w.point_obs_card_at(&obs).await;
     w.until("the live scene", Duration::from_secs(20), || async {
         w.text("#obs-scene").await.trim() == "Live"
@@ -951,7 +529,7 @@ async fn a_clip_burst_in_chat_puts_a_marker_on_the_graph_and_a_row_in_moments() 
     }
     let server = FakeIrc::start().await.expect("fake server");
     let data = tempfile::tempdir().unwrap();
-    let mut w = Window::open(data.path(), &server.addr().to_string()).await;
+    let mut w = Window::open(APP, data.path(), &server.addr().to_string()).await;
     w.click("#source-twitch").await;
     w.connect_twitch("momenttest").await;
     assert!(
@@ -1012,7 +590,7 @@ async fn record_with_obs_then_cut_a_clip_of_a_chat_moment() {
     };
     let server = FakeIrc::start().await.expect("fake server");
     let data = real_obs::obs_tempdir(); // under /tmp: OBS sees the clips
-    let mut w = Window::open(data.path(), &server.addr().to_string()).await;
+    let mut w = Window::open(APP, data.path(), &server.addr().to_string()).await;
     w.point_obs_card_at(&obs).await;
     w.click("#source-twitch").await;
     w.connect_twitch("rectest").await;
@@ -1142,7 +720,7 @@ async fn everything_a_streamer_needs_fits_one_screen_in_both_themes() {
     }
     let server = FakeIrc::start().await.expect("fake server");
     let data = tempfile::tempdir().unwrap();
-    let w = Window::open(data.path(), &server.addr().to_string()).await;
+    let w = Window::open(APP, data.path(), &server.addr().to_string()).await;
     w.click("#source-twitch").await;
     w.connect_twitch("layouttest").await;
     assert!(

@@ -7,6 +7,7 @@
 //!   (the generation endpoint and its signed downloads), [`fake_oauth`] (Twitch's identity
 //!   service), [`hls_source`] (a live HLS stream made by ffmpeg, for streamlink).
 //! - [`real_obs`]: a real OBS Studio under its own Xvfb (skips where it cannot run).
+//! - [`window`]: the real app window driven through tauri-driver (the window tests).
 //!
 //! Invariants every fake keeps:
 //! - it listens on 127.0.0.1 only, on an ephemeral port, through the one accept loop in
@@ -31,6 +32,7 @@ pub mod real_obs;
 pub mod serve;
 pub mod url;
 mod watched;
+pub mod window;
 
 pub use harness::{
     init_tracing, is_connected, is_reconnecting, now_ms, secs, short_backoff, within, write_config,

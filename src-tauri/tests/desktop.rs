@@ -1,0 +1,226 @@
+//! The app as a desktop program, in the real window (tauri-driver + WebKitWebDriver under
+//! Xvfb): one instance per data folder, close to the tray while chat runs, Quit that saves
+//! everything, and the window's size kept across a restart.
+//!
+//! A private D-Bus session bus is started per test (the single-instance plugin meets the second
+//! launch there). Xvfb has no tray host, so the tray menu is not clicked: its Quit calls
+//! `app.exit(0)`, the same exit SIGTERM takes, which is what these tests send.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use streamcue_testkit::fake_irc::{privmsg_line, FakeIrc};
+use streamcue_testkit::window::{can_run, dump_app_log, Window};
+
+const APP: &str = env!("CARGO_BIN_EXE_streamcue");
+
+/// A private session bus; stopped on drop.
+struct SessionBus {
+    daemon: Child,
+    address: String,
+}
+
+impl SessionBus {
+    fn start() -> SessionBus {
+        let mut daemon = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start dbus-daemon (package dbus)");
+        let mut out = std::io::BufReader::new(daemon.stdout.take().unwrap());
+        let mut address = String::new();
+        std::io::BufRead::read_line(&mut out, &mut address).expect("bus address");
+        SessionBus {
+            daemon,
+            address: address.trim().to_string(),
+        }
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![("DBUS_SESSION_BUS_ADDRESS", self.address.clone())]
+    }
+}
+
+impl Drop for SessionBus {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+/// Whether the main window is shown (asked through the page, as the window's own API does).
+async fn window_visible(w: &Window) -> bool {
+    let script = "const done = arguments[arguments.length - 1]; \
+        window.__TAURI_INTERNALS__.invoke('plugin:window|is_visible', { label: 'main' }) \
+          .then((v) => done(v), (e) => done('error: ' + e));";
+    match w.c().execute_async(script, vec![]).await {
+        Ok(serde_json::Value::Bool(v)) => v,
+        other => panic!("is_visible: {other:?}"),
+    }
+}
+
+/// The window's close button: the same close request the window manager sends. When the
+/// window really closes, the page goes with it and the script gets no answer: that is fine;
+/// only a refusal by the window's API is an error.
+async fn close_window(w: &Window) {
+    let script = "const done = arguments[arguments.length - 1]; \
+        window.__TAURI_INTERNALS__.invoke('plugin:window|close', { label: 'main' }) \
+          .then(() => done('ok'), (e) => done('error: ' + e));";
+    let answer = w.c().execute_async(script, vec![]).await;
+    if let Ok(serde_json::Value::String(s)) = &answer {
+        assert_eq!(s, "ok", "the close request was refused");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_to_the_tray_keeps_chat_counting_and_a_second_launch_brings_the_window_back() {
+    let test = "closing_to_the_tray_keeps_chat_counting_and_a_second_launch_brings_the_window_back";
+    if !can_run(test) {
+        return;
+    }
+    let bus = SessionBus::start();
+    let server = FakeIrc::start().await.expect("fake Twitch IRC");
+    let data = tempfile::tempdir().unwrap();
+    let mut w = Window::open_with(APP, data.path(), &server.addr().to_string(), &bus.env()).await;
+    w.click("#source-twitch").await;
+    w.connect_twitch("trayed").await;
+    assert!(server.wait_joins("trayed", 1, Duration::from_secs(5)).await);
+
+    // Closing while chat runs hides the window; StreamCue keeps reading chat.
+    close_window(&w).await;
+    w.until("the window hidden", Duration::from_secs(10), || async {
+        !window_visible(&w).await
+    })
+    .await;
+    let mut sent = 0u64;
+    for i in 0..40 {
+        let line = privmsg_line("trayed", &format!("viewer{i}"), "still here while hidden");
+        sent += server.broadcast("trayed", &line) as u64;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sent, 40, "every line reached the connection");
+
+    // A second launch on the same data folder raises this window and exits with status 0,
+    // without opening the database (the first instance holds it).
+    let started = Instant::now();
+    let mut second = Command::new(APP)
+        .env("STREAMCUE_DATA_DIR", data.path())
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("second launch");
+    let status = loop {
+        if let Some(status) = second.try_wait().expect("wait for the second launch") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = second.kill();
+            let _ = second.wait();
+            panic!("the second launch was still running after 20 s (a second window?)");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "the second launch exits 0: {status:?}");
+    w.until(
+        "the window shown again",
+        Duration::from_secs(10),
+        || async { window_visible(&w).await },
+    )
+    .await;
+    w.until(
+        "the messages read while hidden",
+        Duration::from_secs(10),
+        || async { w.number("#msg-total").await >= 40 },
+    )
+    .await;
+    w.screenshot("desktop-raised").await;
+
+    // Quit (the tray's Quit and SIGTERM take the same exit): the session is ended and saved
+    // with every message counted while the window was hidden.
+    w.quit_app().await;
+    w.close().await;
+    let db = streamcue::db::Database::open(&data.path().join("streamcue.db"))
+        .await
+        .expect("the database is free again after Quit");
+    let sessions = db.sessions().all().await.unwrap();
+    let session = sessions.last().expect("the chat session row");
+    if session.messages < 40 || session.ended_at_ms.is_none() {
+        dump_app_log(data.path());
+    }
+    assert!(
+        session.messages >= 40,
+        "messages saved: {}",
+        session.messages
+    );
+    assert!(
+        session.ended_at_ms.is_some(),
+        "the session was ended by Quit"
+    );
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_nothing_running_closing_the_window_quits() {
+    if !can_run("with_nothing_running_closing_the_window_quits") {
+        return;
+    }
+    let bus = SessionBus::start();
+    let server = FakeIrc::start().await.expect("fake Twitch IRC");
+    let data = tempfile::tempdir().unwrap();
+    let w = Window::open_with(APP, data.path(), &server.addr().to_string(), &bus.env()).await;
+    w.until("the idle state", Duration::from_secs(20), || async {
+        w.state().await == "disconnected"
+    })
+    .await;
+    close_window(&w).await;
+    // The app exits by itself: its lock on the database goes with it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let db = loop {
+        match streamcue::db::Database::open(&data.path().join("streamcue.db")).await {
+            Ok(db) => break db,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            Err(e) => panic!("the app did not quit when its window closed: {e}"),
+        }
+    };
+    db.close().await;
+    w.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_size_survives_a_restart() {
+    if !can_run("the_window_size_survives_a_restart") {
+        return;
+    }
+    let bus = SessionBus::start();
+    let server = FakeIrc::start().await.expect("fake Twitch IRC");
+    let data = tempfile::tempdir().unwrap();
+    let irc = server.addr().to_string();
+
+    let mut w = Window::open_with(APP, data.path(), &irc, &bus.env()).await;
+    w.c().set_window_size(1000, 640).await.expect("resize");
+    w.until("the new size", Duration::from_secs(10), || async {
+        w.c().get_window_size().await.ok() == Some((1000, 640))
+    })
+    .await;
+    w.quit_app().await;
+    w.close().await;
+    assert!(
+        Path::new(&data.path().join("window-state.json")).is_file(),
+        "the window state was saved at Quit"
+    );
+
+    let w = Window::open_with(APP, data.path(), &irc, &bus.env()).await;
+    let size = w.c().get_window_size().await.expect("size");
+    assert_eq!(
+        size,
+        (1000, 640),
+        "the window opens at the size it was closed at"
+    );
+    w.close().await;
+}
