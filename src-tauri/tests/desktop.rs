@@ -224,3 +224,87 @@ async fn the_window_size_survives_a_restart() {
     );
     w.close().await;
 }
+
+/// ffprobe's verdict on a recording: (has a video stream, duration in seconds).
+fn probe(path: &Path) -> (bool, f64) {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type:format=duration",
+        ])
+        .args(["-of", "default=noprint_wrappers=1"])
+        .arg(path)
+        .output()
+        .expect("run ffprobe");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let video = text.lines().any(|l| l.trim() == "codec_type=video");
+    let duration = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("duration="))
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0.0);
+    (video, duration)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quit_while_hidden_in_the_tray_finalises_a_streamlink_recording() {
+    let test = "quit_while_hidden_in_the_tray_finalises_a_streamlink_recording";
+    if !can_run(test) {
+        return;
+    }
+    let bus = SessionBus::start();
+    let server = FakeIrc::start().await.expect("fake Twitch IRC");
+    let source = streamcue_testkit::hls_source::HlsSource::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let mut w = Window::open_with(APP, data.path(), &server.addr().to_string(), &bus.env()).await;
+
+    // Settings → Recorder: streamlink from the local HLS source.
+    w.click("#settings-open").await;
+    w.click("#settings-nav-recorder").await;
+    w.wait_for("#recorder-mode")
+        .await
+        .select_by_value("streamlink")
+        .await
+        .expect("choose streamlink");
+    let url = w.wait_for("#recorder-url").await;
+    url.clear().await.unwrap();
+    url.send_keys(&source.url()).await.unwrap();
+    w.click("#recorder-save").await;
+    w.until("the settings saved", Duration::from_secs(10), || async {
+        !w.text("#recorder-save-status").await.trim().is_empty()
+    })
+    .await;
+    w.click("#settings-close").await;
+
+    // Record until the file grows, then close the window: it hides, the recording goes on.
+    w.click("#recorder-start").await;
+    w.until("recording", Duration::from_secs(40), || async {
+        w.attr("#recorder-state", "data-phase").await.as_deref() == Some("recording")
+    })
+    .await;
+    close_window(&w).await;
+    w.until("the window hidden", Duration::from_secs(10), || async {
+        !window_visible(&w).await
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // Quit: streamlink is stopped with SIGINT and its file finalised before StreamCue exits.
+    w.quit_app().await;
+    w.close().await;
+    let recordings: Vec<_> = std::fs::read_dir(data.path().join("recordings"))
+        .expect("the recordings folder")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e != "part"))
+        .collect();
+    let file = recordings.first().unwrap_or_else(|| {
+        dump_app_log(data.path());
+        panic!("no recording file")
+    });
+    let (video, duration) = probe(file);
+    assert!(video, "ffprobe finds a video stream in {}", file.display());
+    assert!(duration >= 1.0, "the recording lasts {duration} s");
+}
