@@ -11,6 +11,7 @@ use streamcue::recorder::streamlink::{
     recording_stem, run, RecorderEvent, StreamlinkOptions, INSTALL_HINT,
 };
 use streamcue_testkit::hls_source::HlsSource;
+use streamcue_testkit::media::probe;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -151,29 +152,6 @@ impl Recording {
             .expect("the recorder task ends after its last event")
             .expect("the recorder task does not panic");
     }
-}
-
-/// ffprobe's verdict: (has a video stream, container duration in seconds).
-fn probe(path: &Path) -> (bool, f64) {
-    let out = std::process::Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "stream=codec_type:format=duration",
-        ])
-        .args(["-of", "default=noprint_wrappers=1"])
-        .arg(path)
-        .output()
-        .expect("run ffprobe");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let video = text.lines().any(|l| l.trim() == "codec_type=video");
-    let duration = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("duration="))
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(0.0);
-    (video, duration)
 }
 
 fn started_path(event: &RecorderEvent) -> PathBuf {

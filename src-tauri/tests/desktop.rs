@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use streamcue_testkit::fake_irc::{privmsg_line, FakeIrc};
+use streamcue_testkit::media::probe;
 use streamcue_testkit::window::{can_run, dump_app_log, Window};
 
 const APP: &str = env!("CARGO_BIN_EXE_streamcue");
@@ -223,29 +224,6 @@ async fn the_window_size_survives_a_restart() {
         "the window opens at the size it was closed at"
     );
     w.close().await;
-}
-
-/// ffprobe's verdict on a recording: (has a video stream, duration in seconds).
-fn probe(path: &Path) -> (bool, f64) {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "stream=codec_type:format=duration",
-        ])
-        .args(["-of", "default=noprint_wrappers=1"])
-        .arg(path)
-        .output()
-        .expect("run ffprobe");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let video = text.lines().any(|l| l.trim() == "codec_type=video");
-    let duration = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("duration="))
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(0.0);
-    (video, duration)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

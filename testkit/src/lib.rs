@@ -28,6 +28,7 @@ pub mod harness;
 pub mod hls_source;
 pub mod http;
 pub mod ids;
+pub mod media;
 pub mod real_obs;
 pub mod serve;
 pub mod url;
