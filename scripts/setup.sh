@@ -9,13 +9,14 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # Debian packages: the WebKitGTK stack for Tauri, Xvfb + WebKitWebDriver for the window tests,
 # ImageMagick for screenshots, ffmpeg/ffprobe for clips, keyutils/dbus for keyrings, the
-# AppIndicator library the tray icon loads at run time.
+# AppIndicator library the tray icon loads at run time; desktop-file-validate for
+# scripts/package.sh, debootstrap for the install test's Debian root.
 APT_PACKAGES=(
   build-essential pkg-config curl file ca-certificates
   libwebkit2gtk-4.1-dev libdbus-1-dev
   xvfb xauth webkit2gtk-driver imagemagick
   ffmpeg streamlink keyutils dbus-x11 fonts-dejavu-core fonts-noto-color-emoji
-  libayatana-appindicator3-1
+  libayatana-appindicator3-1 desktop-file-utils debootstrap
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -46,4 +47,11 @@ export PATH="$HOME/.cargo/bin:$PATH"
 if [ ! -d "$ROOT/ui/node_modules" ] || [ "$ROOT/ui/package-lock.json" -nt "$ROOT/ui/node_modules/.package-lock.json" ]; then
   echo "setup: installing UI packages"
   (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# The Tauri CLI for scripts/package.sh: npm's prebuilt binary (seconds, against minutes for
+# `cargo install tauri-cli`), exactly as locked in packaging/package-lock.json.
+if [ ! -d "$ROOT/packaging/node_modules" ] || [ "$ROOT/packaging/package-lock.json" -nt "$ROOT/packaging/node_modules/.package-lock.json" ]; then
+  echo "setup: installing the Tauri CLI (packaging/)"
+  (cd "$ROOT/packaging" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every StreamCue check: formatting, lints, UI type-check + build, unit and integration
-# tests, and the end-to-end tests in the real window (WebKitGTK under Xvfb, driven through
-# tauri-driver + WebKitWebDriver). Installs what it needs first (scripts/setup.sh).
+# tests, the end-to-end tests in the real window (WebKitGTK under Xvfb, driven through
+# tauri-driver + WebKitWebDriver) and the install test (the .deb in a clean Debian 12 root).
+# Installs what it needs first (scripts/setup.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
@@ -29,6 +30,18 @@ if ! bash "$ROOT/scripts/obs-root.sh"; then
     exit 1
   fi
   echo "setup: warning: no OBS root; the real-OBS tests will be skipped" >&2
+fi
+
+# A clean Debian 12 root in a cache outside the repo, for the install test
+# (src-tauri/tests/install.rs installs the .deb into a throwaway overlay of it). Not fatal
+# outside CI (the test then skips and says why).
+step "Debian 12 root for the install test"
+if ! bash "$ROOT/scripts/deb-root.sh"; then
+  if [ -n "${CI:-}" ]; then
+    echo "setup: building the Debian 12 root failed" >&2
+    exit 1
+  fi
+  echo "setup: warning: no Debian 12 root; the install test will be skipped" >&2
 fi
 
 step "UI: type-check and build"
@@ -62,5 +75,5 @@ export DISPLAY="$STREAMCUE_TEST_DISPLAY"
 mkdir -p artifacts
 export STREAMCUE_ARTIFACTS="$ROOT/artifacts"
 
-step "tests (unit, integration, window)"
+step "tests (unit, integration, window, install)"
 cargo nextest run --workspace --locked --no-fail-fast --failure-output final

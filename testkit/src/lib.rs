@@ -33,6 +33,7 @@ pub mod real_obs;
 pub mod serve;
 pub mod url;
 mod watched;
+pub mod webdriver;
 pub mod window;
 
 pub use harness::{
