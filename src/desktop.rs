@@ -58,7 +58,6 @@ pub struct Activity {
     /// The request being generated.
     generating: Option<i32>,
     degraded: bool,
-    logged_in: bool,
 }
 
 impl Activity {
@@ -89,9 +88,6 @@ impl Activity {
                 _ if self.generating == Some(item.id) => self.generating = None,
                 _ => {}
             },
-            CoreEvent::Account { state } => {
-                self.logged_in = matches!(state, AccountState::LoggedIn { .. });
-            }
             _ => {}
         }
     }

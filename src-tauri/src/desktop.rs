@@ -26,6 +26,9 @@ pub struct Desktop {
 
 struct TrayItems {
     status: MenuItem<Wry>,
+    /// The status line the menu shows now (it is set only when it changes: chat sends an
+    /// event every second, and each set is a call into the desktop's menu).
+    status_text: String,
     toggle: MenuItem<Wry>,
 }
 
@@ -63,8 +66,12 @@ impl Desktop {
                 activity.apply(event);
                 notices.extend(notifier.notice_for(event, &settings, visible));
             }
-            if let Ok(Some(tray)) = self.tray.lock().as_deref() {
-                let _ = tray.status.set_text(activity.status_line());
+            if let Ok(Some(tray)) = self.tray.lock().as_deref_mut() {
+                let line = activity.status_line();
+                if line != tray.status_text {
+                    let _ = tray.status.set_text(&line);
+                    tray.status_text = line;
+                }
             }
         }
         for notice in notices {
@@ -127,7 +134,8 @@ pub fn build_tray(app: &AppHandle) {
 }
 
 fn try_build_tray(app: &AppHandle) -> tauri::Result<TrayItems> {
-    let status = MenuItem::with_id(app, "status", "Chat disconnected", false, None::<&str>)?;
+    let status_text = Activity::default().status_line();
+    let status = MenuItem::with_id(app, "status", &status_text, false, None::<&str>)?;
     let toggle = MenuItem::with_id(app, "toggle", "Hide window", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit StreamCue", true, None::<&str>)?;
     let separator = PredefinedMenuItem::separator(app)?;
@@ -147,7 +155,11 @@ fn try_build_tray(app: &AppHandle) -> tauri::Result<TrayItems> {
         tray = tray.icon(icon.clone());
     }
     tray.build(app)?;
-    Ok(TrayItems { status, toggle })
+    Ok(TrayItems {
+        status,
+        status_text,
+        toggle,
+    })
 }
 
 fn main_window(app: &AppHandle) -> Option<WebviewWindow> {
