@@ -6,7 +6,6 @@
 //! launch there). Xvfb has no tray host, so the tray menu is not clicked: its Quit calls
 //! `app.exit(0)`, the same exit SIGTERM takes, which is what these tests send.
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -211,13 +210,25 @@ async fn the_window_size_survives_a_restart() {
     .await;
     w.quit_app().await;
     w.close().await;
-    assert!(
-        Path::new(&data.path().join("window-state.json")).is_file(),
-        "the window state was saved at Quit"
+    let saved = std::fs::read_to_string(data.path().join("window-state.json"))
+        .expect("the window state was saved at Quit");
+    let state: serde_json::Value = serde_json::from_str(&saved).expect("window-state.json");
+    assert_eq!(
+        (&state["main"]["width"], &state["main"]["height"]),
+        (&serde_json::json!(1000), &serde_json::json!(640)),
+        "the saved state holds the size at Quit: {saved}"
     );
 
+    // The plugin restores the size as the window is made; under load the X server may answer
+    // the first size query before that resize lands, so wait for it (a window that never
+    // takes its saved size still fails here).
     let w = Window::open_with(APP, data.path(), &irc, &bus.env()).await;
-    let size = w.c().get_window_size().await.expect("size");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut size = w.c().get_window_size().await.expect("size");
+    while size != (1000, 640) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        size = w.c().get_window_size().await.expect("size");
+    }
     assert_eq!(
         size,
         (1000, 640),
