@@ -187,6 +187,16 @@ impl Requests<'_> {
         rows.iter().map(item).collect()
     }
 
+    /// How many items wait (pending, approved).
+    pub async fn waiting_count(self) -> Result<usize, DbError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM requests WHERE state IN ('pending', 'approved')",
+        )
+        .fetch_one(self.pool)
+        .await?;
+        Ok(n.max(0) as usize)
+    }
+
     /// Gives the waiting items the positions 1..n in the order of `ids`; returns them.
     pub async fn reorder_waiting(
         self,

@@ -11,7 +11,7 @@ use crate::api::RequestState;
 use crate::chat::ChatMessage;
 use crate::db::{DbError, NewRequest, QueueCounter, RequestRow};
 use crate::queue::command::{ChatCommand, PromptRefusal};
-use crate::queue::policy::{accepted_reply, short, Admission, RequestFacts};
+use crate::queue::policy::{accepted_reply, short, Admission, RequestFacts, ViewerFacts};
 
 use super::{Inbound, QueueActor};
 use crate::clock::now_ms;
@@ -133,19 +133,28 @@ impl QueueActor {
             }
         };
         let now = now_ms();
-        let elevated = message.is_moderator || message.is_broadcaster;
-        let facts = RequestFacts {
+        let viewer = ViewerFacts {
             now_ms: now,
             last_accepted_ms: self.last_accepted(&user).await?,
-            elevated,
-            waiting: self.db.requests().waiting().await?.len(),
+            elevated: message.is_moderator || message.is_broadcaster,
             intake_paused: self.signals.intake_paused(),
-            auto_approve: self.auto_approve,
         };
-        let (state, position) = match self.options.policy.admit(&facts) {
+        // Refused without counting the queue (no query) when the viewer cannot get in anyway.
+        let admission = match self.options.policy.refuse_viewer(&viewer) {
+            Some(refusal) => Admission::Refuse(refusal),
+            None => self.options.policy.admit(&RequestFacts {
+                now_ms: viewer.now_ms,
+                last_accepted_ms: viewer.last_accepted_ms,
+                elevated: viewer.elevated,
+                intake_paused: viewer.intake_paused,
+                waiting: self.db.requests().waiting_count().await?,
+                auto_approve: self.auto_approve,
+            }),
+        };
+        let (state, position) = match admission {
             Admission::Accept { state, position } => (state, position),
             Admission::Refuse(refusal) => {
-                tracing::info!(user = %user, outcome = refusal.outcome(), queue_depth = facts.waiting, "request refused");
+                tracing::info!(user = %user, outcome = refusal.outcome(), "request refused");
                 self.count_soon(refusal.counter()).await;
                 self.replies.say(&channel, refusal.reply(&name));
                 return Ok(());
