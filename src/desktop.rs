@@ -253,4 +253,4 @@ mod actor;
 #[cfg(test)]
 mod tests;
 
-pub use actor::DesktopPrefs;
+pub use actor::{DesktopPrefs, PrefsSetup};

@@ -12,6 +12,7 @@ pub mod db;
 pub mod desktop;
 pub mod engine;
 pub mod events;
+pub mod folders;
 pub mod generator;
 pub mod logging;
 pub mod moments;

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::api::PathsInfo;
+use crate::folders::MediaFolders;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppPaths {
@@ -164,13 +165,25 @@ impl AppPaths {
         }
     }
 
-    pub fn info(&self) -> PathsInfo {
+    /// These paths with the clips and recordings folders in use (see `folders`).
+    pub fn using(&self, folders: &MediaFolders) -> Self {
+        Self {
+            clips_dir: folders.clips_dir.clone(),
+            recordings_dir: folders.recordings_dir.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// What the window shows, with the folders in use; these paths are the defaults.
+    pub fn info(&self, folders: &MediaFolders) -> PathsInfo {
         PathsInfo {
             config_file: self.config_file.display().to_string(),
             database_file: self.database_file.display().to_string(),
             log_dir: self.log_dir.display().to_string(),
-            clips_dir: self.clips_dir.display().to_string(),
-            recordings_dir: self.recordings_dir.display().to_string(),
+            clips_dir: folders.clips_dir.display().to_string(),
+            recordings_dir: folders.recordings_dir.display().to_string(),
+            clips_dir_is_default: folders.clips_dir == self.clips_dir,
+            recordings_dir_is_default: folders.recordings_dir == self.recordings_dir,
         }
     }
 }

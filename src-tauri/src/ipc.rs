@@ -7,14 +7,16 @@ use specta::Type;
 use streamcue::api::{
     ApiError, AppSnapshot, ChatSlot, ChatState, ChatTarget, Clip, ConnectionCheck, CoreEvent,
     ErrorCode, GeneratorSettingsUpdate, GeneratorStatus, Moment, MomentSettings, ObsSettingsUpdate,
-    ObsSetupReport, ObsView, QueueAction, QueueItem, QueueView, RecorderSettings, RecorderState,
-    SessionHistory, SessionSummary, UiLimits,
+    ObsSetupReport, ObsView, PathsInfo, QueueAction, QueueItem, QueueView, RecorderSettings,
+    RecorderState, SessionHistory, SessionSummary, UiLimits,
 };
 use streamcue::chat::ChannelName;
 use streamcue::desktop::DesktopSettings;
+use streamcue::folders::FolderKind;
 use streamcue::secrets::Secret;
 use streamcue::twitch_auth::LoginPrompt;
 use tauri::State;
+use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_opener::OpenerExt;
 use tauri_specta::{collect_commands, collect_events, Event};
 
@@ -307,6 +309,65 @@ pub async fn desktop_set_settings(
     engine.get()?.desktop().set_settings(settings).await
 }
 
+/// Uses a typed folder for clips or recordings (`None`: back to the default). The core checks
+/// it first; the message of a refusal says what to do.
+#[tauri::command]
+#[specta::specta]
+pub async fn folder_set(
+    engine: State<'_, EngineSlot>,
+    kind: FolderKind,
+    path: Option<String>,
+) -> Result<PathsInfo, ApiError> {
+    engine.get()?.set_folder(kind, path).await
+}
+
+/// **Choose…**: the system's folder picker, starting at the folder in use; the picked folder
+/// is checked and used like a typed one. `None` when the streamer cancels.
+#[tauri::command]
+#[specta::specta]
+pub async fn folder_choose(
+    window: tauri::WebviewWindow,
+    engine: State<'_, EngineSlot>,
+    kind: FolderKind,
+) -> Result<Option<PathsInfo>, ApiError> {
+    let engine = engine.get()?;
+    let paths = engine.paths();
+    let current = match kind {
+        FolderKind::Clips => paths.clips_dir,
+        FolderKind::Recordings => paths.recordings_dir,
+    };
+    // The picker opens where it can: the folder in use, else the nearest folder above it.
+    let start = current
+        .ancestors()
+        .find(|d| d.is_dir())
+        .map(|d| d.to_path_buf());
+    let title = match kind {
+        FolderKind::Clips => "Folder for clips",
+        FolderKind::Recordings => "Folder for recordings",
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut picker = window.dialog().file().set_title(title).set_parent(&window);
+    if let Some(start) = start {
+        picker = picker.set_directory(start);
+    }
+    picker.pick_folder(move |picked| {
+        let _ = tx.send(picked);
+    });
+    let Some(picked) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let path = picked.into_path().map_err(|e| {
+        ApiError::new(
+            ErrorCode::Folder,
+            format!("That is not a local folder ({e}): choose a folder on this computer."),
+        )
+    })?;
+    engine
+        .set_folder(kind, Some(path.display().to_string()))
+        .await
+        .map(Some)
+}
+
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(collect_commands![
@@ -338,7 +399,9 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             reveal_in_folder,
             open_link,
             log_ui_error,
-            desktop_set_settings
+            desktop_set_settings,
+            folder_set,
+            folder_choose
         ])
         .events(collect_events![CoreEvents])
         // The ranges and defaults the core checks against: `import { UI_LIMITS } from "./bindings"`.

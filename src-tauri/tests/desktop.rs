@@ -238,8 +238,9 @@ async fn the_window_size_survives_a_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn quit_while_hidden_in_the_tray_finalises_a_streamlink_recording() {
-    let test = "quit_while_hidden_in_the_tray_finalises_a_streamlink_recording";
+async fn quit_while_hidden_in_the_tray_finalises_a_streamlink_recording_in_the_chosen_folder() {
+    let test =
+        "quit_while_hidden_in_the_tray_finalises_a_streamlink_recording_in_the_chosen_folder";
     if !can_run(test) {
         return;
     }
@@ -265,6 +266,40 @@ async fn quit_while_hidden_in_the_tray_finalises_a_streamlink_recording() {
         !w.text("#recorder-save-status").await.trim().is_empty()
     })
     .await;
+
+    // Settings → Folders: a file is refused in words; a new folder is used.
+    let scratch = tempfile::tempdir().unwrap();
+    let in_the_way = scratch.path().join("notes.txt");
+    std::fs::write(&in_the_way, b"x").unwrap();
+    let chosen = scratch.path().join("Stream recordings");
+    w.click("#settings-nav-folders").await;
+    for (typed, outcome) in [(&in_the_way, "refused"), (&chosen, "used")] {
+        let field = w.wait_for("#folder-recordings-path").await;
+        field.clear().await.unwrap();
+        field.send_keys(&typed.display().to_string()).await.unwrap();
+        w.click("#folder-recordings-save").await;
+        w.until(
+            &format!("the folder {outcome}"),
+            Duration::from_secs(10),
+            || async {
+                match outcome {
+                    "refused" => w
+                        .text("#folder-recordings-error")
+                        .await
+                        .contains("is a file, not a folder"),
+                    _ => w.text("#folder-recordings-save-status").await.trim() == "Saved",
+                }
+            },
+        )
+        .await;
+    }
+    w.screenshot("settings-folders").await;
+    w.click("#settings-nav-about").await;
+    assert_eq!(
+        w.text("#path-recordings").await,
+        chosen.display().to_string(),
+        "About shows the folder in use"
+    );
     w.click("#settings-close").await;
 
     // Record until the file grows, then close the window: it hides, the recording goes on.
@@ -283,8 +318,8 @@ async fn quit_while_hidden_in_the_tray_finalises_a_streamlink_recording() {
     // Quit: streamlink is stopped with SIGINT and its file finalised before StreamCue exits.
     w.quit_app().await;
     w.close().await;
-    let recordings: Vec<_> = std::fs::read_dir(data.path().join("recordings"))
-        .expect("the recordings folder")
+    let recordings: Vec<_> = std::fs::read_dir(&chosen)
+        .expect("the chosen recordings folder")
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e != "part"))

@@ -38,6 +38,8 @@ pub enum ErrorCode {
     Obs,
     /// Recording or cutting a clip failed (e.g. ffmpeg or streamlink missing); the message says why.
     Recorder,
+    /// A chosen clips or recordings folder cannot be used; the message says why and what to do.
+    Folder,
     /// The engine is shutting down or has stopped.
     ShuttingDown,
     /// StreamCue could not start (e.g. its database is locked or too new); the message says why.
@@ -66,6 +68,12 @@ impl ApiError {
 impl From<crate::actor::Gone> for ApiError {
     fn from(_: crate::actor::Gone) -> Self {
         ApiError::new(ErrorCode::ShuttingDown, "StreamCue is shutting down.")
+    }
+}
+
+impl From<crate::folders::FolderError> for ApiError {
+    fn from(e: crate::folders::FolderError) -> Self {
+        ApiError::new(ErrorCode::Folder, e.to_string())
     }
 }
 

@@ -138,6 +138,9 @@ pub struct PathsInfo {
     pub log_dir: String,
     pub clips_dir: String,
     pub recordings_dir: String,
+    /// The clips folder is the default one (not chosen in Settings → Folders).
+    pub clips_dir_is_default: bool,
+    pub recordings_dir_is_default: bool,
 }
 
 /// Everything the UI needs to draw itself from scratch (on load, or after it lagged).
@@ -403,6 +406,10 @@ pub enum CoreEvent {
     /// The desktop settings changed (close to tray, notifications).
     DesktopSettings {
         settings: crate::desktop::DesktopSettings,
+    },
+    /// A clips or recordings folder was chosen (or set back to its default).
+    Paths {
+        paths: PathsInfo,
     },
     /// The UI missed events (it was too slow): it should fetch a fresh snapshot.
     Resync,

@@ -9,10 +9,11 @@
 use std::sync::Arc;
 
 use super::run::Actors;
-use crate::api::{ApiError, AppSnapshot, ChatState, ChatTarget, LimitsView, Notice};
+use crate::api::{ApiError, AppSnapshot, ChatState, ChatTarget, LimitsView, Notice, PathsInfo};
 use crate::chat::{ChatClient, ChatSlot};
 use crate::desktop::DesktopPrefs;
 use crate::events::EventBus;
+use crate::folders::{check_in_background, FolderKind};
 use crate::generator::GenerationWorker;
 use crate::moments::MomentDetector;
 use crate::obs::ObsClient;
@@ -63,9 +64,24 @@ impl EngineHandle {
         &self.actors.moments
     }
 
-    /// Where this engine keeps its files.
-    pub fn paths(&self) -> &AppPaths {
-        &self.paths
+    /// Where this engine keeps its files, with the clips and recordings folders in use.
+    pub fn paths(&self) -> AppPaths {
+        self.paths.using(&self.actors.desktop.folders_now())
+    }
+
+    /// Uses `typed` as the clips or recordings folder from the next file on (`None`: back to
+    /// the default). The folder is checked first (made if missing, written to, enough free
+    /// space); existing files stay where they are.
+    pub async fn set_folder(
+        &self,
+        kind: FolderKind,
+        typed: Option<String>,
+    ) -> Result<PathsInfo, ApiError> {
+        let dir = match typed {
+            Some(typed) => Some(check_in_background(kind, typed).await?.path),
+            None => None,
+        };
+        self.actors.desktop.set_folder(kind, dir).await
     }
 
     pub fn desktop(&self) -> &DesktopPrefs {
@@ -154,7 +170,7 @@ impl EngineHandle {
             queue,
             chats,
             notices: self.notices.as_ref().clone(),
-            paths: self.paths.info(),
+            paths: self.paths.info(&self.actors.desktop.folders_now()),
             keyring_available: self.keyring_available,
             default_channel: self.default_channel.to_string(),
             account: self.actors.account.state(),

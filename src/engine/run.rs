@@ -18,12 +18,14 @@ use crate::actor::Shutdown;
 use crate::api::CoreEvent;
 use crate::chat::{Backoff, ChatClient, ChatOptions, ChatSlot};
 use crate::db::Database;
-use crate::desktop::DesktopPrefs;
+use crate::desktop::{DesktopPrefs, PrefsSetup};
 use crate::events::EventBus;
+use crate::folders::CHOSEN;
 use crate::generator::worker::WorkerSetup;
 use crate::generator::{GenerationSignals, GenerationWorker, GeneratorOptions};
 use crate::moments::{detector_channel, MomentDetector};
 use crate::obs::{ObsClient, ObsSetup};
+use crate::paths::AppPaths;
 use crate::queue::{
     inbound_channel, ChatReplies, GenerationQueue, QueueOptions, QueueSetup, ReplySink,
 };
@@ -53,8 +55,8 @@ pub(super) struct ActorOptions {
     pub(super) chat_options: ChatOptions,
     pub(super) queue_options: QueueOptions,
     pub(super) generator_options: GeneratorOptions,
-    pub(super) clips_dir: std::path::PathBuf,
-    pub(super) recordings_dir: std::path::PathBuf,
+    /// The default paths; the clips and recordings folders may be replaced by chosen ones.
+    pub(super) paths: AppPaths,
     pub(super) ffmpeg: String,
 }
 
@@ -70,8 +72,7 @@ pub(super) async fn run_engine(
         mut chat_options,
         queue_options,
         generator_options,
-        clips_dir,
-        recordings_dir,
+        paths,
         ffmpeg,
     } = options;
     let db = match Database::open(&db_path).await {
@@ -87,6 +88,18 @@ pub(super) async fn run_engine(
         Err(e) => tracing::error!(error = %e, "could not close interrupted sessions"),
     }
     let tracker = TaskTracker::new();
+    // The desktop preferences hold the chosen folders: started before anything writes a file.
+    let desktop_cancel = cancel.child_token();
+    let (desktop, desktop_task) = DesktopPrefs::spawn(
+        PrefsSetup {
+            db: db.clone(),
+            events: events.clone(),
+            chosen: CHOSEN.load(&db).await,
+            defaults: paths,
+        },
+        desktop_cancel.clone(),
+        &tracker,
+    );
     let (inbound_tx, inbound_rx) = inbound_channel();
     chat_options.inbound = Some(inbound_tx);
     let (detector_tx, detector_rx) = detector_channel();
@@ -155,8 +168,7 @@ pub(super) async fn run_engine(
             db: db.clone(),
             events: events.clone(),
             obs: obs.clone(),
-            clips_dir: clips_dir.clone(),
-            recordings_dir,
+            folders: desktop.folders(),
             ffmpeg,
         },
         recorder_cancel.clone(),
@@ -171,16 +183,13 @@ pub(super) async fn run_engine(
             secrets: secrets.clone(),
             signals: signals.clone(),
             options: generator_options,
-            clips_dir,
+            folders: desktop.folders(),
             obs: obs.clone(),
         },
         obs_reports,
         generator_cancel.clone(),
         &tracker,
     );
-    let desktop_cancel = cancel.child_token();
-    let (desktop, desktop_task) =
-        DesktopPrefs::spawn(db.clone(), events.clone(), desktop_cancel.clone(), &tracker);
     let (queue, queue_task) = GenerationQueue::spawn(
         QueueSetup {
             db: db.clone(),

@@ -92,8 +92,7 @@ impl Engine {
             kick: kick_options(&config, options.backoff.clone()),
         };
         let generator_options = GeneratorOptions::from_config(&config.generator);
-        let clips_dir = options.paths.clips_dir.clone();
-        let recordings_dir = options.paths.recordings_dir.clone();
+        let default_paths = options.paths.clone();
         let ffmpeg = config.generator.ffmpeg.clone();
         let thread_events = events.clone();
         let thread_secrets = options.secrets.clone();
@@ -118,8 +117,7 @@ impl Engine {
                         chat_options,
                         queue_options,
                         generator_options,
-                        clips_dir,
-                        recordings_dir,
+                        paths: default_paths,
                         ffmpeg,
                     },
                     thread_events,

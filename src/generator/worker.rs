@@ -36,6 +36,7 @@ use crate::api::{
 use crate::clock::now_ms;
 use crate::db::{write_then_announce, ClaimedRequest, Database, RunOutcome, Setting};
 use crate::events::EventBus;
+use crate::folders::FolderWatch;
 use crate::obs::{ObsClient, ObsReport, Show};
 use crate::queue::ReplySink;
 use crate::secrets::SecretStore;
@@ -69,7 +70,8 @@ pub struct WorkerSetup {
     pub secrets: Arc<dyn SecretStore>,
     pub signals: GenerationSignals,
     pub options: GeneratorOptions,
-    pub clips_dir: PathBuf,
+    /// Where clips go (read as each job starts: a folder chosen meanwhile takes the next).
+    pub folders: FolderWatch,
     /// Where clips are shown (OBS may be absent: generation goes on).
     pub obs: ObsClient,
 }
@@ -171,7 +173,7 @@ impl Worker {
         if let Err(e) = self.setup.db.generations().leave_degraded(now).await {
             tracing::error!(error = %e, "could not close degraded-mode periods");
         }
-        remove_stale_parts(&self.setup.clips_dir);
+        remove_stale_parts(&self.setup.folders.borrow().clips_dir);
         self.settings = StoredSettings::load(&self.setup.db).await;
         self.paused = PAUSED.load(&self.setup.db).await;
         tracing::info!(backend = ?self.settings.backend, "generator ready");
@@ -275,7 +277,7 @@ impl Worker {
         let prompt = claimed.item.prompt.clone();
         let setup = self.backend().map(|backend| JobSetup {
             backend,
-            clips_dir: self.setup.clips_dir.clone(),
+            clips_dir: self.setup.folders.borrow().clips_dir.clone(),
             max_attempts: self.setup.options.max_attempts,
             backoff: self.setup.options.backoff.clone(),
             limits: DownloadLimits {

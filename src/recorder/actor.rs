@@ -10,8 +10,6 @@
 //! Planning, running and writing the cuts is in `clips`; the command loop, following OBS and
 //! streamlink's events are here.
 
-use std::path::PathBuf;
-
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -26,6 +24,7 @@ use crate::api::{
 use crate::clock::now_ms;
 use crate::db::{Database, DbError, Setting};
 use crate::events::EventBus;
+use crate::folders::FolderWatch;
 use crate::obs::{ObsClient, ObsRecording};
 
 mod clips;
@@ -81,8 +80,8 @@ pub struct RecorderSetup {
     pub db: Database,
     pub events: EventBus,
     pub obs: ObsClient,
-    pub clips_dir: PathBuf,
-    pub recordings_dir: PathBuf,
+    /// Where cuts and streamlink recordings go (read as each file starts).
+    pub folders: FolderWatch,
     pub ffmpeg: String,
 }
 
@@ -470,7 +469,7 @@ impl Actor {
         let options = StreamlinkOptions {
             url,
             quality: self.settings.quality.clone(),
-            out_dir: self.setup.recordings_dir.clone(),
+            out_dir: self.setup.folders.borrow().recordings_dir.clone(),
             file_stem: stem,
             ..StreamlinkOptions::default()
         };

@@ -321,6 +321,30 @@ async desktopSetSettings(settings: DesktopSettings) : Promise<Result<DesktopSett
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Uses a typed folder for clips or recordings (`None`: back to the default). The core checks
+ * it first; the message of a refusal says what to do.
+ */
+async folderSet(kind: FolderKind, path: string | null) : Promise<Result<PathsInfo, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("folder_set", { kind, path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * **Choose…**: the system's folder picker, starting at the folder in use; the picked folder
+ * is checked and used like a typed one. `None` when the streamer cancels.
+ */
+async folderChoose(kind: FolderKind) : Promise<Result<PathsInfo | null, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("folder_choose", { kind }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -559,6 +583,10 @@ export type CoreEvent =
  */
 { kind: "desktopSettings"; settings: DesktopSettings } | 
 /**
+ * A clips or recordings folder was chosen (or set back to its default).
+ */
+{ kind: "paths"; paths: PathsInfo } | 
+/**
  * The UI missed events (it was too slow): it should fetch a fresh snapshot.
  */
 { kind: "resync" }
@@ -664,6 +692,10 @@ export type ErrorCode =
  */
 "Recorder" | 
 /**
+ * A chosen clips or recordings folder cannot be used; the message says why and what to do.
+ */
+"Folder" | 
+/**
  * The engine is shutting down or has stopped.
  */
 "ShuttingDown" | 
@@ -675,6 +707,10 @@ export type ErrorCode =
  * Anything else; the message says what.
  */
 "Internal"
+/**
+ * Which folder.
+ */
+export type FolderKind = "Clips" | "Recordings"
 /**
  * What the generator is doing with the item in hand (not stored: progress is a live view).
  */
@@ -939,7 +975,11 @@ export type ObsView = { settings: ObsSettings; state: ObsState }
 /**
  * Where StreamCue keeps its files, shown in the UI so the streamer can find them.
  */
-export type PathsInfo = { configFile: string; databaseFile: string; logDir: string; clipsDir: string; recordingsDir: string }
+export type PathsInfo = { configFile: string; databaseFile: string; logDir: string; clipsDir: string; recordingsDir: string; 
+/**
+ * The clips folder is the default one (not chosen in Settings → Folders).
+ */
+clipsDirIsDefault: boolean; recordingsDirIsDefault: boolean }
 /**
  * A streamer's action on one request.
  */

@@ -63,7 +63,15 @@ function snapshot(
       { slot: "kick", ...(kick ?? { state: { state: "disconnected" }, counters: { ...ZERO }, velocity: [] }) },
     ],
     notices: [],
-    paths: { configFile: "c", databaseFile: "d", logDir: "l", clipsDir: "k", recordingsDir: "r" },
+    paths: {
+      configFile: "c",
+      databaseFile: "d",
+      logDir: "l",
+      clipsDir: "k",
+      recordingsDir: "r",
+      clipsDirIsDefault: true,
+      recordingsDirIsDefault: true,
+    },
     keyringAvailable: true,
     defaultChannel: "",
     queue: { items: [], autoApprove: false, maxWaiting: 10, counters: {} as never },
@@ -96,6 +104,17 @@ describe("desktop settings", () => {
     const out = applyEvents(c, [{ kind: "desktopSettings", settings: changed }]);
     expect(c.desktop).toEqual(changed);
     expect([...out.touched]).toEqual(["desktop"]);
+  });
+});
+
+describe("folders", () => {
+  it("a chosen folder replaces the paths shown and touches only the About/Folders slice", () => {
+    const c = emptyCache();
+    applySnapshot(c, snapshot());
+    const chosen = { ...c.paths!, clipsDir: "/mnt/big/clips", clipsDirIsDefault: false };
+    const out = applyEvents(c, [{ kind: "paths", paths: chosen }]);
+    expect(c.paths).toEqual(chosen);
+    expect([...out.touched]).toEqual(["meta"]);
   });
 });
 

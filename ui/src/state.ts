@@ -313,6 +313,10 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
         cache.desktop = ev.settings;
         t("desktop");
         break;
+      case "paths":
+        cache.paths = ev.paths;
+        t("meta");
+        break;
       case "recorder":
         if (applyRecorderState(cache, ev.state)) t("recorder");
         break;

@@ -40,7 +40,7 @@ impl Worker {
             current: self.current,
             paused: self.paused,
             counters,
-            clips_dir: self.setup.clips_dir.display().to_string(),
+            clips_dir: self.setup.folders.borrow().clips_dir.display().to_string(),
         })
     }
 

@@ -94,7 +94,7 @@ impl Actor {
                 &path,
                 from.saturating_sub(pre),
                 to,
-                &self.setup.clips_dir,
+                &self.setup.folders.borrow().clips_dir,
                 format!("moment-{moment_id}"),
             )
         };

@@ -13,6 +13,7 @@ import { type SettingsSection, settingsOpen, settingsSection } from "../../ui";
 import { AboutSection } from "./AboutSettings";
 import { AppearanceSection } from "./AppearanceSettings";
 import { DesktopSection } from "./DesktopSettings";
+import { FoldersSection } from "./FolderSettings";
 import { GeneratorSection } from "./GeneratorSettings";
 import { MomentsSection } from "./MomentSettings";
 import { ObsSection } from "./ObsSettings";
@@ -26,6 +27,7 @@ const SECTIONS: readonly { id: SettingsSection; label: string; intro: string }[]
   { id: "recorder", label: "Recorder", intro: "Records the stream so moments can be cut into clips." },
   { id: "moments", label: "Moments", intro: "What makes a moment: bursts of chat, keywords and emote spam." },
   { id: "desktop", label: "Desktop", intro: "The tray icon and desktop notifications." },
+  { id: "folders", label: "Folders", intro: "Where new clips and recordings are saved." },
   { id: "appearance", label: "Appearance", intro: "How this window looks." },
   { id: "about", label: "About", intro: "Where StreamCue keeps its files." },
 ];
@@ -125,6 +127,8 @@ function sectionContent(id: SettingsSection, active: boolean): ComponentChildren
       return <MomentsSection active={active} />;
     case "desktop":
       return <DesktopSection />;
+    case "folders":
+      return <FoldersSection />;
     case "appearance":
       return <AppearanceSection />;
     case "about":
