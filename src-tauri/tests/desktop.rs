@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use streamcue_testkit::fake_irc::{privmsg_line, FakeIrc};
 use streamcue_testkit::media::probe;
+use streamcue_testkit::tray::TrayMenu;
 use streamcue_testkit::window::{can_run, dump_app_log, Window};
 
 const APP: &str = env!("CARGO_BIN_EXE_streamcue");
@@ -238,9 +239,9 @@ async fn the_window_size_survives_a_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn quit_while_hidden_in_the_tray_finalises_a_streamlink_recording_in_the_chosen_folder() {
+async fn quit_from_the_tray_while_hidden_finalises_a_streamlink_recording_in_the_chosen_folder() {
     let test =
-        "quit_while_hidden_in_the_tray_finalises_a_streamlink_recording_in_the_chosen_folder";
+        "quit_from_the_tray_while_hidden_finalises_a_streamlink_recording_in_the_chosen_folder";
     if !can_run(test) {
         return;
     }
@@ -248,7 +249,7 @@ async fn quit_while_hidden_in_the_tray_finalises_a_streamlink_recording_in_the_c
     let server = FakeIrc::start().await.expect("fake Twitch IRC");
     let source = streamcue_testkit::hls_source::HlsSource::start().await;
     let data = tempfile::tempdir().unwrap();
-    let mut w = Window::open_with(APP, data.path(), &server.addr().to_string(), &bus.env()).await;
+    let w = Window::open_with(APP, data.path(), &server.addr().to_string(), &bus.env()).await;
 
     // Settings → Recorder: streamlink from the local HLS source.
     w.click("#settings-open").await;
@@ -315,8 +316,23 @@ async fn quit_while_hidden_in_the_tray_finalises_a_streamlink_recording_in_the_c
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
 
-    // Quit: streamlink is stopped with SIGINT and its file finalised before StreamCue exits.
-    w.quit_app().await;
+    // The tray, as a desktop's tray host sees it over D-Bus: its status line says what runs;
+    // Quit StreamCue stops streamlink with SIGINT and finalises its file before StreamCue exits.
+    let app = w.app_pid();
+    let tray = TrayMenu::find(&bus.address, app, Duration::from_secs(10)).expect("the tray menu");
+    let items = tray.items().expect("the tray's items");
+    assert!(
+        items
+            .first()
+            .is_some_and(|i| i.label.contains("recording") && !i.enabled),
+        "the status line says a recording runs: {items:?}"
+    );
+    assert!(
+        items.iter().any(|i| i.label == "Show window"),
+        "the window is hidden, so the tray offers to show it: {items:?}"
+    );
+    tray.click("Quit StreamCue").expect("click Quit");
+    w.wait_app_exit(app, "Quit in the tray").await;
     w.close().await;
     let recordings: Vec<_> = std::fs::read_dir(&chosen)
         .expect("the chosen recordings folder")

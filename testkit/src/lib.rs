@@ -33,6 +33,7 @@ pub mod media;
 pub mod real_obs;
 pub mod serve;
 pub mod tmpfs;
+pub mod tray;
 pub mod url;
 mod watched;
 pub mod webdriver;

@@ -342,21 +342,31 @@ impl Window {
     /// exited by itself, then ends the WebDriver session. (WebDriver's own "close" kills the
     /// app outright, which is not what a streamer does.)
     pub async fn quit_app(&mut self) {
-        let app = descendants(self.driver.id())
+        let app = self.app_pid();
+        let _ = Command::new("kill")
+            .args(["-TERM", &app.to_string()])
+            .status();
+        self.wait_app_exit(app, "SIGTERM").await;
+    }
+
+    /// The app's process (under tauri-driver and WebKitWebDriver).
+    pub fn app_pid(&self) -> u32 {
+        descendants(self.driver.id())
             .into_iter()
             .find(|pid| {
                 std::fs::read_link(format!("/proc/{pid}/exe"))
                     .is_ok_and(|p| p.ends_with("streamcue"))
             })
-            .expect("the app process under tauri-driver");
-        let _ = Command::new("kill")
-            .args(["-TERM", &app.to_string()])
-            .status();
+            .expect("the app process under tauri-driver")
+    }
+
+    /// Waits until process `app` has exited by itself (15 s at most after `what`).
+    pub async fn wait_app_exit(&self, app: u32, what: &str) {
         let deadline = Instant::now() + Duration::from_secs(15);
         while Path::new(&format!("/proc/{app}")).exists() && !is_zombie(app) {
             assert!(
                 Instant::now() < deadline,
-                "the app did not exit within 15 s of SIGTERM"
+                "the app did not exit within 15 s of {what}"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
