@@ -44,6 +44,65 @@ impl SessionBus {
     }
 }
 
+impl SessionBus {
+    /// A real notification server on this bus (dunst, on the tests' X display) and a
+    /// `dbus-monitor` recording every `Notify` call it gets: what the desktop would show.
+    fn watch_notifications(&self) -> Notifications {
+        let monitor_child = Command::new("dbus-monitor")
+            .args([
+                "--address",
+                &self.address,
+                "interface='org.freedesktop.Notifications',member='Notify'",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dbus-monitor (package dbus-bin)");
+        let dunst = Command::new("dunst")
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dunst (package dunst)");
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut monitor = Notifications {
+            seen: seen.clone(),
+            children: vec![monitor_child, dunst],
+        };
+        let out = monitor.children[0].stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(out)).map_while(Result::ok)
+            {
+                let mut s = seen.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        monitor
+    }
+}
+
+/// Notify calls seen on the bus (their `string "…"` arguments: app, title, body).
+struct Notifications {
+    seen: std::sync::Arc<std::sync::Mutex<String>>,
+    children: Vec<Child>,
+}
+
+impl Notifications {
+    fn titles(&self) -> String {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Notifications {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 impl Drop for SessionBus {
     fn drop(&mut self) {
         let _ = self.daemon.kill();
@@ -82,12 +141,18 @@ async fn closing_to_the_tray_keeps_chat_counting_and_a_second_launch_brings_the_
         return;
     }
     let bus = SessionBus::start();
+    let notifications = bus.watch_notifications();
     let server = FakeIrc::start().await.expect("fake Twitch IRC");
     let data = tempfile::tempdir().unwrap();
     let mut w = Window::open_with(APP, data.path(), &server.addr().to_string(), &bus.env()).await;
     w.click("#source-twitch").await;
     w.connect_twitch("trayed").await;
     assert!(server.wait_joins("trayed", 1, Duration::from_secs(5)).await);
+    w.click("#auto-approve").await;
+    w.until("auto-approve on", Duration::from_secs(10), || async {
+        w.attr("#auto-approve", "aria-pressed").await.as_deref() == Some("true")
+    })
+    .await;
 
     // Closing while chat runs hides the window; StreamCue keeps reading chat.
     close_window(&w).await;
@@ -102,6 +167,27 @@ async fn closing_to_the_tray_keeps_chat_counting_and_a_second_launch_brings_the_
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(sent, 40, "every line reached the connection");
+
+    // Desktop notifications, through a real notification server: the one-time "still running
+    // in the tray" notice, then a viewer's request generated while the window is hidden.
+    server.broadcast(
+        "trayed",
+        &privmsg_line("trayed", "nightowl", "!anime a lantern in the fog"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !notifications.titles().contains("Clip ready") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let seen = notifications.titles();
+    println!("Notify calls seen on the bus:\n{seen}");
+    assert!(
+        seen.contains("string \"Clip ready\"") && seen.contains("from nightowl is ready"),
+        "a clip made while hidden is notified: {seen}"
+    );
+    assert!(
+        seen.contains("string \"StreamCue is still running\""),
+        "the first hide says StreamCue keeps running in the tray: {seen}"
+    );
 
     // A second launch on the same data folder raises this window and exits with status 0,
     // without opening the database (the first instance holds it).
