@@ -552,18 +552,9 @@ async fn a_finished_clip_is_never_fetched_twice_even_after_a_crash() {
         .act(id, QueueAction::Retry)
         .await
         .unwrap();
-    let mut ready = None;
-    rig.h
-        .events
-        .wait(secs(20.0), "the retried request is ready", |log| {
-            ready = log
-                .items()
-                .into_iter()
-                .find(|i| i.id == id && i.state == RequestState::Ready);
-            ready.is_some()
-        })
-        .await;
-    assert_eq!(ready.unwrap().attempts, 0, "served from disk");
+    let ready = rig.finished_since(id, item.updated_at_ms, secs(20.0)).await;
+    assert_eq!(ready.state, RequestState::Ready, "{ready:?}");
+    assert_eq!(ready.attempts, 0, "served from disk");
     assert_eq!(
         (rig.gen().generate_calls(), rig.gen().download_calls()),
         (1, 1),

@@ -43,32 +43,23 @@ impl TrayMenu {
     }
 
     fn try_find(bus_address: &str, pid: u32) -> Result<TrayMenu, String> {
-        let names = gdbus(
-            bus_address,
-            &[
+        let ask_bus = |method: &str, arg: Option<&str>| {
+            let method = format!("org.freedesktop.DBus.{method}");
+            let mut args = vec![
                 "call",
                 "--dest",
                 "org.freedesktop.DBus",
                 "--object-path",
                 "/org/freedesktop/DBus",
                 "--method",
-                "org.freedesktop.DBus.ListNames",
-            ],
-        )?;
+                &method,
+            ];
+            args.extend(arg);
+            gdbus(bus_address, &args)
+        };
+        let names = ask_bus("ListNames", None)?;
         for name in quoted(&names).into_iter().filter(|n| n.starts_with(':')) {
-            let owner = gdbus(
-                bus_address,
-                &[
-                    "call",
-                    "--dest",
-                    "org.freedesktop.DBus",
-                    "--object-path",
-                    "/org/freedesktop/DBus",
-                    "--method",
-                    "org.freedesktop.DBus.GetConnectionUnixProcessID",
-                    &name,
-                ],
-            );
+            let owner = ask_bus("GetConnectionUnixProcessID", Some(&name));
             if !owner.is_ok_and(|o| o.contains(&format!("uint32 {pid},"))) {
                 continue;
             }
