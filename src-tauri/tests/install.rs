@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use streamcue_testkit::webdriver::Session;
+use streamcue_testkit::window::{artifacts_dir, Window};
 
 /// The debug build of this run: what gets packaged.
 const APP: &str = env!("CARGO_BIN_EXE_streamcue");
@@ -51,14 +51,6 @@ fn deb_root() -> PathBuf {
     std::env::var_os("STREAMCUE_DEB_ROOT")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(DEFAULT_ROOT))
-}
-
-fn artifacts_dir() -> PathBuf {
-    let dir = std::env::var_os("STREAMCUE_ARTIFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("artifacts"));
-    fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn on_path(tool: &str) -> bool {
@@ -579,7 +571,7 @@ async fn the_deb_installs_on_a_clean_debian_12_makes_a_clip_and_uninstalls_keepi
     // 4. The installed app, driven through its window.
     let x = Xvfb::start();
     let native = view.webdriver_script(uid, gid, &x.display);
-    let w = Session::open(
+    let mut w = Window::launch(
         "/usr/bin/streamcue",
         Some(&native),
         &[],
@@ -627,7 +619,7 @@ async fn the_deb_installs_on_a_clean_debian_12_makes_a_clip_and_uninstalls_keepi
     assert_eq!(clip, format!("{DATA_DIR}/clips/request-{id}.mp4"));
     w.screenshot("clip-ready").await;
     phase("demo connected, request approved, clip ready");
-    w.quit_app("streamcue").await;
+    w.quit_app().await;
     w.close().await;
     drop(x);
 

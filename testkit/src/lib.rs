@@ -36,7 +36,6 @@ pub mod tmpfs;
 pub mod tray;
 pub mod url;
 mod watched;
-pub mod webdriver;
 pub mod window;
 
 pub use harness::{

@@ -4,10 +4,14 @@
 //! re-rendered by a live update, text read through the page, a screenshot that first schedules
 //! a paint, tauri-driver stopped with SIGTERM because SIGKILL orphans WebKitWebDriver).
 //!
-//! Invariants: the app runs with its own data folder (`STREAMCUE_DATA_DIR`) and Twitch chat
-//! pointed at a local fake; dropping a [`Window`] stops the app and the drivers.
+//! [`Window::open`] runs the app built here on its own data folder (`STREAMCUE_DATA_DIR`) with
+//! Twitch chat pointed at a local fake; [`Window::launch`] runs any app path through a given
+//! native driver (the install test's packaged `/usr/bin/streamcue` in a Debian root).
+//! Dropping a [`Window`] stops the app and the drivers.
 
+use std::ffi::OsStr;
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -77,10 +81,17 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// tauri-driver plus the WebDriver session it opened on our app. Stops both on drop.
+/// How long an element may take to appear.
+pub const ELEMENT_LIMIT: Duration = Duration::from_secs(20);
+
+/// tauri-driver plus the WebDriver session it opened on our app. Stops both on drop (and the
+/// app with them, if it still runs).
 pub struct Window {
     client: Option<Client>,
     driver: Child,
+    artifacts: PathBuf,
+    /// Screenshots are `<artifacts>/<prefix>-<name>.png`.
+    prefix: String,
 }
 
 impl Window {
@@ -88,26 +99,57 @@ impl Window {
         Self::open_with(app, data_dir, irc_addr, &[]).await
     }
 
-    /// Like `open`, with more environment for the app (e.g. the login service's address).
+    /// The app built on this machine, on its own data folder with Twitch chat at `irc_addr`,
+    /// with more environment for the app (e.g. the login service's address).
     pub async fn open_with(
         app: &str,
         data_dir: &Path,
         irc_addr: &str,
         env: &[(&str, String)],
     ) -> Window {
+        let mut all: Vec<(&str, &OsStr)> = vec![
+            ("STREAMCUE_DATA_DIR", data_dir.as_os_str()),
+            ("STREAMCUE_TWITCH_IRC_ADDR", OsStr::new(irc_addr)),
+            ("RUST_LOG", OsStr::new("info")),
+        ];
+        all.extend(env.iter().map(|(k, v)| (*k, OsStr::new(v.as_str()))));
+        Self::launch(app, None, &all, &artifacts_dir(), "window").await
+    }
+
+    /// Starts tauri-driver (with `native_driver` as its WebKitWebDriver when given: the install
+    /// test runs the packaged app inside a Debian root through a wrapper) and opens a session on
+    /// `application`, a path as the native driver sees it.
+    pub async fn launch(
+        application: &str,
+        native_driver: Option<&Path>,
+        env: &[(&str, &OsStr)],
+        artifacts: &Path,
+        prefix: &str,
+    ) -> Window {
         let port = free_port();
         let native_port = free_port();
-        let driver = Command::new("tauri-driver")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("STREAMCUE_DATA_DIR", data_dir)
-            .env("STREAMCUE_TWITCH_IRC_ADDR", irc_addr)
-            .env("RUST_LOG", "info")
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        let mut cmd = Command::new("tauri-driver");
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ]);
+        if let Some(path) = native_driver {
+            cmd.arg("--native-driver").arg(path);
+        }
+        // If this test process dies, tauri-driver gets SIGTERM (not SIGKILL: see stop_driver).
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let driver = cmd
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -115,6 +157,8 @@ impl Window {
         let mut window = Window {
             client: None,
             driver,
+            artifacts: artifacts.to_owned(),
+            prefix: prefix.to_owned(),
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -128,11 +172,11 @@ impl Window {
         caps.insert("browserName".into(), "wry".into());
         caps.insert(
             "tauri:options".into(),
-            serde_json::json!({ "application": app }),
+            serde_json::json!({ "application": application }),
         );
         // tauri-driver listens before WebKitWebDriver behind it is ready: the first session
         // request can be cut off. Retry that (only that) for a while.
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(60);
         let client = loop {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
             match ClientBuilder::new(connector)
@@ -145,7 +189,7 @@ impl Window {
                     eprintln!("WebDriver session not ready yet ({e}); retrying");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
-                Err(e) => panic!("open a WebDriver session on the app: {e}"),
+                Err(e) => panic!("open a WebDriver session on {application}: {e}"),
             }
         };
         window.client = Some(client);
@@ -169,7 +213,7 @@ impl Window {
             let found = self
                 .c()
                 .wait()
-                .at_most(Duration::from_secs(20))
+                .at_most(ELEMENT_LIMIT)
                 .for_element(Locator::Css(css))
                 .await;
             let el = match found {
@@ -201,7 +245,7 @@ impl Window {
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
         self.c()
             .wait()
-            .at_most(Duration::from_secs(20))
+            .at_most(ELEMENT_LIMIT)
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
@@ -245,8 +289,15 @@ impl Window {
         )
     }
 
+    /// An attribute of the first element matching `css`, once there is one.
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
         self.wait_for(css).await;
+        self.attr_now(css, name).await
+    }
+
+    /// An attribute of the first element matching `css` now (no waiting; `None` when there is
+    /// no such element or attribute).
+    pub async fn attr_now(&self, css: &str, name: &str) -> Option<String> {
         let script = "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null;";
         match self
             .c()
@@ -271,9 +322,9 @@ impl Window {
                 return;
             }
             if Instant::now() > deadline {
-                let state = self.text("#chat-state").await;
+                let state = self.attr_now("#chat-state", "data-state").await;
                 self.screenshot("failure").await;
-                panic!("timed out waiting for {what} (state pill: {state:?})");
+                panic!("timed out after {limit:?} waiting for {what} (chat state: {state:?})");
             }
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
@@ -320,7 +371,7 @@ impl Window {
     }
 
     pub async fn screenshot(&self, name: &str) -> PathBuf {
-        let path = artifacts_dir().join(format!("window-{name}.png"));
+        let path = self.artifacts.join(format!("{}-{name}.png", self.prefix));
         // WebKitWebDriver answers a screenshot after the page's next paint, and a window where
         // nothing moves never paints again (idle means idle), so the request would wait for
         // ever. Adding an invisible 1-px box schedules exactly one paint.
@@ -354,8 +405,8 @@ impl Window {
         descendants(self.driver.id())
             .into_iter()
             .find(|pid| {
-                std::fs::read_link(format!("/proc/{pid}/exe"))
-                    .is_ok_and(|p| p.ends_with("streamcue"))
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|c| c.trim_end() == "streamcue")
             })
             .expect("the app process under tauri-driver")
     }
@@ -372,11 +423,26 @@ impl Window {
         }
     }
 
+    /// Ends the session, stops tauri-driver and waits (up to 20 s) until nothing it started
+    /// runs any more.
     pub async fn close(mut self) {
+        let below = descendants(self.driver.id());
         if let Some(client) = self.client.take() {
             let _ = client.close().await;
         }
         stop_driver(&mut self.driver);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for pid in below {
+            while Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid) {
+                if Instant::now() > deadline {
+                    let _ = Command::new("kill")
+                        .args(["-KILL", &pid.to_string()])
+                        .status();
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
     }
 }
 
