@@ -425,6 +425,7 @@ mod client {
             secrets: Arc::new(MemoryStore::default()),
             twitch_irc_addr: Some(addr.clone()),
             backoff: Backoff::default(),
+            local_server: None,
         })
         .await
         .map_err(|e| format!("Engine::start: {e}"))?;

@@ -12,13 +12,14 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 # AppIndicator library the tray icon loads at run time; desktop-file-validate for
 # scripts/package.sh, debootstrap for the install test's Debian root.
 # libglib2.0-bin (gdbus) lets the window tests click the tray menu over D-Bus; dunst is the
-# real notification server they check desktop notifications against.
+# real notification server they check desktop notifications against; prometheus brings promtool,
+# which checks the local server's /metrics.
 APT_PACKAGES=(
   build-essential pkg-config curl file ca-certificates
   libwebkit2gtk-4.1-dev libdbus-1-dev
   xvfb xauth webkit2gtk-driver imagemagick
   ffmpeg streamlink keyutils dbus-x11 fonts-dejavu-core fonts-noto-color-emoji
-  libayatana-appindicator3-1 desktop-file-utils debootstrap libglib2.0-bin dunst
+  libayatana-appindicator3-1 desktop-file-utils debootstrap libglib2.0-bin dunst prometheus
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -59,6 +59,8 @@ pub struct EngineOptions {
     pub twitch_irc_addr: Option<String>,
     /// Reconnect backoff (tests shorten it).
     pub backoff: Backoff,
+    /// The local server's port on 127.0.0.1 (`Some(0)`: any free port; `None`: off).
+    pub local_server: Option<u16>,
 }
 
 impl EngineOptions {
@@ -72,7 +74,29 @@ impl EngineOptions {
             secrets,
             twitch_irc_addr,
             backoff: Backoff::default(),
+            local_server: local_server_port(std::env::var(crate::server::SERVER_PORT_ENV).ok()),
         }
+    }
+}
+
+/// The local server's port from `STREAMCUE_SERVER_PORT` (unset: the default; `off`: none; a
+/// value that is not a port: the default, with a warning).
+fn local_server_port(env: Option<String>) -> Option<u16> {
+    match env.as_deref().map(str::trim) {
+        None | Some("") => Some(crate::server::DEFAULT_PORT),
+        Some(v) if v.eq_ignore_ascii_case("off") => None,
+        Some(v) => match v.parse() {
+            Ok(port) => Some(port),
+            Err(_) => {
+                tracing::warn!(
+                    value = v,
+                    "{} is not a port: using {}",
+                    crate::server::SERVER_PORT_ENV,
+                    crate::server::DEFAULT_PORT
+                );
+                Some(crate::server::DEFAULT_PORT)
+            }
+        },
     }
 }
 

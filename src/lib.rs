@@ -21,6 +21,7 @@ pub mod paths;
 pub mod queue;
 pub mod recorder;
 pub mod secrets;
+pub mod server;
 pub mod tools;
 pub mod twitch_auth;
 

@@ -24,6 +24,7 @@ async fn start_in(dir: &std::path::Path) -> Result<Engine, StartError> {
             secrets: std::sync::Arc::new(MemoryStore::default()),
             twitch_irc_addr: None,
             backoff: short_backoff(),
+            local_server: None,
         }),
     )
     .await

@@ -127,6 +127,8 @@ pub enum NoticeCode {
     KeyringUnavailable,
     /// The Twitch IRC address is overridden (a development and testing knob).
     TwitchAddressOverridden,
+    /// The local server (127.0.0.1) could not listen, e.g. its port is taken.
+    LocalServerUnavailable,
 }
 
 /// Where StreamCue keeps its files, shown in the UI so the streamer can find them.
@@ -151,6 +153,8 @@ pub struct AppSnapshot {
     pub chats: Vec<ChatView>,
     pub notices: Vec<Notice>,
     pub paths: PathsInfo,
+    /// The local server's base URL while it listens (`http://127.0.0.1:7373`).
+    pub local_server_url: Option<String>,
     pub keyring_available: bool,
     /// The channel to fill in when the window opens (`chat.default_channel`; "" = demo).
     pub default_channel: String,

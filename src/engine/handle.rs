@@ -88,6 +88,11 @@ impl EngineHandle {
         &self.actors.desktop
     }
 
+    /// The local server (127.0.0.1: health, metrics, the event stream).
+    pub fn server(&self) -> &crate::server::LocalServer {
+        &self.actors.server
+    }
+
     pub fn recorder(&self) -> &Recorder {
         &self.actors.recorder
     }
@@ -145,6 +150,20 @@ impl EngineHandle {
         self.chat_slot(slot).disconnect().await
     }
 
+    /// The start's notices, and the local server's if it could not listen.
+    async fn notices_now(&self) -> Vec<Notice> {
+        let mut notices = self.notices.as_ref().clone();
+        if let Ok(crate::server::ServerState::Failed { message }) = self.actors.server.state().await
+        {
+            notices.push(Notice {
+                level: crate::api::NoticeLevel::Warning,
+                code: crate::api::NoticeCode::LocalServerUnavailable,
+                message,
+            });
+        }
+        notices
+    }
+
     pub async fn snapshot(&self) -> Result<AppSnapshot, ApiError> {
         let mut chats = Vec::with_capacity(ChatSlot::ALL.len());
         for slot in ChatSlot::ALL {
@@ -169,7 +188,8 @@ impl EngineHandle {
             obs,
             queue,
             chats,
-            notices: self.notices.as_ref().clone(),
+            notices: self.notices_now().await,
+            local_server_url: self.actors.server.state().await?.url(),
             paths: self.paths.info(&self.actors.desktop.folders_now()),
             keyring_available: self.keyring_available,
             default_channel: self.default_channel.to_string(),

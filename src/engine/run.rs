@@ -31,6 +31,7 @@ use crate::queue::{
 };
 use crate::recorder::{Recorder, RecorderSetup};
 use crate::secrets::SecretStore;
+use crate::server::LocalServer;
 use crate::twitch_auth::{AccountOptions, AccountState, TwitchAccount};
 
 /// The running actors' handles: what `run_engine` reports back and `EngineHandle` holds.
@@ -46,6 +47,7 @@ pub(super) struct Actors {
     pub(super) recorder: Recorder,
     pub(super) account: TwitchAccount,
     pub(super) desktop: DesktopPrefs,
+    pub(super) server: LocalServer,
 }
 
 /// What the actors are started with (prepared on the caller's thread).
@@ -58,6 +60,8 @@ pub(super) struct ActorOptions {
     /// The default paths; the clips and recordings folders may be replaced by chosen ones.
     pub(super) paths: AppPaths,
     pub(super) ffmpeg: String,
+    /// The local server's port (see `EngineOptions::local_server`).
+    pub(super) local_server: Option<u16>,
 }
 
 pub(super) async fn run_engine(
@@ -74,6 +78,7 @@ pub(super) async fn run_engine(
         generator_options,
         paths,
         ffmpeg,
+        local_server,
     } = options;
     let db = match Database::open(&db_path).await {
         Ok(db) => db,
@@ -88,6 +93,15 @@ pub(super) async fn run_engine(
         Err(e) => tracing::error!(error = %e, "could not close interrupted sessions"),
     }
     let tracker = TaskTracker::new();
+    // The local server follows events from the very first one.
+    let server_cancel = cancel.child_token();
+    let (server, server_task) = LocalServer::spawn(
+        db.clone(),
+        events.clone(),
+        local_server,
+        server_cancel.clone(),
+        &tracker,
+    );
     // The desktop preferences hold the chosen folders: started before anything writes a file.
     let desktop_cancel = cancel.child_token();
     let (desktop, desktop_task) = DesktopPrefs::spawn(
@@ -236,6 +250,7 @@ pub(super) async fn run_engine(
             recorder,
             account,
             desktop,
+            server,
         }))
         .is_err()
     {
@@ -250,6 +265,7 @@ pub(super) async fn run_engine(
     // the queue (it finishes the event in hand), then the account, then the database. Each
     // step has SHUTDOWN_STEP_TIMEOUT; one that is stuck is logged and left behind.
     let mut shutdown = Shutdown::new();
+    shutdown.then("local server", server_cancel, server_task);
     shutdown.then("chat", chat_cancel, chat_task);
     shutdown.then("kick", kick_cancel, kick_task);
     shutdown.then("moments", moments_cancel, moments_task);

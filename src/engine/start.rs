@@ -119,6 +119,7 @@ impl Engine {
                         generator_options,
                         paths: default_paths,
                         ffmpeg,
+                        local_server: options.local_server,
                     },
                     thread_events,
                     thread_cancel,

@@ -73,6 +73,8 @@ pub struct HarnessOptions {
     pub dir: Option<tempfile::TempDir>,
     /// Pause generation at start (tests of the queue alone: approved requests stay approved).
     pub generation_paused: bool,
+    /// The local server's port on 127.0.0.1 (`Some(0)`: a free one; off by default in tests).
+    pub local_server: Option<u16>,
 }
 
 impl Default for HarnessOptions {
@@ -84,6 +86,7 @@ impl Default for HarnessOptions {
             backoff: short_backoff(),
             dir: None,
             generation_paused: false,
+            local_server: None,
         }
     }
 }
@@ -134,6 +137,7 @@ impl Harness {
                 secrets,
                 twitch_irc_addr: options.twitch_irc_addr,
                 backoff: options.backoff,
+                local_server: options.local_server,
             }),
         )
         .await

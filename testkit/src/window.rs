@@ -111,6 +111,8 @@ impl Window {
             ("STREAMCUE_DATA_DIR", data_dir.as_os_str()),
             ("STREAMCUE_TWITCH_IRC_ADDR", OsStr::new(irc_addr)),
             ("RUST_LOG", OsStr::new("info")),
+            // Window tests run side by side: each app's local server on a free port.
+            ("STREAMCUE_SERVER_PORT", OsStr::new("0")),
         ];
         all.extend(env.iter().map(|(k, v)| (*k, OsStr::new(v.as_str()))));
         Self::launch(app, None, &all, &artifacts_dir(), "window").await

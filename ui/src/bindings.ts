@@ -402,7 +402,11 @@ export type AppSnapshot = {
 /**
  * Every chat slot, in [`ChatSlot::ALL`] order.
  */
-chats: ChatView[]; notices: Notice[]; paths: PathsInfo; keyringAvailable: boolean; 
+chats: ChatView[]; notices: Notice[]; paths: PathsInfo; 
+/**
+ * The local server's base URL while it listens (`http://127.0.0.1:7373`).
+ */
+localServerUrl: string | null; keyringAvailable: boolean; 
 /**
  * The channel to fill in when the window opens (`chat.default_channel`; "" = demo).
  */
@@ -890,7 +894,11 @@ export type NoticeCode =
 /**
  * The Twitch IRC address is overridden (a development and testing knob).
  */
-"TwitchAddressOverridden"
+"TwitchAddressOverridden" | 
+/**
+ * The local server (127.0.0.1) could not listen, e.g. its port is taken.
+ */
+"LocalServerUnavailable"
 export type NoticeLevel = "Info" | "Warning" | "Error"
 /**
  * The connection to OBS.

@@ -72,6 +72,7 @@ function snapshot(
       clipsDirIsDefault: true,
       recordingsDirIsDefault: true,
     },
+    localServerUrl: "http://127.0.0.1:7373",
     keyringAvailable: true,
     defaultChannel: "",
     queue: { items: [], autoApprove: false, maxWaiting: 10, counters: {} as never },

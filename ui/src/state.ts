@@ -83,6 +83,8 @@ export interface Cache {
   chats: Record<ChatSlot, ChatCache>;
   notices: Notice[];
   paths: PathsInfo | null;
+  /** The local server's base URL while it listens (127.0.0.1 only), else null. */
+  localServerUrl: string | null;
   keyringAvailable: boolean | null;
   /** Whether `chat.twitch_client_id` is configured ("Log in with Twitch" needs it). */
   twitchClientIdSet: boolean;
@@ -160,6 +162,7 @@ export function emptyCache(): Cache {
     chats: { main: emptyChat("main"), kick: emptyChat("kick") },
     notices: [],
     paths: null,
+    localServerUrl: null,
     keyringAvailable: null,
     twitchClientIdSet: false,
     defaultChannel: "",
@@ -217,6 +220,7 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): ApplyOutcome {
   }
   cache.notices = [...snap.notices];
   cache.paths = snap.paths;
+  cache.localServerUrl = snap.localServerUrl;
   cache.keyringAvailable = snap.keyringAvailable;
   cache.twitchClientIdSet = snap.twitchClientIdSet;
   cache.defaultChannel = snap.defaultChannel;
