@@ -408,6 +408,52 @@ mod tests {
             5.0
         );
         assert!(!text.contains("user"), "no per-user label: {text}");
+
+        // A request announced ready twice (e.g. again after a resync) counts once; after a
+        // retry it may finish again.
+        let item = |state| crate::api::QueueItem {
+            id: 7,
+            user_login: "viewer".into(),
+            display_name: "Viewer".into(),
+            prompt: "a cat".into(),
+            state,
+            reason: None,
+            position: 0,
+            created_at_ms: 0.0,
+            updated_at_ms: 0.0,
+            file_path: None,
+            attempts: 1,
+            generation_ms: Some(4_000.0),
+        };
+        for state in [
+            RequestState::Ready,
+            RequestState::Ready,
+            RequestState::Approved,
+            RequestState::Failed,
+        ] {
+            m.apply(&CoreEvent::QueueItem { item: item(state) });
+        }
+        let text = m.encode();
+        assert_eq!(
+            value(&text, "streamcue_generations_total{outcome=\"ready\"}"),
+            1.0
+        );
+        assert_eq!(
+            value(&text, "streamcue_generations_total{outcome=\"failed\"}"),
+            1.0
+        );
+        assert_eq!(
+            value(&text, "streamcue_generation_duration_seconds_count"),
+            1.0
+        );
+        assert_eq!(
+            value(&text, "streamcue_generation_duration_seconds_sum"),
+            4.0
+        );
+        assert!(
+            !text.contains("viewer") && !text.contains("a cat"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -46,7 +46,13 @@ fn each_component_state_gives_its_status_and_reason() {
         websocket_version: "5.5".into(),
     });
     // (name, events, database, status, the reason that must show)
-    type Case = (&'static str, Vec<CoreEvent>, Result<(), String>, Status, &'static str);
+    type Case = (
+        &'static str,
+        Vec<CoreEvent>,
+        Result<(), String>,
+        Status,
+        &'static str,
+    );
     let cases: Vec<Case> = vec![
         ("idle", vec![], Ok(()), Status::Healthy, "not connected"),
         (
