@@ -151,14 +151,13 @@ impl EngineHandle {
     }
 
     /// The start's notices, and the local server's if it could not listen.
-    async fn notices_now(&self) -> Vec<Notice> {
+    fn notices_with(&self, server: &crate::server::ServerState) -> Vec<Notice> {
         let mut notices = self.notices.as_ref().clone();
-        if let Ok(crate::server::ServerState::Failed { message }) = self.actors.server.state().await
-        {
+        if let crate::server::ServerState::Failed { message } = server {
             notices.push(Notice {
                 level: crate::api::NoticeLevel::Warning,
                 code: crate::api::NoticeCode::LocalServerUnavailable,
-                message,
+                message: message.clone(),
             });
         }
         notices
@@ -170,6 +169,7 @@ impl EngineHandle {
             chats.push(self.chat_slot(slot).view().await?);
         }
         let queue = self.actors.queue.view().await?;
+        let server = self.actors.server.state().await?;
         let generator = self.actors.generator.status().await?;
         let obs = self.actors.obs.view().await?;
         let moments = self.actors.moments.latest().await?;
@@ -188,8 +188,8 @@ impl EngineHandle {
             obs,
             queue,
             chats,
-            notices: self.notices_now().await,
-            local_server_url: self.actors.server.state().await?.url(),
+            notices: self.notices_with(&server),
+            local_server_url: server.url(),
             paths: self.paths.info(&self.actors.desktop.folders_now()),
             keyring_available: self.keyring_available,
             default_channel: self.default_channel.to_string(),
