@@ -425,7 +425,8 @@ mod client {
             secrets: Arc::new(MemoryStore::default()),
             twitch_irc_addr: Some(addr.clone()),
             backoff: Backoff::default(),
-            local_server: None,
+            local_server: streamcue::server::PortChoice::Fixed(None),
+            ui_assets: None,
         })
         .await
         .map_err(|e| format!("Engine::start: {e}"))?;

@@ -59,8 +59,10 @@ pub struct EngineOptions {
     pub twitch_irc_addr: Option<String>,
     /// Reconnect backoff (tests shorten it).
     pub backoff: Backoff,
-    /// The local server's port on 127.0.0.1 (`Some(0)`: any free port; `None`: off).
-    pub local_server: Option<u16>,
+    /// Where the local server's port comes from (settings, or fixed by the environment).
+    pub local_server: crate::server::PortChoice,
+    /// The built web UI, for the local server's overlay page (the shell passes Tauri's).
+    pub ui_assets: Option<Arc<dyn crate::server::UiAssets>>,
 }
 
 impl EngineOptions {
@@ -75,26 +77,27 @@ impl EngineOptions {
             twitch_irc_addr,
             backoff: Backoff::default(),
             local_server: local_server_port(std::env::var(crate::server::SERVER_PORT_ENV).ok()),
+            ui_assets: None,
         }
     }
 }
 
-/// The local server's port from `STREAMCUE_SERVER_PORT` (unset: the default; `off`: none; a
-/// value that is not a port: the default, with a warning).
-fn local_server_port(env: Option<String>) -> Option<u16> {
+/// The local server's port from `STREAMCUE_SERVER_PORT` (unset: the settings; `off`: off; a
+/// value that is not a port: the settings, with a warning).
+fn local_server_port(env: Option<String>) -> crate::server::PortChoice {
+    use crate::server::PortChoice;
     match env.as_deref().map(str::trim) {
-        None | Some("") => Some(crate::server::DEFAULT_PORT),
-        Some(v) if v.eq_ignore_ascii_case("off") => None,
+        None | Some("") => PortChoice::Settings,
+        Some(v) if v.eq_ignore_ascii_case("off") => PortChoice::Fixed(None),
         Some(v) => match v.parse() {
-            Ok(port) => Some(port),
+            Ok(port) => PortChoice::Fixed(Some(port)),
             Err(_) => {
                 tracing::warn!(
                     value = v,
-                    "{} is not a port: using {}",
-                    crate::server::SERVER_PORT_ENV,
-                    crate::server::DEFAULT_PORT
+                    "{} is not a port: using the settings",
+                    crate::server::SERVER_PORT_ENV
                 );
-                Some(crate::server::DEFAULT_PORT)
+                PortChoice::Settings
             }
         },
     }

@@ -43,6 +43,8 @@ pub enum SecretKey {
     ModalSecret,
     /// The obs-websocket password.
     ObsPassword,
+    /// The local server's control API token (`Authorization: Bearer …`).
+    ApiToken,
 }
 
 impl SecretKey {
@@ -52,6 +54,7 @@ impl SecretKey {
             SecretKey::ModalKey => "modal-key",
             SecretKey::ModalSecret => "modal-secret",
             SecretKey::ObsPassword => "obs-password",
+            SecretKey::ApiToken => "local-api-token",
         }
     }
 }

@@ -24,7 +24,8 @@ async fn start_in(dir: &std::path::Path) -> Result<Engine, StartError> {
             secrets: std::sync::Arc::new(MemoryStore::default()),
             twitch_irc_addr: None,
             backoff: short_backoff(),
-            local_server: None,
+            local_server: streamcue::server::PortChoice::Fixed(None),
+            ui_assets: None,
         }),
     )
     .await

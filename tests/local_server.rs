@@ -12,17 +12,14 @@ use streamcue_testkit::{secs, Harness, HarnessOptions};
 
 async fn with_server(port: u16) -> Harness {
     Harness::start(HarnessOptions {
-        local_server: Some(port),
+        local_server: streamcue::server::PortChoice::Fixed(Some(port)),
         ..Default::default()
     })
     .await
 }
 
 async fn addr(h: &Harness) -> SocketAddr {
-    match h.engine().handle().server().state().await.unwrap() {
-        ServerState::Listening { addr } => addr,
-        other => panic!("not listening: {other:?}"),
-    }
+    h.server_addr().await
 }
 
 fn client() -> reqwest::Client {
@@ -245,4 +242,106 @@ async fn a_port_in_use_is_a_notice_and_everything_else_runs() {
     // The rest of StreamCue is unaffected.
     h.engine().connect_chat(ChatTarget::Demo).await.unwrap();
     drop(taken);
+}
+
+/// Polls `/health` until `pred` holds (10 s), returning the last answer.
+async fn health_until(
+    addr: SocketAddr,
+    what: &str,
+    pred: impl Fn(u16, &serde_json::Value) -> bool,
+) -> (u16, serde_json::Value) {
+    let mut last = (0, serde_json::Value::Null);
+    for _ in 0..100 {
+        last = health(addr).await;
+        if pred(last.0, &last.1) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("/health never showed {what}: {} {}", last.0, last.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_goes_healthy_degraded_unhealthy_and_back_over_http() {
+    use streamcue::api::{ObsNames, ObsSettingsUpdate};
+    use streamcue_testkit::fake_gen::{FakeGen, Fault, HealthMode};
+    use streamcue_testkit::gen_rig::GenRig;
+    use streamcue_testkit::tmpfs::Tmpfs;
+
+    // The data folder on its own small disk, so the test can fill it.
+    let disk = match Tmpfs::mount(64 * 1024 * 1024) {
+        Ok(d) => d,
+        Err(why) => {
+            println!("SKIP: {why}");
+            return;
+        }
+    };
+    let gen = FakeGen::start().await;
+    let config = "retry_backoff_ms = 20\nmax_attempts = 1\nfailures_to_degrade = 1\n\
+                  probe_every_seconds = 1\n";
+    let mut rig = GenRig::start_with(
+        Some(gen),
+        config,
+        5,
+        Some(tempfile::tempdir_in(disk.path()).unwrap()),
+    )
+    .await;
+    rig.handle()
+        .obs()
+        .update_settings(ObsSettingsUpdate {
+            enabled: false,
+            host: "127.0.0.1".into(),
+            port: 4455,
+            password: None,
+            names: ObsNames::default(),
+        })
+        .await
+        .unwrap();
+    let addr = rig.h.server_addr().await;
+
+    // Chat connected, OBS control off, the generator fine: healthy.
+    let (status, body) = health_until(addr, "healthy", |_, b| b["status"] == "healthy").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["components"]["chat"]["state"], "ok", "{body}");
+    assert_eq!(body["components"]["obs"]["state"], "off", "{body}");
+
+    // The endpoint fails: degraded mode → the generator is degraded, and so is StreamCue (200).
+    rig.gen().set_default_fault(Some(Fault::Status(500)));
+    rig.gen().set_health(HealthMode::Failing);
+    rig.request("this one fails").await;
+    let (status, body) = health_until(addr, "degraded", |_, b| b["status"] == "degraded").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["components"]["generator"]["state"], "degraded",
+        "{body}"
+    );
+    assert!(
+        body["components"]["generator"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("failed")),
+        "{body}"
+    );
+
+    // The data disk fills up: the database cannot be written → unhealthy, 503.
+    let filler = disk.fill();
+    let (_, body) = health_until(addr, "unhealthy", |s, b| {
+        s == 503 && b["status"] == "unhealthy"
+    })
+    .await;
+    assert_eq!(body["components"]["database"]["state"], "down", "{body}");
+    assert!(
+        body["components"]["database"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("cannot write")),
+        "{body}"
+    );
+
+    // Space again and the endpoint back: healthy again.
+    std::fs::remove_file(filler).unwrap();
+    rig.gen().set_health(HealthMode::Ok);
+    rig.gen().set_default_fault(None);
+    health_until(addr, "healthy again", |s, b| {
+        s == 200 && b["status"] == "healthy"
+    })
+    .await;
 }

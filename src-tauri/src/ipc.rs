@@ -8,7 +8,7 @@ use streamcue::api::{
     ApiError, AppSnapshot, ChatSlot, ChatState, ChatTarget, Clip, ConnectionCheck, CoreEvent,
     ErrorCode, GeneratorSettingsUpdate, GeneratorStatus, Moment, MomentSettings, ObsSettingsUpdate,
     ObsSetupReport, ObsView, PathsInfo, QueueAction, QueueItem, QueueView, RecorderSettings,
-    RecorderState, SessionHistory, SessionSummary, UiLimits,
+    RecorderState, ServerSettings, ServerView, SessionHistory, SessionSummary, UiLimits,
 };
 use streamcue::chat::ChannelName;
 use streamcue::desktop::DesktopSettings;
@@ -368,6 +368,36 @@ pub async fn folder_choose(
         .map(Some)
 }
 
+/// Settings → Local server: on/off and the port. It listens (or stops) at once.
+#[tauri::command]
+#[specta::specta]
+pub async fn server_configure(
+    engine: State<'_, EngineSlot>,
+    settings: ServerSettings,
+) -> Result<ServerView, ApiError> {
+    engine.get()?.server().configure(settings).await
+}
+
+/// The control API's token, made on first use (shown and copied in Settings).
+#[tauri::command]
+#[specta::specta]
+pub async fn server_token(engine: State<'_, EngineSlot>) -> Result<String, ApiError> {
+    Ok(engine.get()?.server().token().await.expose().to_string())
+}
+
+/// A new control API token; the old one stops working at once.
+#[tauri::command]
+#[specta::specta]
+pub async fn server_regenerate_token(engine: State<'_, EngineSlot>) -> Result<String, ApiError> {
+    Ok(engine
+        .get()?
+        .server()
+        .regenerate_token()
+        .await
+        .expose()
+        .to_string())
+}
+
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(collect_commands![
@@ -401,12 +431,17 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             log_ui_error,
             desktop_set_settings,
             folder_set,
-            folder_choose
+            folder_choose,
+            server_configure,
+            server_token,
+            server_regenerate_token
         ])
         .events(collect_events![CoreEvents])
         // The ranges and defaults the core checks against: `import { UI_LIMITS } from "./bindings"`.
         // (One constant only: tauri-specta writes constants in hash-map order.)
         .typ::<UiLimits>()
+        // The overlay page's first state (served over HTTP, not IPC).
+        .typ::<streamcue::api::OverlaySnapshot>()
         .constant("UI_LIMITS", UiLimits::current())
 }
 

@@ -87,7 +87,9 @@ fn main() {
             specta.mount_events(app);
             tracing::info!(data = %paths.data_dir.display(), "StreamCue starting");
             let secrets = Arc::new(KeyringStore::probe());
-            let options = EngineOptions::for_app(paths, secrets);
+            let mut options = EngineOptions::for_app(paths, secrets);
+            // The local server's overlay page comes from the UI files embedded in this binary.
+            options.ui_assets = Some(Arc::new(EmbeddedUi(app.handle().clone())));
             let (slot, engine) = match tauri::async_runtime::block_on(Engine::start(options)) {
                 Ok(engine) => (EngineSlot(Ok(engine.handle())), Some(engine)),
                 Err(e) => {
@@ -153,6 +155,19 @@ fn main() {
 }
 
 /// Forwards core events to the window, batching whatever queued up meanwhile.
+/// The UI files Tauri embeds, for the local server's overlay page.
+struct EmbeddedUi(tauri::AppHandle);
+
+impl streamcue::server::UiAssets for EmbeddedUi {
+    fn get(&self, path: &str) -> Option<streamcue::server::assets::Asset> {
+        let asset = self.0.asset_resolver().get(path.to_string())?;
+        Some(streamcue::server::assets::Asset {
+            mime: streamcue::server::assets::mime_for(path).to_string(),
+            bytes: asset.bytes,
+        })
+    }
+}
+
 async fn forward_events(app: tauri::AppHandle, engine: EngineHandle) {
     let mut rx = engine.events().subscribe();
     loop {

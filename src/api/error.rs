@@ -44,6 +44,15 @@ pub enum ErrorCode {
     ShuttingDown,
     /// StreamCue could not start (e.g. its database is locked or too new); the message says why.
     StartupFailed,
+    /// The local server's control API was called without its token, or with a wrong one.
+    Unauthorized,
+    /// An HTTP request to the local server was malformed (its body, its path); the message
+    /// says what.
+    BadRequest,
+    /// An HTTP request body was larger than the local server accepts.
+    TooLarge,
+    /// An HTTP request named another host than the local server (DNS rebinding).
+    WrongHost,
     /// Anything else; the message says what.
     Internal,
 }

@@ -14,6 +14,7 @@ mod moments;
 mod obs;
 mod recorder;
 pub mod rows;
+mod server;
 
 pub use crate::twitch_auth::AccountState;
 pub use error::*;
@@ -22,6 +23,7 @@ pub use limits::*;
 pub use moments::*;
 pub use obs::*;
 pub use recorder::*;
+pub use server::*;
 
 /// Which chat a streamer wants to watch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -153,8 +155,8 @@ pub struct AppSnapshot {
     pub chats: Vec<ChatView>,
     pub notices: Vec<Notice>,
     pub paths: PathsInfo,
-    /// The local server's base URL while it listens (`http://127.0.0.1:7373`).
-    pub local_server_url: Option<String>,
+    /// The local server (127.0.0.1): settings, state, clients.
+    pub local_server: ServerView,
     pub keyring_available: bool,
     /// The channel to fill in when the window opens (`chat.default_channel`; "" = demo).
     pub default_channel: String,
@@ -414,6 +416,10 @@ pub enum CoreEvent {
     /// A clips or recordings folder was chosen (or set back to its default).
     Paths {
         paths: PathsInfo,
+    },
+    /// The local server started, stopped, failed, or its clients changed.
+    LocalServer {
+        server: ServerView,
     },
     /// The UI missed events (it was too slow): it should fetch a fresh snapshot.
     Resync,

@@ -92,6 +92,8 @@ pub enum TriggerKind {
     Velocity,
     Keyword,
     Emote,
+    /// Marked by hand (the control API's `POST /api/moments/mark`, e.g. from a Stream Deck).
+    Manual,
 }
 
 /// One signal that crossed its threshold.

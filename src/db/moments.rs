@@ -47,6 +47,7 @@ fn kinds(triggers: &[MomentTrigger]) -> String {
             TriggerKind::Velocity => "velocity",
             TriggerKind::Keyword => "keyword",
             TriggerKind::Emote => "emote",
+            TriggerKind::Manual => "manual",
         })
         .collect();
     k.sort_unstable();
@@ -79,6 +80,31 @@ impl Moments<'_> {
         .bind(strength)
         .bind(kinds(triggers))
         .bind(serde_json::to_string(triggers).expect("plain data"))
+        .fetch_one(self.pool)
+        .await?;
+        moment(&row)
+    }
+
+    /// A finished moment in one write (a mark by hand: it starts and ends at `at_ms`).
+    pub async fn insert_marked(
+        self,
+        session_id: i64,
+        at_ms: i64,
+        offset_ms: i64,
+        triggers: &[MomentTrigger],
+        note: &str,
+    ) -> Result<MomentRow, DbError> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO moments (session_id, started_at_ms, ended_at_ms, offset_ms, strength, \
+             kinds, triggers, note) VALUES (?, ?, ?, ?, 1.0, ?, ?, ?) RETURNING {COLUMNS}"
+        ))
+        .bind(session_id)
+        .bind(at_ms)
+        .bind(at_ms)
+        .bind(offset_ms)
+        .bind(kinds(triggers))
+        .bind(serde_json::to_string(triggers).expect("plain data"))
+        .bind(note)
         .fetch_one(self.pool)
         .await?;
         moment(&row)

@@ -9,7 +9,10 @@
 use std::sync::Arc;
 
 use super::run::Actors;
-use crate::api::{ApiError, AppSnapshot, ChatState, ChatTarget, LimitsView, Notice, PathsInfo};
+use crate::api::{
+    ApiError, AppSnapshot, ChatState, ChatTarget, LimitsView, Notice, PathsInfo, ServerPhase,
+    ServerView,
+};
 use crate::chat::{ChatClient, ChatSlot};
 use crate::desktop::DesktopPrefs;
 use crate::events::EventBus;
@@ -151,9 +154,9 @@ impl EngineHandle {
     }
 
     /// The start's notices, and the local server's if it could not listen.
-    fn notices_with(&self, server: &crate::server::ServerState) -> Vec<Notice> {
+    fn notices_with(&self, server: &ServerView) -> Vec<Notice> {
         let mut notices = self.notices.as_ref().clone();
-        if let crate::server::ServerState::Failed { message } = server {
+        if let (ServerPhase::Failed, Some(message)) = (server.phase, &server.message) {
             notices.push(Notice {
                 level: crate::api::NoticeLevel::Warning,
                 code: crate::api::NoticeCode::LocalServerUnavailable,
@@ -169,7 +172,7 @@ impl EngineHandle {
             chats.push(self.chat_slot(slot).view().await?);
         }
         let queue = self.actors.queue.view().await?;
-        let server = self.actors.server.state().await?;
+        let server = self.actors.server.view().await?;
         let generator = self.actors.generator.status().await?;
         let obs = self.actors.obs.view().await?;
         let moments = self.actors.moments.latest().await?;
@@ -189,7 +192,7 @@ impl EngineHandle {
             queue,
             chats,
             notices: self.notices_with(&server),
-            local_server_url: server.url(),
+            local_server: server,
             paths: self.paths.info(&self.actors.desktop.folders_now()),
             keyring_available: self.keyring_available,
             default_channel: self.default_channel.to_string(),

@@ -31,7 +31,7 @@ use crate::queue::{
 };
 use crate::recorder::{Recorder, RecorderSetup};
 use crate::secrets::SecretStore;
-use crate::server::LocalServer;
+use crate::server::{Controls, LocalServer, PortChoice, ServerSetup, UiAssets};
 use crate::twitch_auth::{AccountOptions, AccountState, TwitchAccount};
 
 /// The running actors' handles: what `run_engine` reports back and `EngineHandle` holds.
@@ -61,7 +61,8 @@ pub(super) struct ActorOptions {
     pub(super) paths: AppPaths,
     pub(super) ffmpeg: String,
     /// The local server's port (see `EngineOptions::local_server`).
-    pub(super) local_server: Option<u16>,
+    pub(super) local_server: PortChoice,
+    pub(super) ui_assets: Option<Arc<dyn UiAssets>>,
 }
 
 pub(super) async fn run_engine(
@@ -79,6 +80,7 @@ pub(super) async fn run_engine(
         paths,
         ffmpeg,
         local_server,
+        ui_assets,
     } = options;
     let db = match Database::open(&db_path).await {
         Ok(db) => db,
@@ -93,15 +95,9 @@ pub(super) async fn run_engine(
         Err(e) => tracing::error!(error = %e, "could not close interrupted sessions"),
     }
     let tracker = TaskTracker::new();
-    // The local server follows events from the very first one.
-    let server_cancel = cancel.child_token();
-    let (server, server_task) = LocalServer::spawn(
-        db.clone(),
-        events.clone(),
-        local_server,
-        server_cancel.clone(),
-        &tracker,
-    );
+    // The local server follows events from the very first one (it starts once the actors it
+    // controls exist).
+    let server_follow = events.subscribe();
     // The desktop preferences hold the chosen folders: started before anything writes a file.
     let desktop_cancel = cancel.child_token();
     let (desktop, desktop_task) = DesktopPrefs::spawn(
@@ -207,7 +203,7 @@ pub(super) async fn run_engine(
     let (queue, queue_task) = GenerationQueue::spawn(
         QueueSetup {
             db: db.clone(),
-            events,
+            events: events.clone(),
             replies: replies.clone(),
             options: queue_options,
             signals,
@@ -215,6 +211,24 @@ pub(super) async fn run_engine(
         },
         inbound_rx,
         queue_cancel.clone(),
+        &tracker,
+    );
+    let server_cancel = cancel.child_token();
+    let (server, server_task) = LocalServer::spawn(
+        ServerSetup {
+            db: db.clone(),
+            events,
+            follow: server_follow,
+            port: local_server,
+            controls: Controls {
+                queue: queue.clone(),
+                recorder: recorder.clone(),
+                moments: moments.clone(),
+            },
+            secrets: secrets.clone(),
+            assets: ui_assets,
+        },
+        server_cancel.clone(),
         &tracker,
     );
     let account_cancel = cancel.child_token();

@@ -120,6 +120,7 @@ impl Engine {
                         paths: default_paths,
                         ffmpeg,
                         local_server: options.local_server,
+                        ui_assets: options.ui_assets,
                     },
                     thread_events,
                     thread_cancel,

@@ -16,10 +16,11 @@ use tokio_util::task::TaskTracker;
 
 use super::detector::{Baseline, MomentEvent, SecondSummary, SpikeDetector};
 use super::matcher::Matcher;
+use super::rules::{check_note, validate};
 use crate::api::rows;
 use crate::api::{
-    ApiError, CoreEvent, ErrorCode, Moment, MomentReadings, MomentSettings, SessionHistory,
-    SessionSummary, VelocityRule,
+    ApiError, CoreEvent, ErrorCode, Moment, MomentReadings, MomentSettings, MomentTrigger,
+    SessionHistory, SessionSummary, TriggerKind,
 };
 use crate::db::{announce_written, write_then_announce, Database, MomentRow, Setting};
 use crate::events::EventBus;
@@ -30,24 +31,6 @@ const BASELINE_FRESH_MS: i64 = 6 * 3600 * 1000;
 const BASELINE_SAVE_EVERY_S: u32 = 60;
 /// Message texts kept per second for matching (the count is always exact).
 pub const MAX_SAMPLES_PER_SECOND: usize = 2000;
-
-// What `validate` and notes accept (the window reads them from `UiLimits`).
-/// Longest note on a moment, characters.
-pub const NOTE_MAX_CHARS: usize = 500;
-/// Range of the rolling window and of the emote window, seconds.
-pub const WINDOW_SECONDS_MIN: u32 = 1;
-pub const WINDOW_SECONDS_MAX: u32 = 300;
-/// Longest merge gap, seconds.
-pub const MERGE_GAP_MAX_SECONDS: u32 = 600;
-/// Baseline rule: smallest sigmas, ratio and floor (msg/s); shortest half-life; longest warm-up.
-pub const BASELINE_SIGMAS_MIN: f64 = 0.0;
-pub const BASELINE_RATIO_MIN: f64 = 1.0;
-pub const BASELINE_FLOOR_MIN: f64 = 0.0;
-pub const BASELINE_HALF_LIFE_MIN_SECONDS: u32 = 1;
-pub const BASELINE_WARMUP_MAX_SECONDS: u32 = 3600;
-/// Most keywords (and, separately, text emotes), and the longest one, characters.
-pub const WORDS_MAX: usize = 100;
-pub const WORD_MAX_CHARS: usize = 40;
 
 /// One chat line as the detector needs it.
 #[derive(Debug, Clone)]
@@ -87,6 +70,7 @@ enum Command {
     Settings(Reply<MomentSettings>),
     SetSettings(Box<MomentSettings>, Reply<MomentSettings>),
     SetNote(i64, String, Reply<Moment>),
+    Mark(String, Reply<Moment>),
     Latest(Reply<Vec<Moment>>),
     Sessions(Reply<Vec<SessionSummary>>),
     History(i64, Reply<SessionHistory>),
@@ -135,6 +119,11 @@ impl MomentDetector {
 
     pub async fn set_note(&self, id: i32, note: String) -> Result<Moment, ApiError> {
         self.ask(|r| Command::SetNote(id.into(), note, r)).await
+    }
+
+    /// Marks a moment by hand now, in the live chat session, with `note` (may be empty).
+    pub async fn mark(&self, note: String) -> Result<Moment, ApiError> {
+        self.ask(|r| Command::Mark(note, r)).await
     }
 
     /// The moments of the current (or most recent) session.
@@ -422,6 +411,9 @@ impl Actor {
                 };
                 let _ = reply.send(result);
             }
+            Command::Mark(note, reply) => {
+                let _ = reply.send(self.mark(note).await);
+            }
             Command::Latest(reply) => {
                 let latest = match self.latest_session {
                     Some(id) => Some(id),
@@ -455,6 +447,42 @@ impl Actor {
         }
     }
 
+    /// A moment marked by hand: it starts and ends now (the recorder cuts around it like any
+    /// other), written with its note before it is announced.
+    async fn mark(&mut self, note: String) -> Result<Moment, ApiError> {
+        let note = check_note(&note)?;
+        let live = self
+            .latest_session
+            .and_then(|id| self.sessions.get(&id).map(|s| (id, s.started_at_ms)));
+        let Some((session_id, started_at_ms)) = live else {
+            return Err(ApiError::new(
+                ErrorCode::NotConnected,
+                "No chat session is running: connect chat first, then mark moments.",
+            ));
+        };
+        let now = crate::clock::now_ms();
+        let triggers = [MomentTrigger {
+            kind: TriggerKind::Manual,
+            label: "marked by hand".into(),
+            name: None,
+            value: 1.0,
+            threshold: 1.0,
+            baseline: None,
+        }];
+        let offset = (now - started_at_ms).max(0);
+        let row = self
+            .db
+            .moments()
+            .insert_marked(session_id, now, offset, &triggers, &note)
+            .await?;
+        tracing::info!(moment_id = row.id, session_id, "moment marked by hand");
+        let moment = Moment::from(row);
+        self.events.publish(CoreEvent::Moment {
+            moment: moment.clone(),
+        });
+        Ok(moment)
+    }
+
     async fn history(&self, id: i64) -> Result<SessionHistory, ApiError> {
         let session = self
             .db
@@ -485,92 +513,6 @@ impl Actor {
             moments: rows::all(moments),
         })
     }
-}
-
-/// Checks a note from the window; returns it trimmed.
-pub(crate) fn check_note(note: &str) -> Result<String, ApiError> {
-    let note = note.trim();
-    if note.chars().count() > NOTE_MAX_CHARS || note.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ApiError::new(
-            ErrorCode::InvalidSettings,
-            format!("A note is at most {NOTE_MAX_CHARS} characters, without control characters."),
-        ));
-    }
-    Ok(note.to_string())
-}
-
-/// Checks settings from the window; the error says which field is wrong.
-pub(crate) fn validate(mut s: MomentSettings) -> Result<MomentSettings, ApiError> {
-    let bad = |m: String| Err(ApiError::new(ErrorCode::InvalidSettings, m));
-    let windows = WINDOW_SECONDS_MIN..=WINDOW_SECONDS_MAX;
-    if !windows.contains(&s.window_seconds) {
-        return bad(format!(
-            "The window must be {WINDOW_SECONDS_MIN}–{WINDOW_SECONDS_MAX} seconds."
-        ));
-    }
-    if !windows.contains(&s.emote_window_seconds) {
-        return bad(format!(
-            "The emote window must be {WINDOW_SECONDS_MIN}–{WINDOW_SECONDS_MAX} seconds."
-        ));
-    }
-    if s.merge_gap_seconds > MERGE_GAP_MAX_SECONDS {
-        return bad(format!(
-            "The merge gap must be at most {MERGE_GAP_MAX_SECONDS} seconds."
-        ));
-    }
-    match s.velocity {
-        VelocityRule::Fixed { per_second } if !(per_second.is_finite() && per_second > 0.0) => {
-            return bad(
-                "The fixed rate must be a positive number of messages per second.".to_string(),
-            );
-        }
-        VelocityRule::Baseline {
-            sigmas,
-            ratio,
-            min_per_second,
-            half_life_seconds,
-            warmup_seconds,
-        } => {
-            let finite = [sigmas, ratio, min_per_second]
-                .iter()
-                .all(|v| v.is_finite());
-            if !finite
-                || sigmas < BASELINE_SIGMAS_MIN
-                || ratio < BASELINE_RATIO_MIN
-                || min_per_second < BASELINE_FLOOR_MIN
-                || half_life_seconds < BASELINE_HALF_LIFE_MIN_SECONDS
-                || warmup_seconds > BASELINE_WARMUP_MAX_SECONDS
-            {
-                return bad(format!(
-                    "Baseline rule: sigmas ≥ {BASELINE_SIGMAS_MIN}, ratio ≥ {BASELINE_RATIO_MIN}, \
-                     floor ≥ {BASELINE_FLOOR_MIN}, half-life ≥ {BASELINE_HALF_LIFE_MIN_SECONDS} s, \
-                     warm-up ≤ {BASELINE_WARMUP_MAX_SECONDS} s."
-                ));
-            }
-        }
-        _ => {}
-    }
-    let clean = |list: &mut Vec<String>| -> Result<(), ApiError> {
-        list.iter_mut().for_each(|w| *w = w.trim().to_string());
-        list.retain(|w| !w.is_empty());
-        list.dedup();
-        if list.len() > WORDS_MAX
-            || list
-                .iter()
-                .any(|w| w.chars().count() > WORD_MAX_CHARS || w.chars().any(char::is_control))
-        {
-            return Err(ApiError::new(
-                ErrorCode::InvalidSettings,
-                format!(
-                    "At most {WORDS_MAX} keywords/emotes of at most {WORD_MAX_CHARS} characters each."
-                ),
-            ));
-        }
-        Ok(())
-    };
-    clean(&mut s.keywords)?;
-    clean(&mut s.text_emotes)?;
-    Ok(s)
 }
 
 /// The event that announces a stored moment (none when the write changed nothing).

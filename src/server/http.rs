@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::Shared;
-use crate::api::CoreEvent;
+use crate::api::{ApiError, CoreEvent, ErrorCode};
 use crate::clock::now_ms;
 
 /// Connections served at once (event-stream clients included).
@@ -43,8 +43,8 @@ pub async fn listen(port: u16) -> std::io::Result<TcpListener> {
 }
 
 #[derive(Clone)]
-struct AppState {
-    shared: Arc<Shared>,
+pub(super) struct AppState {
+    pub(super) shared: Arc<Shared>,
     /// The `Host` values this server answers to.
     hosts: Arc<[String; 2]>,
 }
@@ -54,6 +54,9 @@ fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/events", get(events))
+        .merge(super::overlay::routes())
+        .merge(super::control::routes(state.clone()))
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), only_our_host))
         .with_state(state)
@@ -114,16 +117,58 @@ async fn only_our_host(State(state): State<AppState>, req: Request, next: Next) 
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
     if !state.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
-        return (
-            StatusCode::MISDIRECTED_REQUEST,
-            axum::Json(serde_json::json!({
-                "code": "WrongHost",
-                "message": format!("This server answers to {} only.", state.hosts[0]),
-            })),
-        )
-            .into_response();
+        let message = format!(
+            "This server answers to {} (or {}) only.",
+            state.hosts[0], state.hosts[1]
+        );
+        return error_response(&ApiError::new(ErrorCode::WrongHost, message));
     }
     next.run(req).await
+}
+
+/// JSON `{code, message}` (the IPC's error type) with the HTTP status its code stands for.
+pub(super) fn error_response(e: &ApiError) -> Response {
+    (status_of(e.code), axum::Json(e)).into_response()
+}
+
+/// The one mapping from the stable error codes to HTTP statuses.
+fn status_of(code: ErrorCode) -> StatusCode {
+    use ErrorCode::*;
+    match code {
+        InvalidChannel | InvalidSettings | BadRequest => StatusCode::BAD_REQUEST,
+        Unauthorized => StatusCode::UNAUTHORIZED,
+        UnknownRequest | UnknownMoment | UnknownSession | FileNotFound => StatusCode::NOT_FOUND,
+        AlreadyConnected | NotConnected | InvalidTransition => StatusCode::CONFLICT,
+        TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        WrongHost => StatusCode::MISDIRECTED_REQUEST,
+        Obs | Generator | ShuttingDown | StartupFailed => StatusCode::SERVICE_UNAVAILABLE,
+        Recorder => StatusCode::CONFLICT,
+        Login | Database | Keyring | Folder | Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+async fn not_found(req: Request) -> Response {
+    error_response(&ApiError::new(
+        ErrorCode::BadRequest,
+        format!(
+            "Nothing at {} {}. The local server has GET /health, /metrics, /events, /overlay and POST /api/….",
+            req.method(),
+            req.uri().path()
+        ),
+    ))
+    .map_status(StatusCode::NOT_FOUND)
+}
+
+/// Sets a response's status (for the few answers whose status is not their code's).
+trait MapStatus {
+    fn map_status(self, status: StatusCode) -> Self;
+}
+
+impl MapStatus for Response {
+    fn map_status(mut self, status: StatusCode) -> Self {
+        *self.status_mut() = status;
+        self
+    }
 }
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -180,7 +225,8 @@ async fn events(
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let rx = state.shared.events.subscribe();
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+    let client = ClientCount::join(&state.shared);
+    let stream = futures_util::stream::unfold((rx, client), |(mut rx, client)| async move {
         loop {
             let event = match rx.recv().await {
                 Ok(e) => e,
@@ -196,8 +242,24 @@ async fn events(
                 .unwrap_or("event")
                 .to_string();
             let sse = Event::default().event(kind).data(json.to_string());
-            return Some((Ok(sse), rx));
+            return Some((Ok(sse), (rx, client)));
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// One event-stream client, counted while its stream lives (the window shows the count).
+struct ClientCount(Arc<Shared>);
+
+impl ClientCount {
+    fn join(shared: &Arc<Shared>) -> Self {
+        shared.clients.send_modify(|n| *n += 1);
+        Self(shared.clone())
+    }
+}
+
+impl Drop for ClientCount {
+    fn drop(&mut self) {
+        self.0.clients.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }

@@ -221,6 +221,7 @@ impl Metrics {
                     Some(TriggerKind::Velocity) | None => "velocity",
                     Some(TriggerKind::Keyword) => "keyword",
                     Some(TriggerKind::Emote) => "emote",
+                    Some(TriggerKind::Manual) => "manual",
                 };
                 self.moments.get_or_create(&Trigger { trigger }).inc();
             }

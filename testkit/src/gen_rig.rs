@@ -49,6 +49,8 @@ impl GenRig {
             config_toml: Some(config.into_bytes()),
             twitch_token: Some("gen_test_token".into()),
             dir,
+            // The local server on a free port (the control API and overlay tests use it).
+            local_server: streamcue::server::PortChoice::Fixed(Some(0)),
             ..Default::default()
         })
         .await;

@@ -16,6 +16,7 @@ use streamcue::chat::Backoff;
 use streamcue::db::Database;
 use streamcue::paths::AppPaths;
 use streamcue::secrets::{MemoryStore, Secret, SecretKey, SecretStore};
+use streamcue::server::{DirAssets, PortChoice};
 use streamcue::{Engine, EngineOptions};
 use tokio::sync::{broadcast, watch, MutexGuard};
 
@@ -73,8 +74,9 @@ pub struct HarnessOptions {
     pub dir: Option<tempfile::TempDir>,
     /// Pause generation at start (tests of the queue alone: approved requests stay approved).
     pub generation_paused: bool,
-    /// The local server's port on 127.0.0.1 (`Some(0)`: a free one; off by default in tests).
-    pub local_server: Option<u16>,
+    /// The local server's port on 127.0.0.1 (`Fixed(Some(0))`: a free one; off by default in
+    /// tests; `Settings`: as Settings → Local server says).
+    pub local_server: PortChoice,
 }
 
 impl Default for HarnessOptions {
@@ -86,7 +88,7 @@ impl Default for HarnessOptions {
             backoff: short_backoff(),
             dir: None,
             generation_paused: false,
-            local_server: None,
+            local_server: PortChoice::Fixed(None),
         }
     }
 }
@@ -138,6 +140,10 @@ impl Harness {
                 twitch_irc_addr: options.twitch_irc_addr,
                 backoff: options.backoff,
                 local_server: options.local_server,
+                // The overlay page from this checkout's UI build (scripts/test.sh builds it).
+                ui_assets: Some(Arc::new(DirAssets::new(
+                    Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dist"),
+                ))),
             }),
         )
         .await
@@ -162,6 +168,14 @@ impl Harness {
 
     pub fn engine(&self) -> &Engine {
         self.engine.as_ref().expect("engine already shut down")
+    }
+
+    /// The local server's address (it must be listening: see `HarnessOptions::local_server`).
+    pub async fn server_addr(&self) -> std::net::SocketAddr {
+        match self.engine().handle().server().state().await.unwrap() {
+            streamcue::server::ServerState::Listening { addr } => addr,
+            other => panic!("the local server is not listening: {other:?}"),
+        }
     }
 
     pub async fn snapshot(&self) -> AppSnapshot {

@@ -33,7 +33,12 @@ pub fn missing_prerequisite() -> Option<String> {
     if std::env::var_os("DISPLAY").is_none() {
         return Some("no DISPLAY (scripts/test.sh starts Xvfb)".into());
     }
-    for tool in ["tauri-driver", "WebKitWebDriver"] {
+    missing_tool(&["tauri-driver", "WebKitWebDriver"])
+}
+
+/// `Some(reason)` when one of `tools` is not on PATH.
+fn missing_tool(tools: &[&str]) -> Option<String> {
+    for tool in tools {
         let found = Command::new("sh")
             .args(["-c", &format!("command -v {tool}")])
             .stdout(Stdio::null())
@@ -49,10 +54,20 @@ pub fn missing_prerequisite() -> Option<String> {
 
 /// Returns false (after printing why) when the test should be skipped.
 pub fn can_run(test: &str) -> bool {
-    match missing_prerequisite() {
+    skip_unless_ci(test, missing_prerequisite())
+}
+
+/// Like [`can_run`], for tests in headless Chromium (no display needed).
+pub fn can_run_chromium(test: &str) -> bool {
+    skip_unless_ci(test, missing_tool(&["chromium", "chromedriver"]))
+}
+
+/// In CI a missing prerequisite is a failure; elsewhere the test is skipped, saying why.
+fn skip_unless_ci(test: &str, missing: Option<String>) -> bool {
+    match missing {
         None => true,
         Some(why) if std::env::var_os("CI").is_some() => {
-            panic!("{test}: window tests must run in CI but cannot: {why}")
+            panic!("{test}: this test must run in CI but cannot: {why}")
         }
         Some(why) => {
             eprintln!("SKIPPED {test}: {why}");
@@ -84,8 +99,8 @@ pub fn free_port() -> u16 {
 /// How long an element may take to appear.
 pub const ELEMENT_LIMIT: Duration = Duration::from_secs(20);
 
-/// tauri-driver plus the WebDriver session it opened on our app. Stops both on drop (and the
-/// app with them, if it still runs).
+/// A WebDriver server plus the session it opened: tauri-driver on our app, or chromedriver on
+/// a page. Stops both on drop (and the app with them, if it still runs).
 pub struct Window {
     client: Option<Client>,
     driver: Child,
@@ -140,7 +155,50 @@ impl Window {
         if let Some(path) = native_driver {
             cmd.arg("--native-driver").arg(path);
         }
-        // If this test process dies, tauri-driver gets SIGTERM (not SIGKILL: see stop_driver).
+        cmd.envs(env.iter().copied());
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": application }),
+        );
+        Self::session(cmd, port, caps, artifacts, prefix, application).await
+    }
+
+    /// A page in headless Chromium (Debian's `chromium` and `chromium-driver`), 1280×720: the
+    /// overlay test opens the local server's `/overlay` as OBS's browser source would.
+    pub async fn chromium(url: &str, artifacts: &Path, prefix: &str) -> Window {
+        let port = free_port();
+        let mut cmd = Command::new("chromedriver");
+        cmd.arg(format!("--port={port}"));
+        let caps = serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--window-size=1280,720",
+                         "--hide-scrollbars"],
+            },
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let window = Self::session(cmd, port, caps, artifacts, prefix, "chromium").await;
+        window.c().goto(url).await.expect("open the page");
+        window
+    }
+
+    /// Starts the WebDriver server `cmd` (listening on `port`), then opens a session with
+    /// `caps`, retrying while the server (or the native driver behind it) starts.
+    async fn session(
+        mut cmd: Command,
+        port: u16,
+        caps: serde_json::Map<String, serde_json::Value>,
+        artifacts: &Path,
+        prefix: &str,
+        what: &str,
+    ) -> Window {
+        // If this test process dies, the driver gets SIGTERM (not SIGKILL: see stop_driver).
         // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
         unsafe {
             cmd.pre_exec(|| {
@@ -151,11 +209,10 @@ impl Window {
             });
         }
         let driver = cmd
-            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("start tauri-driver");
+            .unwrap_or_else(|e| panic!("start {:?}: {e}", cmd.get_program()));
         let mut window = Window {
             client: None,
             driver,
@@ -166,16 +223,10 @@ impl Window {
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 Instant::now() < deadline,
-                "tauri-driver did not listen on {port}"
+                "the WebDriver server did not listen on {port}"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let mut caps = serde_json::Map::new();
-        caps.insert("browserName".into(), "wry".into());
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": application }),
-        );
         // tauri-driver listens before WebKitWebDriver behind it is ready: the first session
         // request can be cut off. Retry that (only that) for a while.
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -191,7 +242,7 @@ impl Window {
                     eprintln!("WebDriver session not ready yet ({e}); retrying");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
-                Err(e) => panic!("open a WebDriver session on {application}: {e}"),
+                Err(e) => panic!("open a WebDriver session on {what}: {e}"),
             }
         };
         window.client = Some(client);

@@ -345,6 +345,39 @@ async folderChoose(kind: FolderKind) : Promise<Result<PathsInfo | null, ApiError
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Settings → Local server: on/off and the port. It listens (or stops) at once.
+ */
+async serverConfigure(settings: ServerSettings) : Promise<Result<ServerView, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("server_configure", { settings }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The control API's token, made on first use (shown and copied in Settings).
+ */
+async serverToken() : Promise<Result<string, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("server_token") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * A new control API token; the old one stops working at once.
+ */
+async serverRegenerateToken() : Promise<Result<string, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("server_regenerate_token") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -404,9 +437,9 @@ export type AppSnapshot = {
  */
 chats: ChatView[]; notices: Notice[]; paths: PathsInfo; 
 /**
- * The local server's base URL while it listens (`http://127.0.0.1:7373`).
+ * The local server (127.0.0.1): settings, state, clients.
  */
-localServerUrl: string | null; keyringAvailable: boolean; 
+localServer: ServerView; keyringAvailable: boolean; 
 /**
  * The channel to fill in when the window opens (`chat.default_channel`; "" = demo).
  */
@@ -591,6 +624,10 @@ export type CoreEvent =
  */
 { kind: "paths"; paths: PathsInfo } | 
 /**
+ * The local server started, stopped, failed, or its clients changed.
+ */
+{ kind: "localServer"; server: ServerView } | 
+/**
  * The UI missed events (it was too slow): it should fetch a fresh snapshot.
  */
 { kind: "resync" }
@@ -707,6 +744,23 @@ export type ErrorCode =
  * StreamCue could not start (e.g. its database is locked or too new); the message says why.
  */
 "StartupFailed" | 
+/**
+ * The local server's control API was called without its token, or with a wrong one.
+ */
+"Unauthorized" | 
+/**
+ * An HTTP request to the local server was malformed (its body, its path); the message
+ * says what.
+ */
+"BadRequest" | 
+/**
+ * An HTTP request body was larger than the local server accepts.
+ */
+"TooLarge" | 
+/**
+ * An HTTP request named another host than the local server (DNS rebinding).
+ */
+"WrongHost" | 
 /**
  * Anything else; the message says what.
  */
@@ -981,6 +1035,11 @@ hero: boolean }
  */
 export type ObsView = { settings: ObsSettings; state: ObsState }
 /**
+ * The overlay page's first state: the queue and the latest session's moments (then it
+ * follows `/events`).
+ */
+export type OverlaySnapshot = { queue: QueueView; moments: Moment[] }
+/**
  * Where StreamCue keeps its files, shown in the UI so the streamer can find them.
  */
 export type PathsInfo = { configFile: string; databaseFile: string; logDir: string; clipsDir: string; recordingsDir: string; 
@@ -1107,6 +1166,46 @@ readOnly: boolean }
  */
 export type RequestState = "pending" | "approved" | "generating" | "ready" | "shown" | "skipped" | "failed" | "interrupted"
 /**
+ * What the server is doing.
+ */
+export type ServerPhase = "off" | "listening" | 
+/**
+ * It could not listen (`message` says why and what to do).
+ */
+"failed"
+/**
+ * The local server's saved settings (Settings → Local server).
+ */
+export type ServerSettings = { enabled: boolean; 
+/**
+ * The port on 127.0.0.1 (1024–65535).
+ */
+port: number }
+/**
+ * The local server as the window shows it.
+ */
+export type ServerView = { settings: ServerSettings; phase: ServerPhase; 
+/**
+ * The base URL while listening (`http://127.0.0.1:7373`).
+ */
+url: string | null; 
+/**
+ * Why it is not listening, in words.
+ */
+message: string | null; 
+/**
+ * Event-stream clients connected now (overlays, dashboards).
+ */
+clients: number; 
+/**
+ * Set when `STREAMCUE_SERVER_PORT` decides the port (and on/off) instead of the settings.
+ */
+overriddenBy: string | null; 
+/**
+ * Whether the control API's token is kept in the OS keyring (else it lasts until Quit).
+ */
+tokenSaved: boolean }
+/**
  * One session's graph and moments, loaded from the database.
  */
 export type SessionHistory = { session: SessionSummary; 
@@ -1118,7 +1217,11 @@ velocity: VelocityPoint[]; moments: Moment[] }
  * A past (or the current) chat session, for the history picker.
  */
 export type SessionSummary = { id: number; platform: string; channel: string; startedAtMs: number; endedAtMs: number | null; messages: number; moments: number }
-export type TriggerKind = "velocity" | "keyword" | "emote"
+export type TriggerKind = "velocity" | "keyword" | "emote" | 
+/**
+ * Marked by hand (the control API's `POST /api/moments/mark`, e.g. from a Stream Deck).
+ */
+"manual"
 /**
  * The ranges the core accepts and the defaults it uses, for the window's forms and caches.
  * Exported as the constant `UI_LIMITS` of the bindings; every value is the constant the core

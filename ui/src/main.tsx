@@ -5,6 +5,7 @@ import { render } from "preact";
 import { commands } from "./bindings";
 import { App } from "./components/App";
 import { startStore } from "./store";
+import { tauriSource } from "./tauriSource";
 import { initTheme } from "./theme";
 
 // Errors thrown in the window reach StreamCue's log with their stack (target `ui`).
@@ -17,4 +18,4 @@ window.addEventListener("unhandledrejection", (ev) => logError(ev.reason, "unhan
 
 initTheme();
 render(<App />, document.getElementById("app")!);
-void startStore();
+void startStore(tauriSource);

@@ -9,7 +9,7 @@ import { clock, dateTime, formatNumber, formatOffset } from "./format";
 /** `#moments-filter`'s values. */
 export type MomentFilter = "all" | TriggerKind;
 
-const KIND_ORDER: readonly TriggerKind[] = ["emote", "keyword", "velocity"];
+const KIND_ORDER: readonly TriggerKind[] = ["emote", "keyword", "manual", "velocity"];
 
 /** The kinds of a moment's triggers, sorted and without repeats (`data-kinds`). */
 export function kindsOf(m: Moment): TriggerKind[] {
@@ -22,12 +22,14 @@ export function kindsAttr(m: Moment): string {
   return kindsOf(m).join(",");
 }
 
-/** The strongest kind, which colours a marker: velocity, then keyword, then emote. */
+/** The strongest kind, which colours a marker: velocity, then keyword, then emote, then a
+ *  mark by hand. */
 export function mainKind(m: Moment): TriggerKind | null {
   const kinds = kindsOf(m);
   if (kinds.includes("velocity")) return "velocity";
   if (kinds.includes("keyword")) return "keyword";
-  return kinds.includes("emote") ? "emote" : null;
+  if (kinds.includes("emote")) return "emote";
+  return kinds.includes("manual") ? "manual" : null;
 }
 
 /** What triggered it: "velocity 8.7/s vs baseline 1.9/s · CLIP ×5 · KEKW ×14". */
@@ -160,6 +162,7 @@ export const FILTER_CHOICES: readonly { value: MomentFilter; label: string }[] =
   { value: "velocity", label: "Velocity" },
   { value: "keyword", label: "Keywords" },
   { value: "emote", label: "Emotes" },
+  { value: "manual", label: "Marked" },
 ];
 
 /** `#moments-min-strength`'s choices (0 = any). */
@@ -174,6 +177,7 @@ export const KIND_LABEL: Readonly<Record<TriggerKind, string>> = {
   velocity: "Velocity",
   keyword: "Keyword",
   emote: "Emote",
+  manual: "Marked",
 };
 
 /** The moments a filter lets through, newest first (the list's order). */
@@ -194,6 +198,7 @@ export function timeTitle(m: Moment): string {
 
 /** A trigger chip's tooltip: "Keyword: CLIP ×5 (fires at 5)". */
 export function triggerTitle(t: MomentTrigger): string {
+  if (t.kind === "manual") return "Marked by hand (the local server's control API)";
   return `${KIND_LABEL[t.kind]}: ${t.label} (fires at ${formatNumber(t.threshold)})`;
 }
 

@@ -1,6 +1,6 @@
 // The reducer (state.ts): snapshots and events in, the cache and the touched slices out.
 import { describe, expect, it } from "vitest";
-import type { AppSnapshot, ChatState, ChatView, CoreEvent, Moment, QueueItem } from "./bindings";
+import type { AppSnapshot, ChatState, ChatView, CoreEvent, Moment, QueueItem, ServerView } from "./bindings";
 import {
   applyChatState,
   applyEvents,
@@ -72,7 +72,7 @@ function snapshot(
       clipsDirIsDefault: true,
       recordingsDirIsDefault: true,
     },
-    localServerUrl: "http://127.0.0.1:7373",
+    localServer: SERVER,
     keyringAvailable: true,
     defaultChannel: "",
     queue: { items: [], autoApprove: false, maxWaiting: 10, counters: {} as never },
@@ -87,6 +87,16 @@ function snapshot(
     ...rest,
   } as AppSnapshot;
 }
+
+const SERVER: ServerView = {
+  settings: { enabled: true, port: 7373 },
+  phase: "listening",
+  url: "http://127.0.0.1:7373",
+  message: null,
+  clients: 0,
+  overriddenBy: null,
+  tokenSaved: true,
+};
 
 const DESKTOP = {
   closeToTray: true,
@@ -221,6 +231,16 @@ describe("events", () => {
     expect(c.progress.size).toBe(0);
     // Progress replayed after the request finished is stale.
     expect(applyEvents(c, [{ kind: "generationProgress", progress }]).touched.size).toBe(0);
+  });
+
+  it("the local server's state comes from the snapshot, then from its events, touching only its slice", () => {
+    const c = emptyCache();
+    applySnapshot(c, snapshot());
+    expect(c.localServer?.url).toBe("http://127.0.0.1:7373");
+    const moved: ServerView = { ...SERVER, settings: { enabled: true, port: 7400 }, url: "http://127.0.0.1:7400", clients: 2 };
+    const out = applyEvents(c, [{ kind: "localServer", server: moved }]);
+    expect([...out.touched]).toEqual(["server"]);
+    expect(c.localServer).toEqual(moved);
   });
 
   it("resync is reported, not applied", () => {

@@ -23,11 +23,13 @@ import type {
   DesktopSettings,
   MomentSettings,
   Notice,
+  OverlaySnapshot,
   PathsInfo,
   QueueItem,
   RecorderSettings,
   RecorderState,
   RecorderView,
+  ServerView,
   SessionHistory,
   VelocityPoint,
 } from "./bindings";
@@ -76,6 +78,7 @@ export type Slice =
   | "desktop"
   | "history"
   | "recorder"
+  | "server"
   // ---- Limits
   | "limits";
 
@@ -83,8 +86,9 @@ export interface Cache {
   chats: Record<ChatSlot, ChatCache>;
   notices: Notice[];
   paths: PathsInfo | null;
-  /** The local server's base URL while it listens (127.0.0.1 only), else null. */
-  localServerUrl: string | null;
+  /** The local server (127.0.0.1 only): settings, state, address, clients; null until the first
+   *  snapshot. */
+  localServer: ServerView | null;
   keyringAvailable: boolean | null;
   /** Whether `chat.twitch_client_id` is configured ("Log in with Twitch" needs it). */
   twitchClientIdSet: boolean;
@@ -140,6 +144,7 @@ export const ALL_SLICES: readonly Slice[] = [
   "desktop",
   "history",
   "recorder",
+  "server",
   // ---- Limits
   "limits",
 ];
@@ -162,7 +167,7 @@ export function emptyCache(): Cache {
     chats: { main: emptyChat("main"), kick: emptyChat("kick") },
     notices: [],
     paths: null,
-    localServerUrl: null,
+    localServer: null,
     keyringAvailable: null,
     twitchClientIdSet: false,
     defaultChannel: "",
@@ -193,17 +198,7 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): ApplyOutcome {
     kick: { state: { state: "disconnected" }, counters: { ...ZERO_COUNTERS }, velocity: [] },
   };
   for (const view of snap.chats) slots[view.slot] = view;
-  // The snapshot's moments are the latest sessions' (either slot): each goes to the slot whose
-  // session it belongs to. A slot with no open session keeps listing its last session's.
-  const kickId = sessionOf(slots.kick.state) ?? cache.chats.kick.sessionId;
-  const byKick = snap.moments.filter((m) => kickId !== null && m.sessionId === kickId);
-  const mainAll = snap.moments.filter((m) => kickId === null || m.sessionId !== kickId);
-  const mainId = sessionOf(slots.main.state) ?? mainAll[0]?.sessionId ?? null;
-  const sessionIds: Record<ChatSlot, number | null> = { main: mainId, kick: kickId };
-  const moments: Record<ChatSlot, Moment[]> = {
-    main: mainAll.filter((m) => m.sessionId === mainId),
-    kick: byKick,
-  };
+  placeMoments(cache, { main: slots.main.state, kick: slots.kick.state }, snap.moments);
   for (const slot of CHAT_SLOTS) {
     const c = cache.chats[slot];
     const s = slots[slot];
@@ -212,15 +207,11 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): ApplyOutcome {
     c.counters = s.counters;
     c.velocity = [];
     for (const p of s.velocity) appendPoint(c.velocity, p);
-    if (sessionIds[slot] !== c.sessionId || moments[slot].length > 0) {
-      c.moments = sortMoments(moments[slot]);
-    }
-    c.sessionId = sessionIds[slot];
     if (!hasSession(c.chat)) c.readings = null;
   }
   cache.notices = [...snap.notices];
   cache.paths = snap.paths;
-  cache.localServerUrl = snap.localServerUrl;
+  cache.localServer = snap.localServer;
   cache.keyringAvailable = snap.keyringAvailable;
   cache.twitchClientIdSet = snap.twitchClientIdSet;
   cache.defaultChannel = snap.defaultChannel;
@@ -237,6 +228,22 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): ApplyOutcome {
   pruneProgress(cache);
   const touched = new Set<Slice>();
   for (const s of ALL_SLICES) touch(cache, touched, s);
+  return { resync: false, touched };
+}
+
+/**
+ * Replaces the queue and the moments with the overlay page's snapshot (its first state, and on
+ * resync). The overlay is not told the chats' states: the ones its `chatState` events said
+ * (none yet: disconnected) place the moments, as in `applySnapshot`, so with none known they
+ * all go to the main slot. Touches the queue, the progress and the chat slots it changed.
+ */
+export function applyOverlaySnapshot(cache: Cache, snap: OverlaySnapshot): ApplyOutcome {
+  cache.queue = queueFromView(snap.queue);
+  pruneProgress(cache);
+  const { main, kick } = cache.chats;
+  const changed = placeMoments(cache, { main: main.chat, kick: kick.chat }, snap.moments);
+  const touched = new Set<Slice>();
+  for (const s of ["queue", "progress", ...changed] as const) touch(cache, touched, s);
   return { resync: false, touched };
 }
 
@@ -320,6 +327,10 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
       case "paths":
         cache.paths = ev.paths;
         t("meta");
+        break;
+      case "localServer":
+        cache.localServer = ev.server;
+        t("server");
         break;
       case "recorder":
         if (applyRecorderState(cache, ev.state)) t("recorder");
@@ -450,6 +461,33 @@ export function obsConnected(cache: Cache): boolean {
 }
 
 // ---- Moments ---------------------------------------------------------------------------------
+
+/**
+ * Puts a snapshot's moments (the latest sessions', either slot's) into the chat slots, given
+ * the chats' states: each goes to the slot whose session it belongs to; a slot with no open
+ * session keeps listing its last session's. Returns the slots whose list or session changed.
+ */
+function placeMoments(cache: Cache, states: Record<ChatSlot, ChatState>, all: readonly Moment[]): ChatSlot[] {
+  const kickId = sessionOf(states.kick) ?? cache.chats.kick.sessionId;
+  const byKick = all.filter((m) => kickId !== null && m.sessionId === kickId);
+  const mainAll = all.filter((m) => kickId === null || m.sessionId !== kickId);
+  const mainId = sessionOf(states.main) ?? mainAll[0]?.sessionId ?? null;
+  const sessionIds: Record<ChatSlot, number | null> = { main: mainId, kick: kickId };
+  const moments: Record<ChatSlot, Moment[]> = {
+    main: mainAll.filter((m) => m.sessionId === mainId),
+    kick: byKick,
+  };
+  const changed: ChatSlot[] = [];
+  for (const slot of CHAT_SLOTS) {
+    const c = cache.chats[slot];
+    if (sessionIds[slot] !== c.sessionId || moments[slot].length > 0) {
+      c.moments = sortMoments(moments[slot]);
+      changed.push(slot);
+    }
+    c.sessionId = sessionIds[slot];
+  }
+  return changed;
+}
 
 /** Oldest first (by start, then id), in place. */
 export function sortMoments(list: Moment[]): Moment[] {

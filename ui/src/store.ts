@@ -1,11 +1,13 @@
 // The reactive face of the pure reducer (state.ts): one cache, one version signal per slice.
 // A component reads `use(slice)` (or `sliceOf`) and re-renders only when that slice changes.
-// Events arrive in batches from the core; while a snapshot is being fetched they wait, and are
+// The data comes from a *source*: the window's is Tauri's IPC (tauriSource.ts), the OBS
+// overlay's the local server's HTTP and Server-Sent Events (overlay/source.ts). Either gives a
+// snapshot, then batches of events; while a snapshot is being fetched the batches wait, and are
 // applied after it (duplicates are ignored by the reducer).
 
 import { batch, signal, type Signal } from "@preact/signals";
-import { type ApiError, type AppSnapshot, commands, type CoreEvent, events } from "./bindings";
-import { ALL_SLICES, applyEvents, applySnapshot, type Cache, emptyCache, type Slice } from "./state";
+import type { ApiError, CoreEvent, Result } from "./bindings";
+import { ALL_SLICES, applyEvents, type ApplyOutcome, type Cache, emptyCache, type Slice } from "./state";
 
 /** The one cache. Components read it through `use()`; only reducer functions write it. */
 export const cache: Cache = emptyCache();
@@ -65,6 +67,33 @@ export function fatalFrom(err: ApiError): Fatal {
       };
 }
 
+// ---- Sources ---------------------------------------------------------------------------------
+
+/** Where the store's state comes from. `S` is the source's snapshot type. */
+export interface StoreSource<S> {
+  /** Reads a fresh snapshot (or says why it could not). */
+  snapshot(): Promise<Result<S, ApiError>>;
+  /** Puts a snapshot into the cache: one of state.ts's pure reducers. */
+  apply(cache: Cache, snap: S): ApplyOutcome;
+  /**
+   * Subscribes to the core's events; resolves once subscribed (a rejection is fatal). `missed`
+   * says that events were lost outside the stream (e.g. it reconnected): a snapshot is needed,
+   * even if one is being read (it may predate what was lost).
+   */
+  listen(onBatch: (events: CoreEvent[]) => void, missed: () => void): Promise<void>;
+  /** Runs once, with the first snapshot, after it was applied (inside the same batch). */
+  loaded?(snap: S): void;
+}
+
+/** A snapshot read by the started source, ready to be applied (its type closed over). */
+interface ReadSnapshot {
+  apply(): ApplyOutcome;
+  loaded(): void;
+}
+
+/** Reads a snapshot from the started source; null until `startStore`. */
+let read: (() => Promise<Result<ReadSnapshot, ApiError>>) | null = null;
+
 // ---- Events and snapshots -------------------------------------------------------------------
 
 /** While a snapshot is being fetched, event batches wait here. */
@@ -73,12 +102,8 @@ let buffered: CoreEvent[][] | null = [];
 const MAX_BUFFERED = 1000;
 let overflowed = false;
 let syncRunning = false;
-const firstSnapshotHooks: ((snap: AppSnapshot) => void)[] = [];
-
-/** Runs once, with the first snapshot (e.g. to pre-fill the channel field). */
-export function onFirstSnapshot(hook: (snap: AppSnapshot) => void): void {
-  firstSnapshotHooks.push(hook);
-}
+/** The source missed events while a snapshot was being read: read another one after it. */
+let rerun = false;
 
 function onBatch(batchOfEvents: CoreEvent[]): void {
   if (buffered) {
@@ -91,18 +116,23 @@ function onBatch(batchOfEvents: CoreEvent[]): void {
   if (out.resync) void resync();
 }
 
+function missed(): void {
+  if (syncRunning) rerun = true;
+  else void resync();
+}
+
 /** Fetches a snapshot, applies it, then the events that arrived meanwhile. */
 export async function resync(): Promise<void> {
-  if (syncRunning) return;
+  if (syncRunning || !read) return;
   syncRunning = true;
   buffered ??= [];
   try {
-    const res = await commands.appSnapshot();
+    const res = await read();
     if (res.status === "error") {
       fatal.value = fatalFrom(res.error);
       return;
     }
-    const touched = applySnapshot(cache, res.data).touched;
+    const touched = res.data.apply().touched;
     const pending = buffered;
     buffered = null;
     let again = overflowed;
@@ -117,7 +147,7 @@ export async function resync(): Promise<void> {
       notify(touched);
       if (!loaded.value) {
         loaded.value = true;
-        for (const hook of firstSnapshotHooks.splice(0)) hook(res.data);
+        res.data.loaded();
       }
     });
     if (again) queueMicrotask(() => void resync());
@@ -125,13 +155,23 @@ export async function resync(): Promise<void> {
     fatal.value = fatalFrom({ code: "Internal", message: String(e) });
   } finally {
     syncRunning = false;
+    if (rerun) {
+      rerun = false;
+      queueMicrotask(() => void resync());
+    }
   }
 }
 
-/** Subscribes to the core's events, then loads the first snapshot. */
-export async function startStore(): Promise<void> {
+/** Subscribes to the source's events, then loads the first snapshot. Call once. */
+export async function startStore<S>(source: StoreSource<S>): Promise<void> {
+  read = async () => {
+    const res = await source.snapshot();
+    if (res.status === "error") return res;
+    const snap = res.data;
+    return { status: "ok", data: { apply: () => source.apply(cache, snap), loaded: () => source.loaded?.(snap) } };
+  };
   try {
-    await events.coreEvents.listen((e) => onBatch(e.payload));
+    await source.listen(onBatch, missed);
   } catch (e) {
     fatal.value = fatalFrom({
       code: "Internal",

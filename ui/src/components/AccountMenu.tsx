@@ -11,6 +11,7 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { type AccountState, type ApiError, commands } from "../bindings";
+import { copyText } from "../clipboard";
 import type { Tone } from "../chat";
 import { nextStep, useCommand } from "../cmd";
 import { secondsUntil } from "../format";
@@ -264,24 +265,4 @@ export function AccountMenu() {
       )}
     </div>
   );
-}
-
-/** Copies `text` to the clipboard (the Clipboard API, or a selected text field where the
- *  webview does not offer it); whether it worked. */
-async function copyText(text: string): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    const field = document.createElement("textarea");
-    field.value = text;
-    field.setAttribute("readonly", "");
-    field.style.position = "fixed";
-    field.style.opacity = "0";
-    document.body.append(field);
-    field.select();
-    const ok = document.execCommand("copy");
-    field.remove();
-    return ok;
-  }
 }

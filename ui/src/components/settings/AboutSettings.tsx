@@ -1,5 +1,5 @@
 // Settings → About: the version, where StreamCue keeps its config, database, logs, clips and
-// recordings (each with "Show" in the file manager), the local server's address, and whether
+// recordings (each with "Show" in the file manager), and whether
 // the OS keyring is there.
 
 import { signal } from "@preact/signals";
@@ -64,16 +64,6 @@ export function AboutSection() {
             </dd>
           </div>
         ))}
-        <div class="settings-about-row">
-          <dt>Local server</dt>
-          <dd id="local-server" title="Health, Prometheus metrics and the live event stream, for this computer only">
-            {c.localServerUrl ? (
-              <span class="mono">{c.localServerUrl} · /health · /metrics · /events</span>
-            ) : (
-              "off"
-            )}
-          </dd>
-        </div>
         <div class="settings-about-row">
           <dt>Keyring</dt>
           <dd id="keyring-status" data-available={c.keyringAvailable === null ? undefined : String(c.keyringAvailable)}>

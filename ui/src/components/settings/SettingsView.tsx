@@ -15,6 +15,7 @@ import { AppearanceSection } from "./AppearanceSettings";
 import { DesktopSection } from "./DesktopSettings";
 import { FoldersSection } from "./FolderSettings";
 import { GeneratorSection } from "./GeneratorSettings";
+import { LocalServerSection } from "./LocalServerSettings";
 import { MomentsSection } from "./MomentSettings";
 import { ObsSection } from "./ObsSettings";
 import { RecorderSection } from "./RecorderSettings";
@@ -28,6 +29,11 @@ const SECTIONS: readonly { id: SettingsSection; label: string; intro: string }[]
   { id: "moments", label: "Moments", intro: "What makes a moment: bursts of chat, keywords and emote spam." },
   { id: "desktop", label: "Desktop", intro: "The tray icon and desktop notifications." },
   { id: "folders", label: "Folders", intro: "Where new clips and recordings are saved." },
+  {
+    id: "server",
+    label: "Local server",
+    intro: "Health, metrics, the OBS overlay and the control API, for this computer only.",
+  },
   { id: "appearance", label: "Appearance", intro: "How this window looks." },
   { id: "about", label: "About", intro: "Where StreamCue keeps its files." },
 ];
@@ -129,6 +135,8 @@ function sectionContent(id: SettingsSection, active: boolean): ComponentChildren
       return <DesktopSection />;
     case "folders":
       return <FoldersSection />;
+    case "server":
+      return <LocalServerSection />;
     case "appearance":
       return <AppearanceSection />;
     case "about":
