@@ -81,7 +81,15 @@ async fn the_local_server_card_shows_the_address_and_a_token_that_works() {
         w.exists(".moment-row[data-kinds='manual']").await
     })
     .await;
-    assert!(w.text(".moment-row[data-kinds='manual']").await.contains("from the stream deck"));
+    let note = w
+        .c()
+        .execute(
+            "return document.querySelector(\".moment-row[data-kinds='manual'] .moment-note\").value",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(note, "from the stream deck");
 
     // Regenerate: a new token, and the old one is refused.
     w.click("#settings-open").await;
