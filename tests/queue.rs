@@ -672,6 +672,9 @@ async fn anonymous_chat_queues_requests_but_sends_nothing() {
         .filter(|l| l.starts_with("PRIVMSG"))
         .collect();
     assert!(said.is_empty(), "anonymous chat said {said:?}");
+    // Each of the eight replies (three accepted, one cooldown, two usage, !status, !queue) is
+    // counted as dropped.
+    assert_eq!(h.snapshot().await.limits.replies.dropped, 8);
     let logins = fake.logins();
     assert!(
         logins.len() == 1 && logins[0].nick.starts_with("justinfan") && logins[0].token.is_none(),
@@ -1471,6 +1474,7 @@ async fn replies_and_cooldowns_are_announced_with_their_times_on_change_only() {
                 limit: 20,
                 window_ms: 30_000,
                 read_only: true,
+                dropped: 0,
             },
             cooldowns: Cooldowns {
                 ends_at_ms: vec![],
@@ -1493,6 +1497,7 @@ async fn replies_and_cooldowns_are_announced_with_their_times_on_change_only() {
             limit: 20,
             window_ms: 30_000,
             read_only: false,
+            dropped: 0,
         }]
     );
     assert!(cooldown_events(&h).is_empty());

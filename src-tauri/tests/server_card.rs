@@ -65,7 +65,10 @@ async fn the_local_server_card_shows_the_address_and_a_token_that_works() {
         .await
         .unwrap();
     assert_eq!(js.status(), 200);
-    assert!(js.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(js.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
 
     // Show, then use the token from outside.
     w.click("#server-token button").await;
@@ -77,9 +80,11 @@ async fn the_local_server_card_shows_the_address_and_a_token_that_works() {
     assert_eq!(mark(&url, "sc_wrong").await, 401);
     assert_eq!(mark(&url, &token).await, 200);
     w.click("#settings-close").await;
-    w.until("the marked moment in the panel", Duration::from_secs(10), || async {
-        w.exists(".moment-row[data-kinds='manual']").await
-    })
+    w.until(
+        "the marked moment in the panel",
+        Duration::from_secs(10),
+        || async { w.exists(".moment-row[data-kinds='manual']").await },
+    )
     .await;
     let note = w
         .c()

@@ -22,6 +22,9 @@ pub struct ReplyLimits {
     /// StreamCue cannot speak in this chat (no Twitch chat, the demo, or not logged in):
     /// replies are dropped.
     pub read_only: bool,
+    /// Replies dropped since StreamCue started (chat read-only or gone, or too many waiting):
+    /// a running total.
+    pub dropped: u32,
 }
 
 /// The per-viewer cooldowns running. Announced by the queue when one starts, never on a

@@ -11,6 +11,8 @@
 //! connection). Never on a timer: the window counts the sends down from their times.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -32,6 +34,8 @@ pub struct ReplySink {
     /// The limits as last announced (read for snapshots: never waits on the actor, which may
     /// be waiting for a send slot).
     limits: watch::Receiver<ReplyLimits>,
+    /// Replies dropped, shared with the actor (which announces the total).
+    dropped: Arc<AtomicU32>,
 }
 
 impl ReplySink {
@@ -39,6 +43,7 @@ impl ReplySink {
     pub fn say(&self, channel: &str, text: String) {
         static DROPPED: crate::logging::Throttle = crate::logging::Throttle::new();
         if self.mailbox.try_tell((channel.to_string(), text)).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
             if let Some(also) = DROPPED.allow() {
                 tracing::warn!(also_dropped = also, "chat reply dropped: too many waiting");
             }
@@ -49,6 +54,7 @@ impl ReplySink {
     /// left the window since.
     pub fn limits(&self) -> ReplyLimits {
         let mut limits = self.limits.borrow().clone();
+        limits.dropped = self.dropped.load(Ordering::Relaxed);
         let since = crate::clock::now_ms() as f64 - f64::from(limits.window_ms);
         limits.sent_at_ms.retain(|t| *t > since);
         limits
@@ -57,8 +63,16 @@ impl ReplySink {
     /// A sink whose replies go nowhere (tests of the queue alone).
     pub fn discard() -> (Self, mpsc::Receiver<(String, String)>) {
         let (mailbox, rx) = Mailbox::new(BACKLOG);
-        let limits = watch::channel(Limits::new().view(Instant::now())).1;
-        (Self { mailbox, limits }, rx)
+        let dropped = Arc::new(AtomicU32::new(0));
+        let limits = watch::channel(Limits::new(dropped.clone()).view(Instant::now())).1;
+        (
+            Self {
+                mailbox,
+                limits,
+                dropped,
+            },
+            rx,
+        )
     }
 }
 
@@ -74,13 +88,15 @@ impl ChatReplies {
         tracker: &tokio_util::task::TaskTracker,
     ) -> (ReplySink, tokio::task::JoinHandle<()>) {
         let (mailbox, rx) = Mailbox::new(BACKLOG);
-        let mut limits = Limits::new();
+        let dropped = Arc::new(AtomicU32::new(0));
+        let mut limits = Limits::new(dropped.clone());
         let (latest, limits_rx) = watch::channel(limits.view(Instant::now()));
         let handle = tracker.spawn(run(chat, rx, limits, latest, events, cancel));
         (
             ReplySink {
                 mailbox,
                 limits: limits_rx,
+                dropped,
             },
             handle,
         )
@@ -94,14 +110,17 @@ struct Limits {
     /// announced for a send never change).
     sent_ms: VecDeque<i64>,
     read_only: bool,
+    /// Replies dropped (here, or by the sink when too many wait).
+    dropped: Arc<AtomicU32>,
 }
 
 impl Limits {
-    fn new() -> Self {
+    fn new(dropped: Arc<AtomicU32>) -> Self {
         Self {
             window: SlidingWindow::for_twitch(false),
             sent_ms: VecDeque::new(),
             read_only: true,
+            dropped,
         }
     }
 
@@ -131,6 +150,7 @@ impl Limits {
             limit,
             window_ms,
             read_only: self.read_only,
+            dropped: self.dropped.load(Ordering::Relaxed),
         }
     }
 }
@@ -204,8 +224,11 @@ async fn run(
                 announce(&mut limits, &latest, &events);
             }
             Err(e) => {
-                // Nothing went out (read-only chat, no session): give the slot back.
+                // Nothing went out (read-only chat, no session): give the slot back, count it
+                // and say so (the metrics follow the total).
                 limits.window.undo();
+                limits.dropped.fetch_add(1, Ordering::Relaxed);
+                announce(&mut limits, &latest, &events);
                 static NOT_SENT: crate::logging::Throttle = crate::logging::Throttle::new();
                 if let Some(also) = NOT_SENT.allow() {
                     tracing::info!(code = ?e.code, reason = %e.message, also_not_sent = also, "chat reply not sent");

@@ -37,9 +37,18 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// How long the database write probe of `/health` may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// Connections the kernel holds before they are accepted. The default (128) overflows when
+/// hundreds of overlays and dashboards reconnect at once after a restart (each overflowed one
+/// waits a second to retry: measured by `scripts/bench-sse.sh`).
+const LISTEN_BACKLOG: u32 = 1024;
+
 /// Binds 127.0.0.1:`port` (0: any free port). Never another interface.
 pub async fn listen(port: u16) -> std::io::Result<TcpListener> {
-    TcpListener::bind(("127.0.0.1", port)).await
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    // As std's bind does: a restarted StreamCue can listen again at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind((std::net::Ipv4Addr::LOCALHOST, port).into())?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 #[derive(Clone)]

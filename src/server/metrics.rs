@@ -44,6 +44,7 @@ pub struct Metrics {
     reconnects: Family<Platform, Counter>,
     requests: Family<Outcome, Counter>,
     replies_sent: Counter,
+    replies_dropped: Counter,
     reply_limit_use: Gauge<f64, std::sync::atomic::AtomicU64>,
     generations: Family<Outcome, Counter>,
     generation_seconds: Histogram,
@@ -59,6 +60,7 @@ pub struct Metrics {
     moments_seen: HashSet<i32>,
     degraded: bool,
     last_reply_ms: f64,
+    replies_dropped_total: u32,
 }
 
 impl Default for Metrics {
@@ -75,6 +77,7 @@ impl Metrics {
         let reconnects = Family::<Platform, Counter>::default();
         let requests = Family::<Outcome, Counter>::default();
         let replies_sent = Counter::default();
+        let replies_dropped = Counter::default();
         let reply_limit_use = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
         let generations = Family::<Outcome, Counter>::default();
         // 1 s … ~17 min: offline renders take seconds, remote GPU jobs minutes.
@@ -108,6 +111,11 @@ impl Metrics {
             "chat_replies_sent",
             "Chat replies StreamCue sent",
             replies_sent.clone(),
+        );
+        registry.register(
+            "chat_replies_dropped",
+            "Chat replies StreamCue dropped (chat read-only or gone, or too many waiting)",
+            replies_dropped.clone(),
         );
         registry.register(
             "chat_reply_limit_use_ratio",
@@ -151,6 +159,7 @@ impl Metrics {
             reconnects,
             requests,
             replies_sent,
+            replies_dropped,
             reply_limit_use,
             generations,
             generation_seconds,
@@ -165,6 +174,7 @@ impl Metrics {
             moments_seen: HashSet::new(),
             degraded: false,
             last_reply_ms: 0.0,
+            replies_dropped_total: 0,
         }
     }
 
@@ -184,6 +194,10 @@ impl Metrics {
                     .filter(|&&t| t > self.last_reply_ms)
                     .count();
                 self.replies_sent.inc_by(new as u64);
+                // A running total: count what it grew by.
+                let dropped = limits.dropped.saturating_sub(self.replies_dropped_total);
+                self.replies_dropped.inc_by(u64::from(dropped));
+                self.replies_dropped_total = self.replies_dropped_total.max(limits.dropped);
                 if let Some(&last) = limits.sent_at_ms.last() {
                     self.last_reply_ms = self.last_reply_ms.max(last);
                 }
@@ -386,6 +400,28 @@ mod tests {
             value(&text, "streamcue_chat_messages_total{platform=\"kick\"}"),
             7.0
         );
+    }
+
+    #[test]
+    fn replies_sent_and_dropped_are_counted_once_from_the_announced_limits() {
+        let mut m = Metrics::new();
+        let limits = |sent: &[f64], dropped: u32| CoreEvent::ReplyLimits {
+            limits: crate::api::ReplyLimits {
+                sent_at_ms: sent.to_vec(),
+                limit: 20,
+                window_ms: 30_000,
+                read_only: false,
+                dropped,
+            },
+        };
+        m.apply(&limits(&[1.0], 0));
+        m.apply(&limits(&[1.0, 2.0], 3));
+        // The same announcement again (a snapshot's worth) adds nothing.
+        m.apply(&limits(&[1.0, 2.0], 3));
+        m.apply(&limits(&[2.0, 5.0], 4));
+        let text = m.encode();
+        assert_eq!(value(&text, "streamcue_chat_replies_sent_total"), 3.0);
+        assert_eq!(value(&text, "streamcue_chat_replies_dropped_total"), 4.0);
     }
 
     #[test]

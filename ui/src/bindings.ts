@@ -1160,7 +1160,12 @@ limit: number; windowMs: number;
  * StreamCue cannot speak in this chat (no Twitch chat, the demo, or not logged in):
  * replies are dropped.
  */
-readOnly: boolean }
+readOnly: boolean; 
+/**
+ * Replies dropped since StreamCue started (chat read-only or gone, or too many waiting):
+ * a running total.
+ */
+dropped: number }
 /**
  * Where a viewer request is in its life.
  */
