@@ -184,16 +184,7 @@ pub async fn check_in_background(
 
 /// Free bytes for an unprivileged writer on the file system holding `path`.
 pub fn free_bytes(path: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
-    // SAFETY: `c` is a valid NUL-terminated string and `stat` is a plain out-parameter.
-    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut stat) };
-    if rc != 0 {
-        return None;
-    }
-    #[allow(clippy::unnecessary_cast)] // the field types differ between platforms
-    Some((stat.f_bavail as u64).saturating_mul(stat.f_frsize as u64))
+    crate::storage::disk_space(path).map(|(free, _)| free)
 }
 
 /// "1.2 GB", "300 MB", "12 kB" (decimal units, as file managers show them).

@@ -22,6 +22,7 @@ pub mod queue;
 pub mod recorder;
 pub mod secrets;
 pub mod server;
+pub mod storage;
 pub mod tools;
 pub mod twitch_auth;
 

@@ -157,6 +157,8 @@ pub struct AppSnapshot {
     pub paths: PathsInfo,
     /// The local server (127.0.0.1): settings, state, clients.
     pub local_server: ServerView,
+    /// Whether StreamCue can save (the data folder's disk).
+    pub storage: StorageView,
     pub keyring_available: bool,
     /// The channel to fill in when the window opens (`chat.default_channel`; "" = demo).
     pub default_channel: String,
@@ -416,6 +418,10 @@ pub enum CoreEvent {
     /// A clips or recordings folder was chosen (or set back to its default).
     Paths {
         paths: PathsInfo,
+    },
+    /// The data folder's disk: space low, saving failed, or fine again.
+    Storage {
+        storage: StorageView,
     },
     /// The local server started, stopped, failed, or its clients changed.
     LocalServer {

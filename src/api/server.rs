@@ -60,3 +60,28 @@ pub struct OverlaySnapshot {
     pub queue: QueueView,
     pub moments: Vec<Moment>,
 }
+
+/// Whether StreamCue can save (the data folder's disk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub enum StoragePhase {
+    Ok,
+    /// Little space left (under a tenth of the disk, at most 500 MB): saving still works.
+    Low,
+    /// A database write failed (the disk is full, or the file cannot be written): nothing new
+    /// is kept until it works again, which StreamCue checks by itself every few seconds.
+    CannotSave,
+}
+
+/// The data folder's disk as the window shows it (a banner while not `ok`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageView {
+    pub phase: StoragePhase,
+    /// Free space on the data folder's disk, MB (decimal).
+    pub free_mb: f64,
+    /// The data folder.
+    pub path: String,
+    /// What is wrong and what to do (`None` while `ok`).
+    pub message: Option<String>,
+}

@@ -5,7 +5,7 @@
 use sqlx::{Row, SqlitePool};
 
 use super::requests::{item, RequestRow, COLUMNS};
-use super::DbError;
+use super::{DbError, WriteTx};
 use crate::api::{GeneratorBackend, GeneratorCounters, RequestState};
 
 /// A request the worker has claimed: moved to `generating`, with its run recorded.
@@ -50,7 +50,7 @@ impl Generations<'_> {
         backend: GeneratorBackend,
         now_ms: i64,
     ) -> Result<Option<ClaimedRequest>, DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = WriteTx::begin(self.pool).await?;
         let row = sqlx::query(&format!(
             "UPDATE requests SET state = 'generating', reason = NULL, attempts = 0, updated_at_ms = ? \
              WHERE id = (SELECT id FROM requests WHERE state = 'approved' ORDER BY position, id LIMIT 1) \
@@ -117,7 +117,7 @@ impl Generations<'_> {
                 None,
             ),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = WriteTx::begin(self.pool).await?;
         let row = sqlx::query(&format!(
             "UPDATE requests SET state = ?, reason = ?, attempts = ?, updated_at_ms = ?, \
              file_path = COALESCE(?, file_path), generation_ms = COALESCE(?, generation_ms) \

@@ -18,6 +18,7 @@ mod requests;
 mod sessions;
 mod settings;
 mod velocity;
+mod write_tx;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -33,6 +34,7 @@ pub use requests::{NewRequest, QueueCounter, RequestRow, Requests};
 pub use sessions::{ChatSessionRow, Platform, SessionSummaryRow, Sessions};
 pub use settings::{Setting, Settings};
 pub use velocity::{MinuteCounts, Velocity};
+pub use write_tx::WriteTx;
 
 use crate::api::CoreEvent;
 use crate::events::EventBus;

@@ -3,7 +3,7 @@
 
 use sqlx::{Row, SqlitePool};
 
-use super::DbError;
+use super::{DbError, WriteTx};
 use crate::api::{QueueCounters, RequestState};
 
 /// A viewer request as stored (times in Unix ms). The window's `RequestRow` is made from it
@@ -102,7 +102,7 @@ impl Requests<'_> {
     /// Accepts a request: inserts it at the end of the queue, starts the viewer's cooldown and
     /// counts it, in one transaction.
     pub async fn accept(self, new: &NewRequest, now_ms: i64) -> Result<RequestRow, DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = WriteTx::begin(self.pool).await?;
         let position: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM requests")
                 .fetch_one(&mut *tx)
@@ -203,7 +203,7 @@ impl Requests<'_> {
         ids: &[i64],
         now_ms: i64,
     ) -> Result<Vec<RequestRow>, DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = WriteTx::begin(self.pool).await?;
         let mut out = Vec::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {
             let row = sqlx::query(&format!(
@@ -292,7 +292,7 @@ impl Requests<'_> {
     /// Items left `generating` by a crash or kill become `interrupted` (retryable), and
     /// their generation runs are closed.
     pub async fn interrupt_generating(self, now_ms: i64) -> Result<u64, DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = WriteTx::begin(self.pool).await?;
         let done = sqlx::query(
             "UPDATE requests SET state = 'interrupted', \
              reason = 'StreamCue stopped while this was generating', updated_at_ms = ? \
@@ -323,7 +323,7 @@ impl Requests<'_> {
         session_id: i64,
         counts: &[(QueueCounter, u32)],
     ) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = WriteTx::begin(self.pool).await?;
         for (counter, n) in counts.iter().filter(|(_, n)| *n > 0) {
             sqlx::query(
                 "INSERT INTO queue_counters (session_id, name, value) VALUES (?, ?, ?) \

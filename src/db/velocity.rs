@@ -3,7 +3,7 @@
 
 use sqlx::SqlitePool;
 
-use super::DbError;
+use super::{DbError, WriteTx};
 use crate::api::{ChatCounters, VelocityPoint};
 
 /// The counts of one minute of one session.
@@ -56,7 +56,7 @@ impl Velocity<'_> {
         if minutes.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = WriteTx::begin(self.pool).await?;
         for minute in minutes {
             sqlx::query(
                 "INSERT INTO velocity_minutes (session_id, minute, counts) VALUES (?, ?, ?) \

@@ -173,6 +173,7 @@ impl EngineHandle {
         }
         let queue = self.actors.queue.view().await?;
         let server = self.actors.server.view().await?;
+        let storage = self.actors.storage.borrow().clone();
         let generator = self.actors.generator.status().await?;
         let obs = self.actors.obs.view().await?;
         let moments = self.actors.moments.latest().await?;
@@ -193,6 +194,7 @@ impl EngineHandle {
             chats,
             notices: self.notices_with(&server),
             local_server: server,
+            storage,
             paths: self.paths.info(&self.actors.desktop.folders_now()),
             keyring_available: self.keyring_available,
             default_channel: self.default_channel.to_string(),

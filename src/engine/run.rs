@@ -48,6 +48,8 @@ pub(super) struct Actors {
     pub(super) account: TwitchAccount,
     pub(super) desktop: DesktopPrefs,
     pub(super) server: LocalServer,
+    /// The data folder's disk, as last checked.
+    pub(super) storage: tokio::sync::watch::Receiver<crate::api::StorageView>,
 }
 
 /// What the actors are started with (prepared on the caller's thread).
@@ -95,6 +97,18 @@ pub(super) async fn run_engine(
         Err(e) => tracing::error!(error = %e, "could not close interrupted sessions"),
     }
     let tracker = TaskTracker::new();
+    let storage_cancel = cancel.child_token();
+    let data_dir = db_path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let (storage, storage_task) = crate::storage::spawn(
+        db.clone(),
+        events.clone(),
+        data_dir,
+        storage_cancel.clone(),
+        &tracker,
+    );
     // The local server follows events from the very first one (it starts once the actors it
     // controls exist).
     let server_follow = events.subscribe();
@@ -265,6 +279,7 @@ pub(super) async fn run_engine(
             account,
             desktop,
             server,
+            storage,
         }))
         .is_err()
     {
@@ -290,6 +305,7 @@ pub(super) async fn run_engine(
     shutdown.then("queue", queue_cancel, queue_task);
     shutdown.then("account", account_cancel, account_task);
     shutdown.then("desktop", desktop_cancel, desktop_task);
+    shutdown.then("storage", storage_cancel, storage_task);
     let report = shutdown.run(SHUTDOWN_STEP_TIMEOUT).await;
     if !report.timed_out.is_empty() {
         tracing::warn!(steps = ?report.timed_out, "shutdown went on without these actors");

@@ -439,7 +439,11 @@ chats: ChatView[]; notices: Notice[]; paths: PathsInfo;
 /**
  * The local server (127.0.0.1): settings, state, clients.
  */
-localServer: ServerView; keyringAvailable: boolean; 
+localServer: ServerView; 
+/**
+ * Whether StreamCue can save (the data folder's disk).
+ */
+storage: StorageView; keyringAvailable: boolean; 
 /**
  * The channel to fill in when the window opens (`chat.default_channel`; "" = demo).
  */
@@ -623,6 +627,10 @@ export type CoreEvent =
  * A clips or recordings folder was chosen (or set back to its default).
  */
 { kind: "paths"; paths: PathsInfo } | 
+/**
+ * The data folder's disk: space low, saving failed, or fine again.
+ */
+{ kind: "storage"; storage: StorageView } | 
 /**
  * The local server started, stopped, failed, or its clients changed.
  */
@@ -1222,6 +1230,35 @@ velocity: VelocityPoint[]; moments: Moment[] }
  * A past (or the current) chat session, for the history picker.
  */
 export type SessionSummary = { id: number; platform: string; channel: string; startedAtMs: number; endedAtMs: number | null; messages: number; moments: number }
+/**
+ * Whether StreamCue can save (the data folder's disk).
+ */
+export type StoragePhase = "ok" | 
+/**
+ * Little space left (under a tenth of the disk, at most 500 MB): saving still works.
+ */
+"low" | 
+/**
+ * A database write failed (the disk is full, or the file cannot be written): nothing new
+ * is kept until it works again, which StreamCue checks by itself every few seconds.
+ */
+"cannotSave"
+/**
+ * The data folder's disk as the window shows it (a banner while not `ok`).
+ */
+export type StorageView = { phase: StoragePhase; 
+/**
+ * Free space on the data folder's disk, MB (decimal).
+ */
+freeMb: number; 
+/**
+ * The data folder.
+ */
+path: string; 
+/**
+ * What is wrong and what to do (`None` while `ok`).
+ */
+message: string | null }
 export type TriggerKind = "velocity" | "keyword" | "emote" | 
 /**
  * Marked by hand (the control API's `POST /api/moments/mark`, e.g. from a Stream Deck).

@@ -73,6 +73,7 @@ function snapshot(
       recordingsDirIsDefault: true,
     },
     localServer: SERVER,
+    storage: { phase: "ok", freeMb: 50000, path: "/data", message: null },
     keyringAvailable: true,
     defaultChannel: "",
     queue: { items: [], autoApprove: false, maxWaiting: 10, counters: {} as never },
@@ -241,6 +242,16 @@ describe("events", () => {
     const out = applyEvents(c, [{ kind: "localServer", server: moved }]);
     expect([...out.touched]).toEqual(["server"]);
     expect(c.localServer).toEqual(moved);
+  });
+
+  it("the disk's state comes from its events, touching only its slice", () => {
+    const c = emptyCache();
+    applySnapshot(c, snapshot());
+    expect(c.storage?.phase).toBe("ok");
+    const full = { phase: "cannotSave", freeMb: 0, path: "/data", message: "StreamCue cannot save: the disk is full (0 kB free on /data)." } as const;
+    const out = applyEvents(c, [{ kind: "storage", storage: full }]);
+    expect([...out.touched]).toEqual(["storage"]);
+    expect(c.storage).toEqual(full);
   });
 
   it("resync is reported, not applied", () => {

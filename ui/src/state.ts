@@ -31,6 +31,7 @@ import type {
   RecorderView,
   ServerView,
   SessionHistory,
+  StorageView,
   VelocityPoint,
 } from "./bindings";
 import { emptyQueue, type QueueCache, queueFromView, upsertItem, ZERO_QUEUE_COUNTERS } from "./queue";
@@ -79,6 +80,7 @@ export type Slice =
   | "history"
   | "recorder"
   | "server"
+  | "storage"
   // ---- Limits
   | "limits";
 
@@ -89,6 +91,8 @@ export interface Cache {
   /** The local server (127.0.0.1 only): settings, state, address, clients; null until the first
    *  snapshot. */
   localServer: ServerView | null;
+  /** Whether StreamCue can save (the data folder's disk); null until the first snapshot. */
+  storage: StorageView | null;
   keyringAvailable: boolean | null;
   /** Whether `chat.twitch_client_id` is configured ("Log in with Twitch" needs it). */
   twitchClientIdSet: boolean;
@@ -145,6 +149,7 @@ export const ALL_SLICES: readonly Slice[] = [
   "history",
   "recorder",
   "server",
+  "storage",
   // ---- Limits
   "limits",
 ];
@@ -168,6 +173,7 @@ export function emptyCache(): Cache {
     notices: [],
     paths: null,
     localServer: null,
+    storage: null,
     keyringAvailable: null,
     twitchClientIdSet: false,
     defaultChannel: "",
@@ -212,6 +218,7 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): ApplyOutcome {
   cache.notices = [...snap.notices];
   cache.paths = snap.paths;
   cache.localServer = snap.localServer;
+  cache.storage = snap.storage;
   cache.keyringAvailable = snap.keyringAvailable;
   cache.twitchClientIdSet = snap.twitchClientIdSet;
   cache.defaultChannel = snap.defaultChannel;
@@ -331,6 +338,10 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
       case "localServer":
         cache.localServer = ev.server;
         t("server");
+        break;
+      case "storage":
+        cache.storage = ev.storage;
+        t("storage");
         break;
       case "recorder":
         if (applyRecorderState(cache, ev.state)) t("recorder");

@@ -5,6 +5,7 @@
 import "./App.css";
 import { ChatStrip } from "./ChatStrip";
 import { DegradedBanner } from "./DegradedBanner";
+import { StorageBanner } from "./StorageBanner";
 import { Fatal } from "./Fatal";
 import { LimitsStrip } from "./LimitsStrip";
 import { MomentsPanel } from "./MomentsPanel";
@@ -22,6 +23,7 @@ export function App() {
     <div class="app">
       <TopBar />
       <Notices />
+      <StorageBanner />
       <DegradedBanner />
       <LimitsStrip />
       <main class="layout">
