@@ -14,14 +14,15 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 # libglib2.0-bin (gdbus) lets the window tests click the tray menu over D-Bus; dunst is the
 # real notification server they check desktop notifications against; prometheus brings promtool,
 # which checks the local server's /metrics; chromium + chromium-driver open the OBS overlay page
-# headless, as OBS's own browser source would.
+# headless, as OBS's own browser source would; gnome-keyring + libsecret-tools (secret-tool) are
+# the real Secret Service the keyring tests save to (on a private bus of their own).
 APT_PACKAGES=(
   build-essential pkg-config curl file ca-certificates
   libwebkit2gtk-4.1-dev libdbus-1-dev
   xvfb xauth webkit2gtk-driver imagemagick
   ffmpeg streamlink keyutils dbus-x11 fonts-dejavu-core fonts-noto-color-emoji
   libayatana-appindicator3-1 desktop-file-utils debootstrap libglib2.0-bin dunst prometheus
-  chromium chromium-driver
+  chromium chromium-driver gnome-keyring libsecret-tools
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

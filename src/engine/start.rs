@@ -45,13 +45,21 @@ impl Engine {
         }
         let keyring_available = options.secrets.available();
         if !keyring_available {
+            let message = match options.secrets.unavailable_because() {
+                Some(crate::secrets::SecretError::NotAnswering) => {
+                    "The OS keyring does not answer (it is probably locked): StreamCue reads chat \
+                     anonymously for now. Unlock your keyring, then restart StreamCue to use your \
+                     saved login."
+                }
+                _ => {
+                    "No OS keyring is available: StreamCue reads chat anonymously and cannot save \
+                     logins. Install and unlock a keyring (e.g. GNOME Keyring) to enable them."
+                }
+            };
             notices.push(Notice {
                 level: NoticeLevel::Warning,
                 code: NoticeCode::KeyringUnavailable,
-                message:
-                    "No OS keyring is available: StreamCue reads chat anonymously and cannot save \
-                          logins. Install and unlock a keyring (e.g. GNOME Keyring) to enable them."
-                        .into(),
+                message: message.into(),
             });
         }
         let credentials = twitch_credentials(&config, options.secrets.as_ref());

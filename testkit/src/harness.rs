@@ -77,6 +77,8 @@ pub struct HarnessOptions {
     /// The local server's port on 127.0.0.1 (`Fixed(Some(0))`: a free one; off by default in
     /// tests; `Settings`: as Settings → Local server says).
     pub local_server: PortChoice,
+    /// The secret store (default: an in-memory one; the keyring tests pass the real keyring).
+    pub secrets: Option<Arc<dyn SecretStore>>,
 }
 
 impl Default for HarnessOptions {
@@ -89,6 +91,7 @@ impl Default for HarnessOptions {
             dir: None,
             generation_paused: false,
             local_server: PortChoice::Fixed(None),
+            secrets: None,
         }
     }
 }
@@ -125,7 +128,10 @@ impl Harness {
         if let Some(text) = &options.config_toml {
             std::fs::write(&paths.config_file, text).expect("write config.toml");
         }
-        let secrets = Arc::new(MemoryStore::default());
+        let secrets: Arc<dyn SecretStore> = options
+            .secrets
+            .clone()
+            .unwrap_or_else(|| Arc::new(MemoryStore::default()));
         if let Some(token) = &options.twitch_token {
             secrets
                 .set(SecretKey::TwitchToken, &Secret::new(token.clone()))

@@ -31,6 +31,7 @@ pub mod http;
 pub mod ids;
 pub mod media;
 pub mod real_obs;
+pub mod secret_service;
 pub mod serve;
 pub mod tmpfs;
 pub mod tray;
