@@ -6,6 +6,10 @@
 //! * stdin is closed (`/dev/null`): a program never waits for a key press;
 //! * the child is killed when its future is dropped (`kill_on_drop`), so a timeout or a
 //!   cancelled caller never leaves a process behind;
+//! * on Linux the child gets SIGTERM when StreamCue dies, even by SIGKILL
+//!   (`PR_SET_PDEATHSIG`): no ffmpeg keeps writing after a crash. (The signal follows the
+//!   thread that started the child; children are started from the engine's own thread, which
+//!   lives as long as StreamCue.)
 //! * [`run`] and [`Invocation::output`] bound the **whole** run (start to exit, output
 //!   included) by a timeout;
 //! * a program that cannot be found is [`ToolError::Missing`], whose text names the install
@@ -109,6 +113,23 @@ impl Invocation {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        #[cfg(target_os = "linux")]
+        {
+            let parent = std::process::id() as libc::pid_t;
+            // SAFETY: only async-signal-safe calls (prctl, getppid) run between fork and exec.
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    // StreamCue died before the prctl took effect: do not run at all.
+                    if libc::getppid() != parent {
+                        return Err(std::io::Error::other("StreamCue has exited"));
+                    }
+                    Ok(())
+                });
+            }
+        }
         Self {
             tool,
             program: program.to_string(),
@@ -235,6 +256,65 @@ mod tests {
         name: "sh",
         install_hint: "it comes with the system",
     };
+
+    /// Re-run as a "StreamCue" that starts `sleep 60` through `Invocation` and is then killed
+    /// with SIGKILL: the sleep must end with it.
+    #[test]
+    fn a_child_dies_with_streamcue_even_by_sigkill() {
+        const CHILD_ENV: &str = "STREAMCUE_TEST_PDEATHSIG_PIDFILE";
+        if let Ok(pid_file) = std::env::var(CHILD_ENV) {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let child = Invocation::new(SH, "sleep").arg("60").spawn().unwrap();
+                std::fs::write(&pid_file, child.id().unwrap().to_string()).unwrap();
+                std::future::pending::<()>().await;
+            });
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("sleep.pid");
+        let mut app = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "tools::tests::a_child_dies_with_streamcue_even_by_sigkill",
+                "--nocapture",
+            ])
+            .env(CHILD_ENV, &pid_file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let sleep_pid = loop {
+            if let Some(pid) = std::fs::read_to_string(&pid_file)
+                .ok()
+                .and_then(|t| t.trim().parse::<u32>().ok())
+            {
+                break pid;
+            }
+            assert!(std::time::Instant::now() < deadline, "the child never started");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        app.kill().unwrap(); // SIGKILL
+        app.wait().unwrap();
+        let alive = |pid: u32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.trim_start().to_string()))
+                .is_some_and(|r| !r.starts_with('Z'))
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(3);
+        while alive(sleep_pid) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sleep {sleep_pid} outlived the SIGKILLed app by 3 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 
     #[tokio::test]
     async fn runs_to_completion_and_captures_output() {
