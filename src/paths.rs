@@ -30,6 +30,11 @@ pub struct PlatformDirs {
     pub videos: Option<PathBuf>,
 }
 
+/// StreamCue's own files in its folders: config, database (with its WAL), logs.
+fn private_file(name: &str) -> bool {
+    name == "config.toml" || name.starts_with("streamcue.db") || name.ends_with(".jsonl")
+}
+
 /// Whether `dir` exists and holds at least one entry.
 fn has_entries(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
@@ -56,6 +61,53 @@ impl AppPaths {
             data_dir: dir.to_path_buf(),
             clips_dir: dir.join("clips"),
             recordings_dir: dir.join("recordings"),
+        }
+    }
+
+    /// Makes StreamCue's own folders private to the user (0700) and their files (config,
+    /// database, logs) 0600: the database holds viewers' names and prompts, protocol logs hold
+    /// chat. Missing folders are made that way; existing ones are repaired (at every start).
+    /// Clips and recordings folders are the streamer's and are left alone. Returns what could
+    /// not be done, in words (nothing stops because of it).
+    pub fn make_private(&self) -> Vec<String> {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        let mut problems = Vec::new();
+        let mut dirs: Vec<&Path> = vec![&self.data_dir, &self.log_dir];
+        if let Some(config_dir) = self.config_file.parent() {
+            dirs.push(config_dir);
+        }
+        for dir in dirs {
+            if let Err(e) = std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+            {
+                problems.push(disk_problem("cannot make the folder", dir, &e));
+                continue;
+            }
+            repair(dir, 0o700, &mut problems);
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+                if is_file && private_file(&entry.file_name().to_string_lossy()) {
+                    repair(&entry.path(), 0o600, &mut problems);
+                }
+            }
+        }
+        return problems;
+
+        fn repair(path: &Path, mode: u32, problems: &mut Vec<String>) {
+            let Ok(meta) = std::fs::metadata(path) else {
+                return;
+            };
+            if meta.permissions().mode() & 0o077 != 0 {
+                let set = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+                if let Err(e) = set {
+                    problems.push(disk_problem("cannot restrict access to", path, &e));
+                }
+            }
         }
     }
 

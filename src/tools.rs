@@ -295,7 +295,10 @@ mod tests {
             {
                 break pid;
             }
-            assert!(std::time::Instant::now() < deadline, "the child never started");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the child never started"
+            );
             std::thread::sleep(Duration::from_millis(20));
         };
         app.kill().unwrap(); // SIGKILL

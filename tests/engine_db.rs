@@ -360,3 +360,40 @@ async fn the_demo_chat_connects_and_counts() {
     );
     db.close().await;
 }
+
+/// StreamCue's folders are the user's alone (0700) and its files 0600: made so, and repaired
+/// at start when an older StreamCue (or a copy) left them readable by everyone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_folder_and_its_files_are_private_and_repaired_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let engine = start_in(&data).await.unwrap();
+    engine.shutdown().await;
+    let paths = AppPaths::under(&data);
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&paths.log_dir), 0o700);
+    assert_eq!(mode(&paths.database_file), 0o600);
+    assert_eq!(mode(&paths.config_file), 0o600);
+
+    // Opened up by someone else: repaired at the next start. Clips stay as they are.
+    let open = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    open(&data, 0o755);
+    open(&paths.database_file, 0o644);
+    open(&paths.config_file, 0o666);
+    std::fs::create_dir_all(&paths.clips_dir).unwrap();
+    open(&paths.clips_dir, 0o755);
+    let engine = start_in(&data).await.unwrap();
+    engine.shutdown().await;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&paths.database_file), 0o600);
+    assert_eq!(mode(&paths.config_file), 0o600);
+    assert_eq!(
+        mode(&paths.clips_dir),
+        0o755,
+        "the streamer's clips folder is left alone"
+    );
+}

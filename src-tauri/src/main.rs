@@ -47,12 +47,17 @@ fn main() {
             std::process::exit(2);
         }
     };
+    // Private before anything is written into them (the log folder first of all).
+    let not_private = paths.make_private();
     let (config, _) = streamcue::config::Config::load_or_create(&paths.config_file);
     let _log = logging::init(
         &paths.log_dir,
         config.logging.protocol_debug,
         config.logging.keep_days,
     );
+    for problem in not_private {
+        tracing::warn!(%problem, "StreamCue's folders could not be made private");
+    }
     // One StreamCue per data folder: a second launch raises this window and exits (status 0)
     // before it opens anything, the database included.
     let single_instance = tauri_plugin_single_instance::Builder::new()

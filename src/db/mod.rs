@@ -74,6 +74,15 @@ impl Database {
                 message: e.to_string(),
             })?;
         }
+        // A new database file is the user's alone (SQLite gives its WAL the same mode).
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path);
+        }
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(|e| DbError::Open {
                 path: shown.clone(),

@@ -34,6 +34,10 @@ const BLOCKING_GRACE: Duration = Duration::from_secs(2);
 impl Engine {
     pub async fn start(options: EngineOptions) -> Result<Engine, StartError> {
         let (config, problem) = Config::load_or_create(&options.paths.config_file);
+        // After the config file may have been made, before the database is opened.
+        for problem in options.paths.make_private() {
+            tracing::warn!(%problem, "StreamCue's folders could not be made private");
+        }
         let mut notices = Vec::new();
         if let Some(p) = problem {
             tracing::warn!(problem = %p.message, "config problem");
