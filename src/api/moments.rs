@@ -70,6 +70,7 @@ impl Default for MomentSettings {
                 "omg",
                 "insane",
                 "pog",
+                "wtf",
             ]
             .map(String::from)
             .to_vec(),
