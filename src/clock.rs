@@ -13,6 +13,14 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// "20261206-164501" (UTC): a timestamp for file names.
+pub fn file_stamp() -> String {
+    let now = time::OffsetDateTime::from_unix_timestamp(now_ms() / 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let format = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+    now.format(&format).unwrap_or_else(|_| now_ms().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -24,5 +32,12 @@ mod tests {
         let now = super::now_ms();
         assert!((now - before).abs() < 1_000, "{now} vs {before}");
         assert!(now > 1_700_000_000_000, "after 2023: {now}");
+    }
+
+    #[test]
+    fn file_stamps_sort_by_time() {
+        let s = super::file_stamp();
+        assert_eq!(s.len(), 15, "{s}");
+        assert!(s.chars().all(|c| c.is_ascii_digit() || c == '-'), "{s}");
     }
 }

@@ -397,3 +397,65 @@ async fn the_data_folder_and_its_files_are_private_and_repaired_at_start() {
         "the streamer's clips folder is left alone"
     );
 }
+
+/// A damaged file, a folder in the database's place, and an empty file: each gets its own
+/// code and words; the damaged one can be moved aside (renamed, never deleted) and a new
+/// start works; an empty one starts a new history and says so, counting the clips from before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_database_files_are_each_explained_and_a_damaged_one_can_be_moved_aside() {
+    use streamcue::api::{ApiError, ErrorCode, NoticeCode};
+    let code = |e: &StartError| ApiError::from(e).code;
+
+    // Garbage where the database should be.
+    let dir = tempfile::tempdir().unwrap();
+    let paths = AppPaths::under(dir.path());
+    std::fs::write(&paths.database_file, vec![0x5Au8; 64 * 1024]).unwrap();
+    let e = start_in(dir.path())
+        .await
+        .err()
+        .expect("a damaged database is refused");
+    assert_eq!(code(&e), ErrorCode::DatabaseCorrupt, "{e}");
+    assert!(e.to_string().contains("Move it aside"), "{e}");
+    let moved = streamcue::db::move_aside(&paths.database_file).unwrap();
+    assert!(moved.exists() && !paths.database_file.exists());
+    assert_eq!(
+        std::fs::read(&moved).unwrap().len(),
+        64 * 1024,
+        "kept whole"
+    );
+    let engine = start_in(dir.path())
+        .await
+        .expect("a fresh start after moving it aside");
+    engine.shutdown().await;
+
+    // A folder in its place.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(AppPaths::under(dir.path()).database_file).unwrap();
+    let e = start_in(dir.path())
+        .await
+        .err()
+        .expect("a folder is refused");
+    assert_eq!(code(&e), ErrorCode::DatabaseUnusable, "{e}");
+
+    // An empty file (a crash during a copy, a full disk): a new history, said, clips counted.
+    let dir = tempfile::tempdir().unwrap();
+    let paths = AppPaths::under(dir.path());
+    std::fs::write(&paths.database_file, b"").unwrap();
+    std::fs::create_dir_all(&paths.clips_dir).unwrap();
+    for name in ["request-1.mp4", "request-2.mp4", ".request-3.mp4.part"] {
+        std::fs::write(paths.clips_dir.join(name), b"x").unwrap();
+    }
+    let engine = start_in(dir.path()).await.unwrap();
+    let notices = engine.handle().snapshot().await.unwrap().notices;
+    let said = notices
+        .iter()
+        .find(|n| n.code == NoticeCode::DatabaseWasEmpty)
+        .unwrap_or_else(|| panic!("{notices:?}"));
+    assert!(
+        said.message
+            .contains("The 2 clips made before are still in"),
+        "{}",
+        said.message
+    );
+    engine.shutdown().await;
+}

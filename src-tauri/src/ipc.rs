@@ -368,6 +368,52 @@ pub async fn folder_choose(
         .map(Some)
 }
 
+/// The fatal screen's **Try again** (and, for a damaged database, **Move it aside and start
+/// fresh**: renamed with a timestamp, never deleted): starts the engine again if it is not
+/// running. The window then loads a snapshot as at start.
+#[tauri::command]
+#[specta::specta]
+pub async fn engine_start_again(
+    app: tauri::AppHandle,
+    slot: State<'_, EngineSlot>,
+    again: State<'_, crate::state::StartAgain>,
+    lifetime: State<'_, crate::state::EngineLifetime>,
+    move_aside: bool,
+) -> Result<(), ApiError> {
+    if slot.get().is_ok() {
+        return Ok(());
+    }
+    if move_aside {
+        let db = &again.paths.database_file;
+        streamcue::db::move_aside(db).map_err(|e| {
+            ApiError::new(
+                ErrorCode::DatabaseUnusable,
+                streamcue::paths::disk_problem("cannot move aside", db, &e),
+            )
+        })?;
+    }
+    let engine = crate::start_engine(&again).await;
+    let engine = match engine {
+        Ok(engine) => engine,
+        Err(e) => {
+            slot.set(Err(e.clone()));
+            return Err(e);
+        }
+    };
+    let handle = engine.handle();
+    if let Ok(mut kept) = lifetime.0.lock() {
+        *kept = Some(engine);
+    }
+    if let Ok(settings) = handle.desktop().settings().await {
+        use tauri::Manager;
+        app.state::<crate::desktop::Desktop>()
+            .on_events(&app, &[CoreEvent::DesktopSettings { settings }]);
+    }
+    slot.set(Ok(handle.clone()));
+    tauri::async_runtime::spawn(crate::forward_events(app.clone(), handle));
+    Ok(())
+}
+
 /// Settings → Local server: on/off and the port. It listens (or stops) at once.
 #[tauri::command]
 #[specta::specta]
@@ -432,6 +478,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             desktop_set_settings,
             folder_set,
             folder_choose,
+            engine_start_again,
             server_configure,
             server_token,
             server_regenerate_token

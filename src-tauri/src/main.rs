@@ -20,7 +20,7 @@ use tauri_specta::Event;
 use tokio::sync::broadcast::error::RecvError;
 
 use desktop::Desktop;
-use state::{EngineLifetime, EngineSlot};
+use state::{EngineLifetime, EngineSlot, StartAgain};
 
 /// WebKitGTK's accelerated compositing repaints the whole window through GL; with software GL
 /// (llvmpipe: Xvfb, VMs, many laptops without a working driver) that cost 16 % of a core with
@@ -91,18 +91,18 @@ fn main() {
         .setup(move |app| {
             specta.mount_events(app);
             tracing::info!(data = %paths.data_dir.display(), "StreamCue starting");
-            let secrets = Arc::new(KeyringStore::probe());
-            let mut options = EngineOptions::for_app(paths, secrets);
-            // The local server's overlay page comes from the UI files embedded in this binary.
-            options.ui_assets = Some(Arc::new(EmbeddedUi(app.handle().clone())));
-            let (slot, engine) = match tauri::async_runtime::block_on(Engine::start(options)) {
-                Ok(engine) => (EngineSlot(Ok(engine.handle())), Some(engine)),
-                Err(e) => {
-                    tracing::error!(error = %e, "engine failed to start");
-                    (EngineSlot(Err(e.to_string())), None)
-                }
+            let again = StartAgain {
+                paths,
+                secrets: Arc::new(KeyringStore::probe()),
+                // The local server's overlay page comes from the UI files embedded here.
+                ui_assets: Arc::new(EmbeddedUi(app.handle().clone())),
             };
-            let forward_from = slot.0.as_ref().ok().cloned();
+            let (slot, engine) = match tauri::async_runtime::block_on(start_engine(&again)) {
+                Ok(engine) => (EngineSlot::new(Ok(engine.handle())), Some(engine)),
+                Err(e) => (EngineSlot::new(Err(e)), None),
+            };
+            app.manage(again);
+            let forward_from = slot.get().ok();
             let settings = match &forward_from {
                 Some(engine) => {
                     tauri::async_runtime::block_on(engine.desktop().settings()).unwrap_or_default()
@@ -135,7 +135,7 @@ fn main() {
                 if window.label() != desktop::MAIN {
                     return;
                 }
-                let engine = window.state::<EngineSlot>().0.as_ref().ok().cloned();
+                let engine = window.state::<EngineSlot>().get().ok();
                 if window.state::<Desktop>().on_close_requested(window, engine) {
                     api.prevent_close();
                 }
@@ -159,7 +159,17 @@ fn main() {
     });
 }
 
-/// Forwards core events to the window, batching whatever queued up meanwhile.
+/// Starts the engine with the app's options; a failure is logged and kept as the error the
+/// window's fatal screen explains (by its code).
+pub(crate) async fn start_engine(again: &StartAgain) -> Result<Engine, streamcue::api::ApiError> {
+    let mut options = EngineOptions::for_app(again.paths.clone(), again.secrets.clone());
+    options.ui_assets = Some(again.ui_assets.clone());
+    Engine::start(options).await.map_err(|e| {
+        tracing::error!(error = %e, "engine failed to start");
+        streamcue::api::ApiError::from(&e)
+    })
+}
+
 /// The UI files Tauri embeds, for the local server's overlay page.
 struct EmbeddedUi(tauri::AppHandle);
 
@@ -173,7 +183,8 @@ impl streamcue::server::UiAssets for EmbeddedUi {
     }
 }
 
-async fn forward_events(app: tauri::AppHandle, engine: EngineHandle) {
+/// Forwards core events to the window, batching whatever queued up meanwhile.
+pub(crate) async fn forward_events(app: tauri::AppHandle, engine: EngineHandle) {
     let mut rx = engine.events().subscribe();
     loop {
         let first = match rx.recv().await {

@@ -42,8 +42,18 @@ pub enum ErrorCode {
     Folder,
     /// The engine is shutting down or has stopped.
     ShuttingDown,
-    /// StreamCue could not start (e.g. its database is locked or too new); the message says why.
+    /// StreamCue could not start; the message says why (the database's own causes have the
+    /// codes below).
     StartupFailed,
+    /// Another program (another StreamCue) holds the database.
+    DatabaseLocked,
+    /// The database was written by a newer StreamCue.
+    DatabaseTooNew,
+    /// The database file is damaged or not a database: it can be moved aside.
+    DatabaseCorrupt,
+    /// The database cannot be opened or written (a folder in its place, read-only, I/O error,
+    /// full disk); the message says which.
+    DatabaseUnusable,
     /// The local server's control API was called without its token, or with a wrong one.
     Unauthorized,
     /// An HTTP request to the local server was malformed (its body, its path); the message
@@ -101,5 +111,20 @@ impl From<crate::twitch_auth::AuthError> for ApiError {
 impl From<crate::recorder::cut::CutError> for ApiError {
     fn from(e: crate::recorder::cut::CutError) -> Self {
         ApiError::new(ErrorCode::Recorder, e.to_string())
+    }
+}
+
+impl From<&crate::engine::StartError> for ApiError {
+    fn from(e: &crate::engine::StartError) -> Self {
+        use crate::db::DbError;
+        use crate::engine::StartError;
+        let code = match e {
+            StartError::Database(DbError::Locked { .. }) => ErrorCode::DatabaseLocked,
+            StartError::Database(DbError::NewerSchema { .. }) => ErrorCode::DatabaseTooNew,
+            StartError::Database(DbError::Corrupt { .. }) => ErrorCode::DatabaseCorrupt,
+            StartError::Database(_) => ErrorCode::DatabaseUnusable,
+            StartError::Thread(_) | StartError::Account(_) => ErrorCode::StartupFailed,
+        };
+        ApiError::new(code, e.to_string())
     }
 }

@@ -131,6 +131,8 @@ pub enum NoticeCode {
     TwitchAddressOverridden,
     /// The local server (127.0.0.1) could not listen, e.g. its port is taken.
     LocalServerUnavailable,
+    /// The database file was empty (0 bytes): a new history was started in it.
+    DatabaseWasEmpty,
 }
 
 /// Where StreamCue keeps its files, shown in the UI so the streamer can find them.

@@ -50,6 +50,12 @@ pub enum DbError {
          update StreamCue or choose another data folder."
     )]
     NewerSchema { path: String, found: i64 },
+    /// The file is not a database, or is damaged (SQLITE_CORRUPT, SQLITE_NOTADB).
+    #[error(
+        "The database {path} is damaged ({message}). Move it aside and start fresh (it is \
+         renamed, never deleted), or restore a backup."
+    )]
+    Corrupt { path: String, message: String },
     #[error("The database {path} could not be opened: {message}")]
     Open { path: String, message: String },
     #[error("database error: {0}")]
@@ -62,6 +68,9 @@ pub enum DbError {
 #[derive(Clone, Debug)]
 pub struct Database {
     pool: SqlitePool,
+    /// The file was there but empty (0 bytes) when opened: whatever it held is gone, and
+    /// StreamCue started a new history in it. The window is told.
+    was_empty: bool,
 }
 
 impl Database {
@@ -73,6 +82,10 @@ impl Database {
                 path: shown.clone(),
                 message: e.to_string(),
             })?;
+        }
+        let was_empty = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0);
+        if was_empty {
+            tracing::warn!(path = %shown, "the database file is empty: starting a new history");
         }
         // A new database file is the user's alone (SQLite gives its WAL the same mode).
         if !path.exists() {
@@ -120,7 +133,12 @@ impl Database {
                 message: other.to_string(),
             },
         })?;
-        Ok(Self { pool })
+        Ok(Self { pool, was_empty })
+    }
+
+    /// Whether the file was there but empty (0 bytes) when opened.
+    pub fn was_empty_file(&self) -> bool {
+        self.was_empty
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -176,9 +194,62 @@ impl Database {
     }
 }
 
+/// Moves a damaged database aside (with its WAL and shared-memory files): renamed to
+/// `<name>.damaged-<YYYYMMDD-HHMMSS>`, never deleted, so a new one can be started and the old
+/// one still be rescued. Returns the new name of the database file.
+pub fn move_aside(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    let stamp = crate::clock::file_stamp();
+    let renamed = |p: &Path| {
+        let mut name = p.as_os_str().to_os_string();
+        name.push(format!(".damaged-{stamp}"));
+        std::path::PathBuf::from(name)
+    };
+    let target = renamed(path);
+    if target.exists() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("{} already exists", target.display()),
+        ));
+    }
+    std::fs::rename(path, &target)?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_os_string();
+        side.push(suffix);
+        let side = std::path::PathBuf::from(side);
+        if side.exists() {
+            std::fs::rename(&side, renamed(&side))?;
+        }
+    }
+    tracing::warn!(from = %path.display(), to = %target.display(), "damaged database moved aside");
+    Ok(target)
+}
+
 fn classify(path: &str, e: sqlx::Error) -> DbError {
     if let sqlx::Error::Database(db) = &e {
         let code = db.code().unwrap_or_default();
+        let primary = code.parse::<i64>().map(|c| c & 0xff).unwrap_or(-1);
+        // SQLITE_CORRUPT (11), SQLITE_NOTADB (26).
+        if primary == 11 || primary == 26 {
+            return DbError::Corrupt {
+                path: path.to_string(),
+                message: db.message().to_string(),
+            };
+        }
+        let why = match primary {
+            8 => Some("the file or its folder is read-only; StreamCue needs to write it"),
+            10 => Some("the disk reported an I/O error; check the disk"),
+            13 => Some("the disk is full; free some space"),
+            14 => {
+                Some("it cannot be opened: is it a folder, or in a folder StreamCue cannot write?")
+            }
+            _ => None,
+        };
+        if let Some(why) = why {
+            return DbError::Open {
+                path: path.to_string(),
+                message: why.to_string(),
+            };
+        }
         // SQLITE_BUSY (5) / SQLITE_LOCKED (6), possibly extended.
         if code == "5" || code == "6" || code.ends_with("05") && code.len() > 2 {
             return DbError::Locked {

@@ -156,6 +156,7 @@ impl EngineHandle {
     /// The start's notices, and the local server's if it could not listen.
     fn notices_with(&self, server: &ServerView) -> Vec<Notice> {
         let mut notices = self.notices.as_ref().clone();
+        notices.extend(self.actors.notices.iter().cloned());
         if let (ServerPhase::Failed, Some(message)) = (server.phase, &server.message) {
             notices.push(Notice {
                 level: crate::api::NoticeLevel::Warning,

@@ -50,6 +50,8 @@ pub(super) struct Actors {
     pub(super) server: LocalServer,
     /// The data folder's disk, as last checked.
     pub(super) storage: tokio::sync::watch::Receiver<crate::api::StorageView>,
+    /// What opening the database found that the streamer should know.
+    pub(super) notices: Vec<crate::api::Notice>,
 }
 
 /// What the actors are started with (prepared on the caller's thread).
@@ -95,6 +97,10 @@ pub(super) async fn run_engine(
         Ok(0) => {}
         Ok(n) => tracing::warn!(sessions = n, "closed chat sessions left open by a crash"),
         Err(e) => tracing::error!(error = %e, "could not close interrupted sessions"),
+    }
+    let mut notices = Vec::new();
+    if db.was_empty_file() {
+        notices.push(empty_database_notice(&db_path, &paths.clips_dir));
     }
     let tracker = TaskTracker::new();
     let storage_cancel = cancel.child_token();
@@ -280,6 +286,7 @@ pub(super) async fn run_engine(
             desktop,
             server,
             storage,
+            notices,
         }))
         .is_err()
     {
@@ -321,6 +328,39 @@ pub(super) async fn run_engine(
         );
     }
     db.close().await;
+}
+
+/// The database was an empty file: say so, and how many clips from before are still there.
+fn empty_database_notice(db: &std::path::Path, clips: &std::path::Path) -> crate::api::Notice {
+    let clips_before = std::fs::read_dir(clips)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    !name.starts_with('.') && (name.ends_with(".mp4") || name.ends_with(".mkv"))
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    let clips_text = match clips_before {
+        0 => String::new(),
+        n => format!(
+            " The {n} clip{} made before are still in {}.",
+            if n == 1 { "" } else { "s" },
+            clips.display()
+        ),
+    };
+    crate::api::Notice {
+        level: crate::api::NoticeLevel::Warning,
+        code: crate::api::NoticeCode::DatabaseWasEmpty,
+        message: format!(
+            "The database {} was an empty file, so StreamCue started a new history in it: \
+             earlier requests, moments and sessions are not listed.{clips_text}",
+            db.display()
+        ),
+    }
 }
 
 /// Announces every change of the Twitch login.

@@ -150,7 +150,8 @@ fn status_of(code: ErrorCode) -> StatusCode {
         AlreadyConnected | NotConnected | InvalidTransition => StatusCode::CONFLICT,
         TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         WrongHost => StatusCode::MISDIRECTED_REQUEST,
-        Obs | Generator | ShuttingDown | StartupFailed => StatusCode::SERVICE_UNAVAILABLE,
+        Obs | Generator | ShuttingDown | StartupFailed | DatabaseLocked | DatabaseTooNew
+        | DatabaseCorrupt | DatabaseUnusable => StatusCode::SERVICE_UNAVAILABLE,
         Recorder => StatusCode::CONFLICT,
         Login | Database | Keyring | Folder | Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

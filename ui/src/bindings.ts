@@ -347,6 +347,19 @@ async folderChoose(kind: FolderKind) : Promise<Result<PathsInfo | null, ApiError
 }
 },
 /**
+ * The fatal screen's **Try again** (and, for a damaged database, **Move it aside and start
+ * fresh**: renamed with a timestamp, never deleted): starts the engine again if it is not
+ * running. The window then loads a snapshot as at start.
+ */
+async engineStartAgain(moveAside: boolean) : Promise<Result<null, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("engine_start_again", { moveAside }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Settings → Local server: on/off and the port. It listens (or stops) at once.
  */
 async serverConfigure(settings: ServerSettings) : Promise<Result<ServerView, ApiError>> {
@@ -392,7 +405,7 @@ coreEvents: "core-events"
 
 /** user-defined constants **/
 
-export const UI_LIMITS = {"baselineFloorMin":0.0,"baselineHalfLifeMinSecs":1,"baselineRatioMin":1.0,"baselineSigmasMin":0.0,"baselineWarmupMaxSecs":3600,"clipsKept":200,"clipsSent":30,"cooldownsListedMax":500,"defaultFixedPerSecond":5.0,"defaultMomentSettings":{"emoteThreshold":10,"emoteWindowSeconds":5,"keywordThreshold":5,"keywords":["clip","clip that","no way","lmao","omg","insane","pog"],"mergeGapSeconds":15,"textEmotes":["KEKW","LUL","PogChamp","Pog","OMEGALUL","monkaS","Kappa"],"velocity":{"halfLifeSeconds":120,"minPerSecond":1.0,"ratio":2.0,"rule":"baseline","sigmas":4.0,"warmupSeconds":30},"windowSeconds":10},"generatorTimeoutDefaultSecs":60,"generatorTimeoutMaxSecs":900,"generatorTimeoutMinSecs":1,"momentMergeGapMaxSecs":600,"momentNoteMaxChars":500,"momentWindowMaxSecs":300,"momentWindowMinSecs":1,"momentWordMaxChars":40,"momentWordsMax":100,"obsPortMax":65535,"obsPortMin":1,"queueFinishedKept":30,"queueFinishedSent":20,"recorderPaddingMaxSecs":600,"replyLimit":20,"replyLimitElevated":100,"replyWindowMs":30000,"velocityWindowSecs":600} as const;
+export const UI_LIMITS = {"baselineFloorMin":0.0,"baselineHalfLifeMinSecs":1,"baselineRatioMin":1.0,"baselineSigmasMin":0.0,"baselineWarmupMaxSecs":3600,"clipsKept":200,"clipsSent":30,"cooldownsListedMax":500,"defaultFixedPerSecond":5.0,"defaultMomentSettings":{"emoteThreshold":10,"emoteWindowSeconds":5,"keywordThreshold":5,"keywords":["clip","clip that","no way","lmao","omg","insane","pog","wtf"],"mergeGapSeconds":15,"textEmotes":["KEKW","LUL","PogChamp","Pog","OMEGALUL","monkaS","Kappa"],"velocity":{"halfLifeSeconds":120,"minPerSecond":1.0,"ratio":2.0,"rule":"baseline","sigmas":4.0,"warmupSeconds":30},"windowSeconds":10},"generatorTimeoutDefaultSecs":60,"generatorTimeoutMaxSecs":900,"generatorTimeoutMinSecs":1,"momentMergeGapMaxSecs":600,"momentNoteMaxChars":500,"momentWindowMaxSecs":300,"momentWindowMinSecs":1,"momentWordMaxChars":40,"momentWordsMax":100,"obsPortMax":65535,"obsPortMin":1,"queueFinishedKept":30,"queueFinishedSent":20,"recorderPaddingMaxSecs":600,"replyLimit":20,"replyLimitElevated":100,"replyWindowMs":30000,"velocityWindowSecs":600} as const;
 
 /** user-defined types **/
 
@@ -749,9 +762,27 @@ export type ErrorCode =
  */
 "ShuttingDown" | 
 /**
- * StreamCue could not start (e.g. its database is locked or too new); the message says why.
+ * StreamCue could not start; the message says why (the database's own causes have the
+ * codes below).
  */
 "StartupFailed" | 
+/**
+ * Another program (another StreamCue) holds the database.
+ */
+"DatabaseLocked" | 
+/**
+ * The database was written by a newer StreamCue.
+ */
+"DatabaseTooNew" | 
+/**
+ * The database file is damaged or not a database: it can be moved aside.
+ */
+"DatabaseCorrupt" | 
+/**
+ * The database cannot be opened or written (a folder in its place, read-only, I/O error,
+ * full disk); the message says which.
+ */
+"DatabaseUnusable" | 
 /**
  * The local server's control API was called without its token, or with a wrong one.
  */
@@ -960,7 +991,11 @@ export type NoticeCode =
 /**
  * The local server (127.0.0.1) could not listen, e.g. its port is taken.
  */
-"LocalServerUnavailable"
+"LocalServerUnavailable" | 
+/**
+ * The database file was empty (0 bytes): a new history was started in it.
+ */
+"DatabaseWasEmpty"
 export type NoticeLevel = "Info" | "Warning" | "Error"
 /**
  * The connection to OBS.

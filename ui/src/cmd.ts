@@ -4,7 +4,7 @@
 
 import { useSignal } from "@preact/signals";
 import type { ApiError, ErrorCode } from "./bindings";
-import { fatal, fatalFrom, resync } from "./store";
+import { fatal, fatalFrom, resync, STARTUP_CODES } from "./store";
 
 export type Outcome<T> = { ok: true; data: T } | { ok: false; error: ApiError };
 
@@ -27,7 +27,8 @@ const STALE: ReadonlySet<ErrorCode> = new Set([
   "InvalidTransition",
 ]);
 
-/** Calls a command. StartupFailed becomes the full-window error; stale-state codes resync. */
+/** Calls a command. An engine that did not start becomes the full-window error; stale-state
+ *  codes resync. */
 export async function run<T>(call: () => Promise<Result<T>>): Promise<Outcome<T>> {
   let out: Outcome<T>;
   try {
@@ -37,7 +38,7 @@ export async function run<T>(call: () => Promise<Result<T>>): Promise<Outcome<T>
     out = { ok: false, error: toApiError(e) };
   }
   if (!out.ok) {
-    if (out.error.code === "StartupFailed") fatal.value = fatalFrom(out.error);
+    if (STARTUP_CODES.has(out.error.code)) fatal.value = fatalFrom(out.error);
     else if (STALE.has(out.error.code)) void resync();
   }
   return out;

@@ -40,31 +40,60 @@ export interface Fatal {
   title: string;
   explain: string;
   message: string;
-  /** Whether trying again can help (not when the engine failed to start). */
-  retry: boolean;
+  /** Try again: start the engine again (it did not start) rather than only reload its state. */
+  startAgain: boolean;
+  /** Offer "Move it aside and start fresh" (a damaged database). */
+  moveAside: boolean;
 }
 
 export const fatal = signal<Fatal | null>(null);
 /** Whether the first snapshot has arrived (cards that need settings wait for it). */
 export const loaded = signal(false);
 
+/** The codes of an engine that did not start (each explained on its own). */
+export const STARTUP_CODES: ReadonlySet<ApiError["code"]> = new Set([
+  "StartupFailed",
+  "DatabaseLocked",
+  "DatabaseTooNew",
+  "DatabaseCorrupt",
+  "DatabaseUnusable",
+]);
+
+const STARTUP_EXPLAIN: Partial<Record<ApiError["code"], string>> = {
+  DatabaseLocked:
+    "Another program holds StreamCue's database: most likely another StreamCue, maybe under another user " +
+    "or from another install. Close it, then try again.",
+  DatabaseTooNew:
+    "The database was written by a newer StreamCue. Update StreamCue, or start it with another data folder " +
+    "(--data-dir). Nothing was changed in the file.",
+  DatabaseCorrupt:
+    "The database file is damaged or is not a StreamCue database. Move it aside and start fresh: it is renamed " +
+    "with the date (never deleted), so it can still be rescued; your clips stay where they are.",
+  DatabaseUnusable:
+    "StreamCue cannot open or write its database. The message below says why (a folder in its place, a " +
+    "read-only folder, a disk error or a full disk); fix that, then try again.",
+};
+
 export function fatalFrom(err: ApiError): Fatal {
-  return err.code === "StartupFailed"
-    ? {
-        title: "StreamCue could not start",
-        explain:
-          "Its engine (which reads chat and saves your sessions) did not start, so there is nothing to show. " +
-          "This usually means another StreamCue window is already open and holds the database, or the data " +
-          "was written by a newer StreamCue. Close other StreamCue windows, then restart the app.",
-        message: err.message,
-        retry: false,
-      }
-    : {
-        title: "StreamCue could not load its state",
-        explain: "The window could not read the current state from StreamCue's engine.",
-        message: `${err.code}: ${err.message}`,
-        retry: true,
-      };
+  if (STARTUP_CODES.has(err.code)) {
+    return {
+      title: "StreamCue could not start",
+      explain:
+        STARTUP_EXPLAIN[err.code] ??
+        "Its engine (which reads chat and saves your sessions) did not start, so there is nothing to show. " +
+          "The message below says why.",
+      message: err.message,
+      startAgain: true,
+      moveAside: err.code === "DatabaseCorrupt",
+    };
+  }
+  return {
+    title: "StreamCue could not load its state",
+    explain: "The window could not read the current state from StreamCue's engine.",
+    message: `${err.code}: ${err.message}`,
+    startAgain: false,
+    moveAside: false,
+  };
 }
 
 // ---- Sources ---------------------------------------------------------------------------------
