@@ -946,3 +946,42 @@ async fn invalid_channel_names_are_rejected_before_anything_is_sent() {
     assert_eq!(sessions[0].channel, "valid_name");
     db.close().await;
 }
+
+/// Twitch's "silent disconnect" (a login name that is not the token's account): the socket is
+/// closed before the welcome with no NOTICE. After two in a row the window says what to check,
+/// and StreamCue keeps retrying (it may be the network).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_dropped_before_the_welcome_say_what_to_check() {
+    const CH: &str = "silent_drop";
+    let fake = start_fake().await;
+    fake.drop_silently("mismatchedtoken9");
+    let mut h = Harness::start(HarnessOptions {
+        twitch_irc_addr: Some(fake.addr_string()),
+        config_toml: Some(b"[chat]\ntwitch_login = \"NotTheTokensAccount\"\n".to_vec()),
+        twitch_token: Some("oauth:mismatchedtoken9".into()),
+        ..Default::default()
+    })
+    .await;
+    h.engine().connect_chat(twitch(CH)).await.unwrap();
+    let explained = h
+        .events
+        .wait_state(secs(15.0), 1, "the reason explained", |s| {
+            matches!(s, ChatState::Reconnecting { reason, .. }
+                if reason.starts_with("Twitch closed the connection before login finished"))
+        })
+        .await;
+    let ChatState::Reconnecting { reason, .. } = &explained else {
+        unreachable!()
+    };
+    assert!(
+        reason.contains("login name matches the token's account"),
+        "{reason}"
+    );
+    assert!(
+        !reason.contains("mismatchedtoken9"),
+        "the token is never shown: {reason}"
+    );
+    assert!(fake.connections_total() >= 2);
+    assert_eq!(fake.joins(CH), 0);
+    h.shutdown_within(secs(5.0)).await;
+}

@@ -47,6 +47,26 @@ pub struct TwitchSession {
     incoming: UnboundedReceiver<ServerMessage>,
     lease: DialerLease,
     failed: bool,
+    /// Sockets closed since the last JOIN was confirmed (see `explained`).
+    drops_before_join: u32,
+}
+
+/// What the streamer reads after Twitch dropped two logins in a row before its welcome.
+const SILENT_DROP: &str = "Twitch closed the connection before login finished: check the token \
+                           and that the login name matches the token's account";
+
+/// `oauth:…` (and anything shaped like a token after it) replaced by `oauth:***`.
+fn redact_tokens(text: &str) -> String {
+    text.split(' ')
+        .map(|w| {
+            if w.to_ascii_lowercase().starts_with("oauth:") && w.len() > 6 {
+                "oauth:***"
+            } else {
+                w
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// NOTICE texts Twitch sends when the login is refused.
@@ -87,6 +107,7 @@ impl TwitchSession {
             incoming,
             lease,
             failed: false,
+            drops_before_join: 0,
         }
     }
 
@@ -137,7 +158,19 @@ impl TwitchSession {
         }
     }
 
+    /// Twitch drops a login whose name is not the token's account before its welcome, with no
+    /// NOTICE. After two such drops in a row the reason says what to check.
+    fn explained(&self, reason: String) -> String {
+        if self.logged_in && self.drops_before_join >= 2 {
+            format!("{SILENT_DROP} ({reason})")
+        } else {
+            reason
+        }
+    }
+
     fn on_dial(&mut self, ev: DialEvent) -> Option<SourceEvent> {
+        // A socket that opened and then closed (not one that never opened).
+        let closed = matches!(ev, DialEvent::Closed { .. });
         match ev {
             DialEvent::Waiting {
                 attempt,
@@ -146,13 +179,16 @@ impl TwitchSession {
             } => Some(SourceEvent::Reconnecting {
                 attempt,
                 retry_at_ms: now_ms() + delay.as_millis() as i64,
-                reason,
+                reason: self.explained(reason),
             }),
             DialEvent::Closed { reason } | DialEvent::Failed { error: reason } => {
+                if closed {
+                    self.drops_before_join += 1;
+                }
                 Some(SourceEvent::Reconnecting {
                     attempt: dialer::next_attempt(),
                     retry_at_ms: now_ms(),
-                    reason,
+                    reason: self.explained(reason),
                 })
             }
             DialEvent::Connected => None,
@@ -160,6 +196,15 @@ impl TwitchSession {
     }
 
     fn on_message(&mut self, msg: ServerMessage) -> Option<SourceEvent> {
+        if let ServerMessage::Notice(n) = &msg {
+            // Every NOTICE, with its msg-id: how Twitch explains refusals and limits.
+            tracing::info!(
+                msg_id = n.message_id.as_deref().unwrap_or("-"),
+                channel = n.channel_login.as_deref().unwrap_or("-"),
+                text = %redact_tokens(&n.message_text),
+                "Twitch NOTICE"
+            );
+        }
         match msg {
             ServerMessage::Privmsg(m) => {
                 let is_broadcaster = m.badges.iter().any(|b| b.name == "broadcaster");
@@ -176,6 +221,7 @@ impl TwitchSession {
             }
             ServerMessage::Join(j) if j.channel_login == self.channel.as_str() => {
                 dialer::login_confirmed();
+                self.drops_before_join = 0;
                 Some(SourceEvent::Joined)
             }
             ServerMessage::Notice(n) if is_login_failure(&n.message_text) => {

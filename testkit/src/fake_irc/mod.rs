@@ -82,6 +82,9 @@ struct State {
     refused: usize,
     refuse: bool,
     rejected_tokens: HashSet<String>,
+    /// Logins with these tokens are dropped before the welcome, without a NOTICE (Twitch's
+    /// "silent disconnect" for a login name that is not the token's account).
+    silent_tokens: HashSet<String>,
     /// (connection, channel) for every JOIN answered, in order.
     joins: Vec<(u64, String)>,
     /// (connection, line) for every line received from a client, in order.
@@ -117,6 +120,13 @@ impl FakeIrc {
     /// `127.0.0.1:PORT`, the form `EngineOptions::twitch_irc_addr` takes.
     pub fn addr_string(&self) -> String {
         self.addr().to_string()
+    }
+
+    /// Logins with this token (with or without `oauth:`) are dropped from now on before the
+    /// welcome, with no NOTICE at all.
+    pub fn drop_silently(&self, token: &str) {
+        let token = token.strip_prefix("oauth:").unwrap_or(token).to_string();
+        self.shared.lock().silent_tokens.insert(token);
     }
 
     /// Logins with this token (with or without `oauth:`) are refused from now on.

@@ -61,6 +61,7 @@ pub(super) fn handle_line(shared: &Shared, id: u64, line: &str, out: &mut String
     let State {
         conns,
         rejected_tokens,
+        silent_tokens,
         joins,
         logins,
         ..
@@ -104,12 +105,16 @@ pub(super) fn handle_line(shared: &Shared, id: u64, line: &str, out: &mut String
                 None if nick.starts_with("justinfan") => None,
                 None => Some("Improperly formatted auth"),
             };
+            let dropped_silently = token.as_ref().is_some_and(|t| silent_tokens.contains(t));
             logins.push(Login {
                 conn: id,
                 nick: nick.clone(),
                 token,
                 accepted: refusal.is_none(),
             });
+            if dropped_silently {
+                return Flow::Close;
+            }
             if let Some(text) = refusal {
                 let _ = write!(out, ":{SERVER} NOTICE * :{text}\r\n");
                 return Flow::Close;
