@@ -1,12 +1,17 @@
 //! The streamer's settings: a TOML file in the config folder.
 //!
-//! Invariants: a missing file is created with the defaults (commented); a file that cannot be
-//! read or parsed is never overwritten: the defaults are used and the problem (with its line)
-//! is reported to the streamer.
+//! Invariants: a missing file is created with the defaults (commented); a file with problems is
+//! never overwritten. The file is read setting by setting (`lenient`): a setting that is
+//! unknown, of the wrong type or out of range is skipped (its default is used) and reported
+//! with its place and line, and every other setting is kept. Only a file that is not TOML at
+//! all (broken syntax, a key set twice), cannot be read, or is unreasonably large gives all the
+//! defaults, with the problem (and its line) reported.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+
+mod lenient;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -64,6 +69,11 @@ pub struct GeneratorConfig {
     pub offline_clip_seconds: u32,
     /// The ffmpeg program (offline backend).
     pub ffmpeg: String,
+    /// Said to the viewer when their clip goes on screen (`{name}`, `{prompt}`; "" = off).
+    pub reply_on_screen: String,
+    /// Said to the viewer when their clip could not be made (`{name}`, `{prompt}`, `{reason}`;
+    /// "" = off).
+    pub reply_failed: String,
 }
 
 impl Default for GeneratorConfig {
@@ -80,6 +90,8 @@ impl Default for GeneratorConfig {
             pause_intake_when_degraded: false,
             offline_clip_seconds: 4,
             ffmpeg: "ffmpeg".into(),
+            reply_on_screen: crate::generator::completions::DEFAULT_ON_SCREEN.into(),
+            reply_failed: crate::generator::completions::DEFAULT_FAILED.into(),
         }
     }
 }
@@ -202,6 +214,9 @@ pause_intake_when_degraded = false
 # Offline demo clips.
 offline_clip_seconds = 4
 ffmpeg = "ffmpeg"
+# What the viewer hears when their clip is on screen, and when it could not be made ("" = off).
+reply_on_screen = "@{name} your clip is on screen now!"
+reply_failed = "@{name} sorry, I couldn't make that one: {reason}"
 
 [kick]
 # Kick's chat feed (Pusher). If Kick chat stops connecting with "refused the app key", update these.
@@ -215,18 +230,33 @@ protocol_debug = false
 keep_days = 7
 "#;
 
-/// What went wrong reading the config; shown to the streamer.
+/// What went wrong reading the config; shown to the streamer. With several problems, the
+/// message has a first line naming the file, then one line per problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigProblem {
     pub message: String,
 }
 
+/// Larger files are refused (a settings file is a few KB; this keeps a wrong file from
+/// exhausting memory).
+const MAX_FILE_BYTES: u64 = 64 << 20;
+
 impl Config {
     /// Loads `path`, creating it with the defaults if it does not exist.
+    ///
+    /// Settings with problems are skipped (defaults used for them) and the others kept; a file
+    /// that is not TOML at all gives the defaults. Either way the file is left as it is and the
+    /// problem is returned.
     pub fn load_or_create(path: &Path) -> (Config, Option<ConfigProblem>) {
-        match std::fs::read_to_string(path) {
-            Ok(text) => match Self::parse(&text) {
-                Ok(config) => (config, None),
+        match read_limited(path) {
+            Ok(bytes) => match Self::parse_lenient(&bytes) {
+                Ok(parsed) => {
+                    let message = parsed.message(path);
+                    (
+                        parsed.config,
+                        message.map(|message| ConfigProblem { message }),
+                    )
+                }
                 Err(why) => (
                     Config::default(),
                     Some(ConfigProblem {
@@ -263,14 +293,95 @@ impl Config {
         }
     }
 
-    /// Parses config text; the error names the line and what is wrong.
+    /// Parses config text strictly: any problem (broken syntax, or a setting that
+    /// [`Config::parse_lenient`] would skip) is an error naming the first one and its line.
     pub fn parse(text: &str) -> Result<Config, ConfigSyntaxError> {
-        toml::from_str(text).map_err(|e| ConfigSyntaxError {
-            line: e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
-            message: e.message().to_string(),
-        })
+        let parsed = Self::parse_lenient(text.as_bytes())?;
+        match parsed.problems.into_iter().next() {
+            None => Ok(parsed.config),
+            Some(p) => Err(ConfigSyntaxError {
+                line: p.line,
+                message: if p.place.is_empty() {
+                    p.message
+                } else {
+                    format!("{}: {}", p.place, p.message)
+                },
+            }),
+        }
+    }
+
+    /// Parses the file's bytes setting by setting: what is usable is kept and every other
+    /// setting is listed as a problem (its default used). Fails only when the bytes are not
+    /// TOML at all. Bytes that are not UTF-8 are reported, and a value containing them is
+    /// skipped.
+    pub fn parse_lenient(bytes: &[u8]) -> Result<ParsedConfig, ConfigSyntaxError> {
+        lenient::parse(bytes)
+    }
+}
+
+/// A config file read setting by setting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedConfig {
+    /// Every usable setting; defaults for the rest.
+    pub config: Config,
+    /// The problems, in the order of the file (at most 30; see `unlisted`).
+    pub problems: Vec<SettingProblem>,
+    /// Problems left out of `problems` (a file full of mistakes).
+    pub unlisted: usize,
+}
+
+impl ParsedConfig {
+    /// The notice for the streamer, `None` when there is no problem: a first line naming the
+    /// file, then one line per problem.
+    pub fn message(&self, path: &Path) -> Option<String> {
+        if self.problems.is_empty() {
+            return None;
+        }
+        let count = self.problems.len() + self.unlisted;
+        let mut message = format!(
+            "{} has {}; StreamCue uses the defaults for {}, applies every other setting and \
+             left the file as it is:",
+            path.display(),
+            if count == 1 {
+                "a problem".to_string()
+            } else {
+                format!("{count} problems")
+            },
+            if count == 1 { "it" } else { "them" },
+        );
+        for p in &self.problems {
+            message.push('\n');
+            message.push_str(&p.to_string());
+        }
+        if self.unlisted > 0 {
+            message.push_str(&format!("\n… and {} more", self.unlisted));
+        }
+        Some(message)
+    }
+}
+
+/// One setting (or section, or line) of `config.toml` that could not be used.
+///
+/// Shown as `[chat] twitch_clientid (line 4): unknown setting — did you mean
+/// twitch_client_id?`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingProblem {
+    /// `[section] key`, `[section]`, a key outside any section, or "" for a whole line.
+    pub place: String,
+    /// Where it is written, when known.
+    pub line: Option<usize>,
+    /// What is wrong (and the likely fix).
+    pub message: String,
+}
+
+impl std::fmt::Display for SettingProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.place.is_empty(), self.line) {
+            (false, Some(line)) => write!(f, "{} (line {line}): {}", self.place, self.message),
+            (false, None) => write!(f, "{}: {}", self.place, self.message),
+            (true, Some(line)) => write!(f, "line {line}: {}", self.message),
+            (true, None) => f.write_str(&self.message),
+        }
     }
 }
 
@@ -280,6 +391,23 @@ impl Config {
 pub struct ConfigSyntaxError {
     pub line: Option<usize>,
     pub message: String,
+}
+
+/// The file's bytes; a file larger than [`MAX_FILE_BYTES`] is an error.
+fn read_limited(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let too_large = || std::io::Error::other(format!("larger than {} MB", MAX_FILE_BYTES >> 20));
+    let file = std::fs::File::open(path)?;
+    if file.metadata().is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
+        return Err(too_large());
+    }
+    // Checked again while reading: the size on disk may be wrong (special files) or change.
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// Creates `path` only if it does not exist yet (never clobbers a file written meanwhile).
@@ -293,51 +421,4 @@ fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_file_parses_to_the_defaults() {
-        assert_eq!(Config::parse(DEFAULT_FILE).unwrap(), Config::default());
-    }
-
-    #[test]
-    fn missing_file_is_created_and_broken_file_is_left_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/config.toml");
-        let (config, problem) = Config::load_or_create(&path);
-        assert_eq!((config, problem), (Config::default(), None));
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), DEFAULT_FILE);
-
-        let broken = "[chat]\ndefault_channel = \"x\"\n\n[logging]\nprotocol_debug = maybe\n";
-        std::fs::write(&path, broken).unwrap();
-        let (config, problem) = Config::load_or_create(&path);
-        assert_eq!(config, Config::default());
-        let message = problem.unwrap().message;
-        assert!(message.contains("line 5"), "{message}");
-        assert!(message.contains(&path.display().to_string()), "{message}");
-        assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
-            broken,
-            "the user's file is untouched"
-        );
-    }
-
-    #[test]
-    fn unknown_keys_and_wrong_types_are_reported() {
-        let err = Config::parse("[chat]\ndefualt_channel = \"x\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("line 2") && err.contains("defualt_channel"),
-            "{err}"
-        );
-        let err = Config::parse("[logging]\nkeep_days = \"seven\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("line 2"), "{err}");
-        let ok = Config::parse("[chat]\ndefault_channel = \"shroud\"\n").unwrap();
-        assert_eq!(ok.chat.default_channel, "shroud");
-        assert_eq!(ok.logging, LoggingConfig::default());
-    }
-}
+mod tests;

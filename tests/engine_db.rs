@@ -120,23 +120,36 @@ async fn a_database_from_a_newer_version_is_refused_untouched() {
     assert_eq!(channel, "keepme");
 }
 
+/// A config file with mistakes: each bad line is reported (with its line), every good setting
+/// is still used, and the file is never rewritten.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_broken_config_is_reported_and_left_alone() {
-    let cases: [(&[u8], &str); 3] = [
+async fn a_broken_config_is_reported_line_by_line_and_left_alone() {
+    let cases: [(&[u8], &str, &str); 3] = [
         (
             b"# R\xc3\xa9glages \xe2\x9c\xa8\r\n[chat]\r\ndefault_channel = \"shroud\"\r\n\r\n[logging]\r\nkeep_days = \"seven\"\r\nprotocol_debug = false",
-            "line 6",
+            "[logging] keep_days (line 6)",
+            "shroud",
         ),
-        (b"[chat]\ndefault_channel = \"x\"\ndefualt_channel = \"y\"\n", "line 3"),
-        (b"[chat]\ndefault_channel = \"caf\xe9\"\n", "Could not read"),
+        (
+            b"[chat]\ndefault_channel = \"x\"\ndefualt_channel = \"y\"\n",
+            "[chat] defualt_channel (line 3): unknown setting — did you mean default_channel?",
+            "x",
+        ),
+        (
+            b"[chat]\ndefault_channel = \"caf\xe9\"\n",
+            "not UTF-8",
+            "",
+        ),
     ];
-    for (text, expected) in cases {
+    for (text, expected, channel) in cases {
         let mut h = Harness::start(HarnessOptions {
             config_toml: Some(text.to_vec()),
             ..Default::default()
         })
         .await;
-        assert_eq!(h.engine().config(), &Config::default(), "defaults in use");
+        let mut want = Config::default();
+        want.chat.default_channel = channel.to_string();
+        assert_eq!(h.engine().config(), &want, "the good settings are kept");
         let snap = h.snapshot().await;
         let notice = snap
             .notices
