@@ -173,7 +173,7 @@ async fn server_errors_are_retried_and_a_later_success_wins() {
 
 #[tokio::test]
 async fn persistent_500s_fail_after_the_bounded_retries() {
-    scenario(
+    let rig = scenario(
         vec![],
         Some(Fault::Status(500)),
         5,
@@ -186,6 +186,10 @@ async fn persistent_500s_fail_after_the_bounded_retries() {
         },
     )
     .await;
+    // The viewer hears it, in words, once.
+    let sorry = "@viewer1 sorry, I couldn't make that one: endpoint failed with HTTP 500";
+    rig.said_within(secs(5.0), sorry).await;
+    assert_eq!(rig.said().iter().filter(|l| l.contains("sorry")).count(), 1);
 }
 
 #[tokio::test]

@@ -29,11 +29,13 @@ impl Rig {
     async fn start(generator_toml: &str) -> Rig {
         let irc = FakeIrc::start().await.expect("fake IRC");
         let config = format!(
-            "[queue]\ncooldown_seconds = 0\n\n[generator]\nretry_backoff_ms = 50\nprobe_every_seconds = 0\n{generator_toml}\n"
+            "[chat]\ntwitch_login = \"obsbot\"\n\n[queue]\ncooldown_seconds = 0\n\n[generator]\nretry_backoff_ms = 50\nprobe_every_seconds = 0\n{generator_toml}\n"
         );
         let h = Harness::start(HarnessOptions {
             twitch_irc_addr: Some(irc.addr_string()),
             config_toml: Some(config.into_bytes()),
+            // Logged in, so the viewer's replies (e.g. "your clip is on screen") go out.
+            twitch_token: Some("obs_test_token".into()),
             dir: Some(obs_tempdir()),
             ..Default::default()
         })
@@ -334,8 +336,16 @@ async fn set_up_creates_what_is_missing_once_and_a_clip_runs_the_whole_sequence(
     println!("media status while on Result: {media:?}");
     let shot = artifacts().join("obs-result.png");
     obs.screenshot(&shot).expect("OBS screenshot");
-    // … and returns to where the streamer was when it ends; the request is now `shown`.
+    // … and returns to where the streamer was when it ends; the request is now `shown`, and
+    // the viewer is told once it was on screen.
     rig.wait_item(id, RequestState::Shown, secs(15.0)).await;
+    // (Replies start with ". " so that chat never reads them as commands.)
+    let told = format!("PRIVMSG #{CH} :. @viewer1 your clip is on screen now!");
+    let ok = rig
+        .irc
+        .wait_until(secs(5.0), |irc| irc.received().iter().any(|l| l == &told))
+        .await;
+    assert!(ok, "never said {told:?}: {:#?}", rig.irc.received());
     rig.wait_obs(secs(5.0), "back to Live", scene_is("Live"))
         .await;
     assert_eq!(program_scene(&client).await, "Live");

@@ -54,7 +54,7 @@ impl Generations<'_> {
         let row = sqlx::query(&format!(
             "UPDATE requests SET state = 'generating', reason = NULL, attempts = 0, updated_at_ms = ? \
              WHERE id = (SELECT id FROM requests WHERE state = 'approved' ORDER BY position, id LIMIT 1) \
-             RETURNING {COLUMNS}, channel"
+             RETURNING {COLUMNS}"
         ))
         .bind(now_ms)
         .fetch_optional(&mut *tx)

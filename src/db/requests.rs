@@ -11,6 +11,8 @@ use crate::api::{QueueCounters, RequestState};
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestRow {
     pub id: i64,
+    /// The chat channel it came from ("" for requests made outside chat).
+    pub channel: String,
     pub user_login: String,
     pub display_name: String,
     pub prompt: String,
@@ -71,13 +73,14 @@ impl QueueCounter {
     }
 }
 
-pub(super) const COLUMNS: &str = "id, user_login, display_name, prompt, state, reason, position, \
-     created_at_ms, updated_at_ms, file_path, attempts, generation_ms";
+pub(super) const COLUMNS: &str = "id, channel, user_login, display_name, prompt, state, reason, \
+     position, created_at_ms, updated_at_ms, file_path, attempts, generation_ms";
 
 pub(super) fn item(row: &sqlx::sqlite::SqliteRow) -> Result<RequestRow, DbError> {
     let state: String = row.try_get("state")?;
     Ok(RequestRow {
         id: row.try_get("id")?,
+        channel: row.try_get("channel")?,
         user_login: row.try_get("user_login")?,
         display_name: row.try_get("display_name")?,
         prompt: row.try_get("prompt")?,

@@ -3,6 +3,7 @@
 //! (`docs/generation-endpoint.md`) or the offline ffmpeg renderer, and runs degraded mode.
 
 mod clock;
+pub mod completions;
 pub mod contract;
 pub mod degraded;
 pub mod download;
@@ -72,6 +73,8 @@ pub struct GeneratorOptions {
     pub tick: Duration,
     /// Polling interval for job-style endpoints without `Retry-After`.
     pub poll_every: Duration,
+    /// What the viewer hears when their clip is on screen or could not be made.
+    pub completions: completions::Completions,
 }
 
 impl Default for GeneratorOptions {
@@ -106,6 +109,10 @@ impl GeneratorOptions {
             },
             tick: Duration::from_secs(1),
             poll_every: Duration::from_secs(2),
+            completions: completions::Completions {
+                on_screen: c.reply_on_screen.clone(),
+                failed: c.reply_failed.clone(),
+            },
         }
     }
 }

@@ -340,8 +340,25 @@ impl Worker {
             },
             _ => Show::Failed { id },
         };
-        self.write_outcome(&claimed, output.attempts, outcome).await;
+        let failed_because = match &outcome {
+            RunOutcome::Failed { reason } => Some(reason.clone()),
+            _ => None,
+        };
+        let written = self.write_outcome(&claimed, output.attempts, outcome).await;
         self.setup.obs.show(show); // after `ready` is written
+                                   // The viewer hears it failed only once that is saved (and never for a request that
+                                   // changed meanwhile, e.g. skipped by the streamer).
+        if let (Some(reason), true) = (failed_because, written) {
+            let item = &claimed.item;
+            let said =
+                self.setup
+                    .options
+                    .completions
+                    .failed(&item.display_name, &item.prompt, &reason);
+            if let (Some(text), false) = (said, claimed.channel.is_empty()) {
+                self.setup.replies.say(&claimed.channel, text);
+            }
+        }
         self.current = None;
         if let Some(t) = transition {
             self.apply(t).await;
@@ -349,7 +366,13 @@ impl Worker {
         self.publish_status().await;
     }
 
-    async fn write_outcome(&self, claimed: &ClaimedRequest, attempts: u32, outcome: RunOutcome) {
+    /// Writes how the run ended, then announces it; whether the request took that outcome.
+    async fn write_outcome(
+        &self,
+        claimed: &ClaimedRequest,
+        attempts: u32,
+        outcome: RunOutcome,
+    ) -> bool {
         let db = self.setup.db.generations();
         let write = db.finish_run(
             claimed.item.id,
@@ -370,11 +393,16 @@ impl Worker {
                     .collect()
             },
         );
-        if let Ok(None) = saved.await {
-            tracing::warn!(
-                request_id = claimed.item.id,
-                "request changed while generating"
-            );
+        match saved.await {
+            Ok(Some(_)) => true,
+            Ok(None) => {
+                tracing::warn!(
+                    request_id = claimed.item.id,
+                    "request changed while generating"
+                );
+                false
+            }
+            Err(_) => false,
         }
     }
 
@@ -388,10 +416,22 @@ impl Worker {
                     .mark_shown(id.into(), now_ms())
                     .await
                 {
-                    Ok(Some(item)) => self
-                        .setup
-                        .events
-                        .publish(CoreEvent::QueueItem { item: item.into() }),
+                    Ok(Some(item)) => {
+                        let said = (!item.channel.is_empty())
+                            .then(|| {
+                                self.setup
+                                    .options
+                                    .completions
+                                    .on_screen(&item.display_name, &item.prompt)
+                            })
+                            .flatten();
+                        if let Some(text) = said {
+                            self.setup.replies.say(&item.channel, text);
+                        }
+                        self.setup
+                            .events
+                            .publish(CoreEvent::QueueItem { item: item.into() })
+                    }
                     Ok(None) => {} // shown again, or changed meanwhile
                     Err(e) => {
                         tracing::error!(error = %e, request_id = id, "could not mark a clip shown")
