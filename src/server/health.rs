@@ -4,13 +4,18 @@
 //! - **unhealthy** (HTTP 503) when the database cannot be written: nothing StreamCue does is
 //!   kept;
 //! - **degraded** (HTTP 200) when any component is `degraded` or `down`: chat reconnecting or
-//!   failed, OBS reconnecting, the generator in degraded mode, the recorder stalled or failed;
+//!   failed, OBS reconnecting, the generator in degraded mode, the recorder stalled or failed,
+//!   or a recording growing slower than [`GROWTH_FLOOR_BYTES_PER_MIN`] (seed 003's 1 MB/min: a
+//!   frozen or nearly empty stream);
 //! - **healthy** (HTTP 200) otherwise. A component switched off or not in use (`off`: chat not
 //!   connected, OBS disabled, no recording) never lowers the status.
 
 use serde::Serialize;
 
 use crate::api::{ChatSlot, ChatState, CoreEvent, ObsConnection, RecorderPhase};
+
+/// A recording growing slower than this (once its rate is measured) is degraded.
+pub const GROWTH_FLOOR_BYTES_PER_MIN: f64 = 1_000_000.0;
 
 /// One component's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -123,6 +128,18 @@ impl HealthInputs {
                     RecorderPhase::Idle => Component::new(ComponentState::Off, "not recording"),
                     RecorderPhase::WaitingForLive => {
                         Component::new(ComponentState::Ok, "waiting for the stream to go live")
+                    }
+                    RecorderPhase::Recording
+                        if state.bytes_per_min > 0.0
+                            && state.bytes_per_min < GROWTH_FLOOR_BYTES_PER_MIN =>
+                    {
+                        Component::new(
+                            ComponentState::Degraded,
+                            format!(
+                                "the recording grows only {:.2} MB/min (under 1 MB/min: is the stream frozen?)",
+                                state.bytes_per_min / 1e6
+                            ),
+                        )
                     }
                     RecorderPhase::Recording => Component::new(ComponentState::Ok, "recording"),
                     RecorderPhase::Stalled => Component::new(

@@ -45,6 +45,17 @@ fn each_component_state_gives_its_status_and_reason() {
         obs_version: "30.2.3".into(),
         websocket_version: "5.5".into(),
     });
+    let recording = |bytes_per_min: f64, phase: RecorderPhase| CoreEvent::Recorder {
+        state: crate::api::RecorderState {
+            phase,
+            mode: crate::api::RecorderMode::Streamlink,
+            path: Some("/rec/a.ts".into()),
+            bytes: 50e6,
+            bytes_per_min,
+            started_at_ms: Some(0.0),
+            message: Some("for 30 s".into()),
+        },
+    };
     // (name, events, database, status, the reason that must show)
     type Case = (
         &'static str,
@@ -82,6 +93,41 @@ fn each_component_state_gives_its_status_and_reason() {
             Ok(()),
             Status::Healthy,
             "connected to OBS 30.2.3",
+        ),
+        (
+            "recording",
+            vec![recording(12e6, RecorderPhase::Recording)],
+            Ok(()),
+            Status::Healthy,
+            "recording",
+        ),
+        (
+            "recording just started (no rate yet)",
+            vec![recording(0.0, RecorderPhase::Recording)],
+            Ok(()),
+            Status::Healthy,
+            "recording",
+        ),
+        (
+            "recording below the growth floor",
+            vec![recording(0.4e6, RecorderPhase::Recording)],
+            Ok(()),
+            Status::Degraded,
+            "the recording grows only 0.40 MB/min",
+        ),
+        (
+            "recording stalled",
+            vec![recording(0.0, RecorderPhase::Stalled)],
+            Ok(()),
+            Status::Degraded,
+            "the recording stopped growing for 30 s",
+        ),
+        (
+            "recording failed",
+            vec![recording(0.0, RecorderPhase::Failed)],
+            Ok(()),
+            Status::Degraded,
+            "recording failed",
         ),
         (
             "database full",
