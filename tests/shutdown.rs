@@ -82,7 +82,7 @@ async fn a_cut_in_progress_does_not_delay_quit() {
         .unwrap();
     let rec = db
         .recordings()
-        .start(RecorderMode::Obs, None, started)
+        .start(RecorderMode::Obs, None, started, None)
         .await
         .unwrap();
     db.recordings()

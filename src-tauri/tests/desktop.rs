@@ -389,6 +389,13 @@ async fn quit_from_the_tray_while_hidden_finalises_a_streamlink_recording_in_the
     );
     w.click("#settings-close").await;
 
+    // The demo chat is live, so the recording belongs to its session (named after it).
+    w.click("#source-demo").await;
+    w.click("#connect-btn").await;
+    w.until("connected to the demo", Duration::from_secs(20), || async {
+        w.state().await == "connected"
+    })
+    .await;
     // Record until the file grows, then close the window: it hides, the recording goes on.
     w.click("#recorder-start").await;
     w.until("recording", Duration::from_secs(40), || async {
@@ -433,4 +440,18 @@ async fn quit_from_the_tray_while_hidden_finalises_a_streamlink_recording_in_the
     let (video, duration) = probe(file);
     assert!(video, "ffprobe finds a video stream in {}", file.display());
     assert!(duration >= 1.0, "the recording lasts {duration} s");
+    // `{channel}_s{session}_{timestamp}`, and the row names the same session.
+    let name = file.file_name().unwrap().to_string_lossy().to_string();
+    assert!(name.starts_with("demo_s1_"), "{name}");
+    let db = streamcue::db::Database::open(&data.path().join("streamcue.db"))
+        .await
+        .unwrap();
+    let row = db
+        .recordings()
+        .get(1)
+        .await
+        .unwrap()
+        .expect("the recording's row");
+    assert_eq!(row.session_id, Some(1), "{row:?}");
+    db.close().await;
 }

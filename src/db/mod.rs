@@ -235,6 +235,12 @@ fn classify(path: &str, e: sqlx::Error) -> DbError {
                 message: db.message().to_string(),
             };
         }
+        // SQLITE_BUSY (5), SQLITE_LOCKED (6), with any extended code.
+        if primary == 5 || primary == 6 {
+            return DbError::Locked {
+                path: path.to_string(),
+            };
+        }
         let why = match primary {
             8 => Some("the file or its folder is read-only; StreamCue needs to write it"),
             10 => Some("the disk reported an I/O error; check the disk"),
@@ -248,12 +254,6 @@ fn classify(path: &str, e: sqlx::Error) -> DbError {
             return DbError::Open {
                 path: path.to_string(),
                 message: why.to_string(),
-            };
-        }
-        // SQLITE_BUSY (5) / SQLITE_LOCKED (6), possibly extended.
-        if code == "5" || code == "6" || code.ends_with("05") && code.len() > 2 {
-            return DbError::Locked {
-                path: path.to_string(),
             };
         }
         if db.message().contains("locked") {

@@ -12,6 +12,8 @@ pub struct RecordingRow {
     pub path: Option<String>,
     pub started_at_ms: i64,
     pub ended_at_ms: Option<i64>,
+    /// The chat session live when it started.
+    pub session_id: Option<i64>,
 }
 
 const CLIP_COLUMNS: &str =
@@ -63,6 +65,7 @@ fn recording(r: &sqlx::sqlite::SqliteRow) -> Result<RecordingRow, DbError> {
         path: r.try_get("path")?,
         started_at_ms: r.try_get("started_at_ms")?,
         ended_at_ms: r.try_get("ended_at_ms")?,
+        session_id: r.try_get("session_id")?,
     })
 }
 
@@ -73,22 +76,26 @@ pub struct Recordings<'a> {
 }
 
 impl Recordings<'_> {
+    /// A recording starts (`session_id`: the chat session live then, if any).
     pub async fn start(
         self,
         mode: RecorderMode,
         path: Option<&str>,
         started_at_ms: i64,
+        session_id: Option<i64>,
     ) -> Result<i64, DbError> {
         let mode = match mode {
             RecorderMode::Streamlink => "streamlink",
             _ => "obs",
         };
         Ok(sqlx::query_scalar(
-            "INSERT INTO recordings (mode, path, started_at_ms) VALUES (?, ?, ?) RETURNING id",
+            "INSERT INTO recordings (mode, path, started_at_ms, session_id) VALUES (?, ?, ?, ?) \
+             RETURNING id",
         )
         .bind(mode)
         .bind(path)
         .bind(started_at_ms)
+        .bind(session_id)
         .fetch_one(self.pool)
         .await?)
     }
@@ -124,18 +131,19 @@ impl Recordings<'_> {
     }
 
     pub async fn get(self, id: i64) -> Result<Option<RecordingRow>, DbError> {
-        let row =
-            sqlx::query("SELECT id, path, started_at_ms, ended_at_ms FROM recordings WHERE id = ?")
-                .bind(id)
-                .fetch_optional(self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT id, path, started_at_ms, ended_at_ms, session_id FROM recordings WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool)
+        .await?;
         row.as_ref().map(recording).transpose()
     }
 
     /// The recording that covers `at_ms`, newest first.
     pub async fn covering(self, at_ms: i64) -> Result<Option<RecordingRow>, DbError> {
         let row = sqlx::query(
-            "SELECT id, path, started_at_ms, ended_at_ms FROM recordings \
+            "SELECT id, path, started_at_ms, ended_at_ms, session_id FROM recordings \
              WHERE started_at_ms <= ? AND (ended_at_ms IS NULL OR ended_at_ms >= ?) \
              ORDER BY started_at_ms DESC LIMIT 1",
         )

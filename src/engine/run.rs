@@ -193,6 +193,12 @@ pub(super) async fn run_engine(
         &tracker,
     );
     let recorder_cancel = cancel.child_token();
+    let (live_tx, live_session) = tokio::sync::watch::channel(None);
+    tracker.spawn(crate::recorder::follow_live_session(
+        events.subscribe(),
+        live_tx,
+        recorder_cancel.clone(),
+    ));
     let (recorder, recorder_task) = Recorder::spawn(
         RecorderSetup {
             db: db.clone(),
@@ -200,6 +206,7 @@ pub(super) async fn run_engine(
             obs: obs.clone(),
             folders: desktop.folders(),
             ffmpeg,
+            live_session,
         },
         recorder_cancel.clone(),
         &tracker,

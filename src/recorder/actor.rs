@@ -83,6 +83,55 @@ pub struct RecorderSetup {
     /// Where cuts and streamlink recordings go (read as each file starts).
     pub folders: FolderWatch,
     pub ffmpeg: String,
+    /// The main chat's live session (id, channel), which names and owns a new recording.
+    pub live_session: tokio::sync::watch::Receiver<Option<(i64, String)>>,
+}
+
+/// Follows the main chat's state on the bus into `live` (for the recorder).
+pub async fn follow_live_session(
+    mut events: tokio::sync::broadcast::Receiver<crate::api::CoreEvent>,
+    live: tokio::sync::watch::Sender<Option<(i64, String)>>,
+    cancel: CancellationToken,
+) {
+    use crate::api::{ChatSlot, ChatState, CoreEvent};
+    loop {
+        let event = tokio::select! {
+            _ = cancel.cancelled() => return,
+            e = events.recv() => e,
+        };
+        match event {
+            Ok(CoreEvent::ChatState {
+                slot: ChatSlot::Main,
+                state,
+            }) => {
+                let now = match state {
+                    ChatState::Connected {
+                        channel,
+                        session_id,
+                        ..
+                    } => Some((i64::from(session_id), channel)),
+                    // A reconnect keeps its session.
+                    ChatState::Reconnecting { .. } => continue,
+                    _ => None,
+                };
+                live.send_replace(now);
+            }
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// The channel a streamlink URL names: its last path segment (`twitch.tv/shroud` → `shroud`).
+fn channel_of(url: &str) -> String {
+    url.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_string()
 }
 
 fn refused(m: impl Into<String>) -> ApiError {
@@ -231,6 +280,11 @@ impl Actor {
     /// A recording row that could not be written: the file on disk is real, so the state
     /// still says what is happening, and its message says what was not saved and what that
     /// costs (clips are cut only from saved recordings).
+    /// The main chat's live session, which a new recording belongs to.
+    fn live_session_id(&self) -> Option<i64> {
+        self.setup.live_session.borrow().as_ref().map(|(id, _)| *id)
+    }
+
     fn not_saved(&mut self, what: &str, e: DbError) {
         tracing::error!(error = %e, "could not save {what}");
         self.state.message = Some(format!(
@@ -253,11 +307,12 @@ impl Actor {
         match (rec.active, self.recording_id) {
             (true, None) => {
                 let started = rec.started_at_ms.unwrap_or(now);
-                let saved = self
-                    .setup
-                    .db
-                    .recordings()
-                    .start(RecorderMode::Obs, None, started);
+                let saved = self.setup.db.recordings().start(
+                    RecorderMode::Obs,
+                    None,
+                    started,
+                    self.live_session_id(),
+                );
                 self.state.message = None;
                 match saved.await {
                     Ok(id) => self.recording_id = Some(id),
@@ -301,11 +356,12 @@ impl Actor {
                         self.not_saved("the previous recording's end", e);
                     }
                 }
-                let saved =
-                    self.setup
-                        .db
-                        .recordings()
-                        .start(RecorderMode::Streamlink, Some(&shown), now);
+                let saved = self.setup.db.recordings().start(
+                    RecorderMode::Streamlink,
+                    Some(&shown),
+                    now,
+                    self.live_session_id(),
+                );
                 match saved.await {
                     Ok(id) => self.recording_id = Some(id),
                     Err(e) => self.not_saved("the recording's start", e),
@@ -465,7 +521,14 @@ impl Actor {
             ));
         }
         let (tx, rx) = mpsc::channel(64);
-        let stem = recording_stem(&url, "rec", (now_ms() / 1000).max(0) as u64);
+        // `{channel}_s{session}_{timestamp}`: the live chat's channel and session, else the
+        // channel in the URL and no session.
+        let live = self.setup.live_session.borrow().clone();
+        let (channel, session) = match live {
+            Some((id, channel)) => (channel, format!("s{id}")),
+            None => (channel_of(&url), "nosession".to_string()),
+        };
+        let stem = recording_stem(&channel, &session, (now_ms() / 1000).max(0) as u64);
         let options = StreamlinkOptions {
             url,
             quality: self.settings.quality.clone(),
