@@ -53,6 +53,11 @@ async fn a_full_disk_fails_writes_then_the_database_recovers_and_keeps_every_suc
         }
     }
     assert!(failed > 0, "writes on a full disk must fail");
+    // The replaced connection took the exclusive lock again: a second opener is refused.
+    match Database::open(&path).await {
+        Err(streamcue::db::DbError::Locked { .. }) => {}
+        other => panic!("a second open must be refused while this one runs: {other:?}"),
+    }
     std::fs::remove_file(filler).unwrap();
     for i in 0..5 {
         db.settings()

@@ -60,6 +60,7 @@ impl Generations<'_> {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
+            tx.rollback().await?;
             return Ok(None);
         };
         let item = item(&row)?;

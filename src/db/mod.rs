@@ -114,12 +114,17 @@ impl Database {
             .idle_timeout(None)
             .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(30))
+            // Every connection takes the exclusive lock as it opens, including one that
+            // replaces a discarded connection (`WriteTx`): the lock is never left free.
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    sqlx::query("BEGIN IMMEDIATE; COMMIT;")
+                        .execute(conn)
+                        .await?;
+                    Ok(())
+                })
+            })
             .connect_with(options)
-            .await
-            .map_err(|e| classify(&shown, e))?;
-        // Take the exclusive lock now, so a second instance fails here and not later.
-        sqlx::query("BEGIN IMMEDIATE; COMMIT;")
-            .execute(&pool)
             .await
             .map_err(|e| classify(&shown, e))?;
         MIGRATOR.run(&pool).await.map_err(|e| match e {
