@@ -1,24 +1,9 @@
 // applyOverlaySnapshot (state.ts): the overlay page's snapshot into the shared cache.
 import { describe, expect, it } from "vitest";
+import { item } from "./testFixtures";
 import type { ChatState, Moment, OverlaySnapshot, QueueItem } from "./bindings";
 import { applyEvents, applyOverlaySnapshot, emptyCache } from "./state";
 
-function item(id: number, state: QueueItem["state"], position: number, updatedAtMs = 1): QueueItem {
-  return {
-    id,
-    userLogin: `u${id}`,
-    displayName: `U${id}`,
-    prompt: `prompt ${id}`,
-    state,
-    reason: null,
-    position,
-    createdAtMs: 0,
-    updatedAtMs,
-    filePath: null,
-    attempts: 0,
-    generationMs: null,
-  };
-}
 
 function moment(id: number, sessionId: number, startedAtMs = id * 1000): Moment {
   return {

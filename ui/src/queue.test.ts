@@ -1,6 +1,7 @@
 // The queue's pure helpers (queue.ts): order, stale copies, trimming, counts, and the helpers the
 // queue panel and the limits strip use.
 import { describe, expect, it } from "vitest";
+import { item } from "./testFixtures";
 import type { ApiError, QueueItem, QueueView, RequestState } from "./bindings";
 import {
   actionsFor,
@@ -24,22 +25,6 @@ import {
   ZERO_QUEUE_COUNTERS,
 } from "./queue";
 
-function item(id: number, state: RequestState, position: number, updatedAtMs = 1, createdAtMs = 0): QueueItem {
-  return {
-    id,
-    userLogin: `u${id}`,
-    displayName: `U${id}`,
-    prompt: `prompt ${id}`,
-    state,
-    reason: null,
-    position,
-    createdAtMs,
-    updatedAtMs,
-    filePath: null,
-    attempts: 0,
-    generationMs: null,
-  };
-}
 
 function view(items: QueueItem[]): QueueView {
   return { items, autoApprove: false, maxWaiting: 10, counters: { ...ZERO_QUEUE_COUNTERS } };

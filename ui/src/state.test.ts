@@ -1,5 +1,6 @@
 // The reducer (state.ts): snapshots and events in, the cache and the touched slices out.
 import { describe, expect, it } from "vitest";
+import { item } from "./testFixtures";
 import type { AppSnapshot, ChatState, ChatView, CoreEvent, Moment, QueueItem, ServerView } from "./bindings";
 import {
   applyChatState,
@@ -33,22 +34,6 @@ function moment(id: number, sessionId: number, startedAtMs = id * 1000, ended = 
   };
 }
 
-function item(id: number, state: QueueItem["state"], position: number, updatedAtMs = 1): QueueItem {
-  return {
-    id,
-    userLogin: `u${id}`,
-    displayName: `U${id}`,
-    prompt: `prompt ${id}`,
-    state,
-    reason: null,
-    position,
-    createdAtMs: 0,
-    updatedAtMs,
-    filePath: null,
-    attempts: 0,
-    generationMs: null,
-  };
-}
 
 const ZERO = { messages: 0, malformedLines: 0, reconnects: 0 };
 

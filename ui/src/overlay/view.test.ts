@@ -1,26 +1,11 @@
 // The overlay's selectors (what it shows, picked from the shared cache) and its event parsing.
 import { describe, expect, it } from "vitest";
+import { item } from "../testFixtures";
 import type { Moment, QueueItem } from "../bindings";
 import { applyEvents, emptyCache } from "../state";
 import { parseEvent } from "./source";
 import { lastMoment, minutesAgo, momentOfNewSession, nowGenerating, overlayView, upNext } from "./view";
 
-function item(id: number, state: QueueItem["state"], position: number, updatedAtMs = 1): QueueItem {
-  return {
-    id,
-    userLogin: `u${id}`,
-    displayName: `U${id}`,
-    prompt: `prompt ${id}`,
-    state,
-    reason: null,
-    position,
-    createdAtMs: 0,
-    updatedAtMs,
-    filePath: null,
-    attempts: 0,
-    generationMs: null,
-  };
-}
 
 function moment(id: number, sessionId: number, startedAtMs = id * 1000): Moment {
   return {
