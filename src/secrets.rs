@@ -76,6 +76,31 @@ pub enum SecretError {
 /// How long one keyring call may take. A locked keyring can wait on an unlock prompt for ever;
 /// StreamCue goes on without it rather than hang (and a hung call is never stacked on).
 pub const KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
+/// Why [`off_runtime`] gave nothing back.
+#[derive(Debug, thiserror::Error)]
+pub enum OffRuntimeError {
+    #[error("no answer within {} s", .0.as_secs())]
+    TimedOut(Duration),
+    #[error("the keyring call failed")]
+    Failed,
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+}
+
+/// Runs a keyring call on the blocking pool (it may wait on D-Bus or an unlock prompt), never
+/// on the runtime's thread, and gives up waiting after `limit`. The one way async code calls
+/// the keyring (the Twitch account, the local API token).
+pub async fn off_runtime<T: Send + 'static>(
+    limit: Duration,
+    call: impl FnOnce() -> Result<T, SecretError> + Send + 'static,
+) -> Result<T, OffRuntimeError> {
+    match tokio::time::timeout(limit, tokio::task::spawn_blocking(call)).await {
+        Ok(Ok(out)) => Ok(out?),
+        Ok(Err(_)) => Err(OffRuntimeError::Failed),
+        Err(_) => Err(OffRuntimeError::TimedOut(limit)),
+    }
+}
+
 /// After a call got no answer, how long later calls fail at once rather than wait again.
 pub const QUIET_FOR: Duration = Duration::from_secs(30);
 

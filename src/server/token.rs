@@ -2,18 +2,14 @@
 //! and regenerable in Settings → Local server, and compared in constant time.
 //!
 //! Keyring calls block (D-Bus) and a locked keyring may never answer, so each runs on the
-//! blocking pool under [`KEYRING_TIMEOUT`]. Without an answer the token still works for this
-//! run, from memory, and the window says it is not saved.
+//! blocking pool under [`KEYRING_TIMEOUT`] ([`off_runtime`]). Without an answer the token still
+//! works for this run, from memory, and the window says it is not saved.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
-use crate::api::{ApiError, ErrorCode};
-use crate::secrets::{Secret, SecretKey, SecretStore};
+use crate::secrets::{off_runtime, Secret, SecretKey, SecretStore, KEYRING_TIMEOUT};
 
-/// How long one keyring call may take.
-pub const KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
 /// Every token starts with this, so a streamer can tell it apart from other secrets.
 const PREFIX: &str = "sc_";
 
@@ -36,7 +32,7 @@ impl ApiToken {
     /// Reads the saved token, if any (at start, so the API works before Settings is opened).
     pub async fn load(&self) {
         let secrets = self.secrets.clone();
-        match keyring_call(move || secrets.get(SecretKey::ApiToken)).await {
+        match off_runtime(KEYRING_TIMEOUT, move || secrets.get(SecretKey::ApiToken)).await {
             Ok(Some(token)) if token.expose().starts_with(PREFIX) => {
                 self.replace(token, true);
             }
@@ -64,7 +60,11 @@ impl ApiToken {
         self.replace(token.clone(), false);
         let secrets = self.secrets.clone();
         let value = token.clone();
-        match keyring_call(move || secrets.set(SecretKey::ApiToken, &value)).await {
+        match off_runtime(KEYRING_TIMEOUT, move || {
+            secrets.set(SecretKey::ApiToken, &value)
+        })
+        .await
+        {
             Ok(()) => self.saved.store(true, Ordering::Relaxed),
             Err(e) => tracing::warn!(
                 error = %e,
@@ -90,24 +90,6 @@ impl ApiToken {
     fn replace(&self, token: Secret, saved: bool) {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(token);
         self.saved.store(saved, Ordering::Relaxed);
-    }
-}
-
-/// Runs a keyring call off the runtime, giving up after [`KEYRING_TIMEOUT`].
-async fn keyring_call<T: Send + 'static>(
-    call: impl FnOnce() -> Result<T, crate::secrets::SecretError> + Send + 'static,
-) -> Result<T, ApiError> {
-    match tokio::time::timeout(KEYRING_TIMEOUT, tokio::task::spawn_blocking(call)).await {
-        Ok(Ok(Ok(v))) => Ok(v),
-        Ok(Ok(Err(e))) => Err(ApiError::new(ErrorCode::Keyring, e.to_string())),
-        Ok(Err(e)) => Err(ApiError::new(ErrorCode::Internal, e.to_string())),
-        Err(_) => Err(ApiError::new(
-            ErrorCode::Keyring,
-            format!(
-                "The OS keyring did not answer within {} s (is it locked?).",
-                KEYRING_TIMEOUT.as_secs()
-            ),
-        )),
     }
 }
 

@@ -49,15 +49,8 @@ impl Actor {
         op: impl FnOnce(&dyn SecretStore) -> Result<T, SecretError> + Send + 'static,
     ) -> Result<T, AuthError> {
         let secrets = self.secrets.clone();
-        let call = tokio::task::spawn_blocking(move || op(secrets.as_ref()));
-        match tokio::time::timeout(KEYRING_TIMEOUT, call).await {
-            Ok(Ok(Ok(v))) => Ok(v),
-            Ok(Ok(Err(e))) => Err(AuthError::Storage(e.to_string())),
-            Ok(Err(_)) => Err(AuthError::Storage("the keyring call failed".into())),
-            Err(_) => Err(AuthError::Storage(format!(
-                "no answer within {} s",
-                KEYRING_TIMEOUT.as_secs()
-            ))),
-        }
+        crate::secrets::off_runtime(KEYRING_TIMEOUT, move || op(secrets.as_ref()))
+            .await
+            .map_err(|e| AuthError::Storage(e.to_string()))
     }
 }
