@@ -6,6 +6,7 @@
 pub mod actor;
 pub mod api;
 pub mod chat;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;

@@ -38,6 +38,11 @@ fn prefer_plain_painting() {
 const MAX_BATCH: usize = 512;
 
 fn main() {
+    // `streamcue clip …` is the command-line clip tool: no window, no database.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if let Some(status) = streamcue::cli::run_if_asked(&args) {
+        std::process::exit(status);
+    }
     prefer_plain_painting();
     let data_dir = parse_data_dir(std::env::args().skip(1));
     let paths = match AppPaths::resolve(data_dir.as_deref()) {
