@@ -44,6 +44,11 @@ pub const TWITCH_IRC_ADDR_ENV: &str = "STREAMCUE_TWITCH_IRC_ADDR";
 /// and Kick's channel lookup at another web server. Development and testing knobs.
 pub const KICK_WS_URL_ENV: &str = "STREAMCUE_KICK_WS_URL";
 pub const KICK_API_URL_ENV: &str = "STREAMCUE_KICK_API_URL";
+/// Development/testing: a streamlink recording checks an offline stream every this many
+/// milliseconds (default 60 s).
+pub const STREAMLINK_LIVE_POLL_MS_ENV: &str = "STREAMCUE_STREAMLINK_LIVE_POLL_MS";
+/// Development/testing: read Kick's viewer count every this many milliseconds (default 60 s).
+pub const KICK_VIEWERS_EVERY_MS_ENV: &str = "STREAMCUE_KICK_VIEWERS_EVERY_MS";
 
 /// The environment variable that points "Log in with Twitch" at another identity server
 /// (e.g. `http://127.0.0.1:PORT`). A development and testing knob; never set in normal use.

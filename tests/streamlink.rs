@@ -1,7 +1,7 @@
 //! The streamlink recorder against a real `streamlink` (Debian 12: 5.2.1) recording a local
 //! live HLS source (ffmpeg + a tiny HTTP server on 127.0.0.1). Needs `streamlink`, `ffmpeg`
 //! and `ffprobe` (scripts/setup.sh installs them). Every wait is bounded; the whole file runs
-//! in about 20 s under nextest (tests in parallel; about 40 s one after another).
+//! in about 30 s under nextest (tests in parallel; about 40 s one after another).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -474,4 +474,92 @@ async fn missing_streamlink_fails_with_the_install_hint() {
     assert!(INSTALL_HINT.contains("sudo apt install streamlink"));
     assert!(INSTALL_HINT.contains("pip install streamlink"));
     rec.finished().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_stream_is_waited_for_until_it_goes_live_and_again_after_it_ends() {
+    require_tools();
+    let mut source = HlsSource::start().await;
+    source.stop_serving(); // the channel is offline
+    let out = tempfile::tempdir().unwrap();
+    let mut rec = Recording::start(StreamlinkOptions {
+        wait_for_live: Some(Duration::from_secs(1)),
+        max_restarts: 0,
+        ..options(&source, out.path())
+    });
+    // It checks again and again, and says so: no failure, no file, no stall.
+    for n in 1..=3u32 {
+        let waiting = rec
+            .expect(
+                Duration::from_secs(20),
+                "Waiting",
+                |e| matches!(e, RecorderEvent::Waiting { checks, .. } if *checks == n),
+            )
+            .await;
+        let RecorderEvent::Waiting {
+            next_in_s, reason, ..
+        } = waiting
+        else {
+            unreachable!()
+        };
+        assert_eq!(next_in_s, 1.0);
+        assert!(!reason.is_empty(), "the reason is streamlink's own word");
+    }
+    assert!(!rec.saw(|e| matches!(
+        e,
+        RecorderEvent::Failed { .. }
+            | RecorderEvent::Started { .. }
+            | RecorderEvent::Stalled { .. }
+    )));
+    assert_eq!(
+        std::fs::read_dir(out.path()).unwrap().count(),
+        0,
+        "no file while offline"
+    );
+
+    // The channel goes live: the next check records.
+    source.resume_serving();
+    let part1 = started_path(
+        &rec.expect(Duration::from_secs(20), "Started", |e| {
+            matches!(e, RecorderEvent::Started { .. })
+        })
+        .await,
+    );
+    rec.expect_growth(2, Duration::from_secs(10)).await;
+
+    // The stream ends and the channel is offline again: waiting again, not stopped.
+    source.stop_ffmpeg().await;
+    rec.expect(Duration::from_secs(15), "Exited", |e| {
+        matches!(e, RecorderEvent::Exited { .. })
+    })
+    .await;
+    source.stop_serving();
+    // (`checks` counts since it last recorded.)
+    rec.expect(Duration::from_secs(20), "Waiting again", |e| {
+        matches!(e, RecorderEvent::Waiting { checks: 1, .. })
+    })
+    .await;
+    assert!(!rec.saw(|e| matches!(
+        e,
+        RecorderEvent::Stopped { .. } | RecorderEvent::Failed { .. }
+    )));
+
+    // Stop while waiting: the recording made is the result.
+    rec.cancel.cancel();
+    let stopped = rec
+        .expect(Duration::from_secs(15), "Stopped", |e| {
+            matches!(
+                e,
+                RecorderEvent::Stopped { .. } | RecorderEvent::Failed { .. }
+            )
+        })
+        .await;
+    let RecorderEvent::Stopped { path, bytes } = stopped else {
+        panic!("expected Stopped, got {stopped:?}")
+    };
+    assert_eq!(path, part1);
+    assert_eq!(bytes, std::fs::metadata(&part1).unwrap().len());
+    rec.finished().await;
+    let (video, duration) = probe(&part1);
+    assert!(video && duration > 0.0);
 }

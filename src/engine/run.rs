@@ -207,6 +207,10 @@ pub(super) async fn run_engine(
             folders: desktop.folders(),
             ffmpeg,
             live_session,
+            live_poll: std::env::var(super::STREAMLINK_LIVE_POLL_MS_ENV)
+                .ok()
+                .and_then(|ms| ms.trim().parse().ok())
+                .map_or(crate::recorder::LIVE_POLL, std::time::Duration::from_millis),
         },
         recorder_cancel.clone(),
         &tracker,

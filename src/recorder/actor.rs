@@ -10,6 +10,8 @@
 //! Planning, running and writing the cuts is in `clips`; the command loop, following OBS and
 //! streamlink's events are here.
 
+use std::time::Duration;
+
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -85,6 +87,22 @@ pub struct RecorderSetup {
     pub ffmpeg: String,
     /// The main chat's live session (id, channel), which names and owns a new recording.
     pub live_session: tokio::sync::watch::Receiver<Option<(i64, String)>>,
+    /// How often streamlink checks a stream that is not live ([`LIVE_POLL`] but in tests).
+    pub live_poll: Duration,
+}
+
+/// How often a streamlink recording checks whether the stream went live (seed 003: 60 s).
+pub const LIVE_POLL: Duration = Duration::from_secs(60);
+
+/// "Not live yet (3 checks): No playable streams found … Checking again every 60 s."
+fn waiting_message(checks: u32, next_in_s: f64, reason: &str) -> String {
+    let checks = if checks == 1 {
+        "1 check".to_string()
+    } else {
+        format!("{checks} checks")
+    };
+    let reason: String = reason.chars().take(200).collect();
+    format!("Not live yet ({checks}: {reason}). Checking again every {next_in_s:.0} s until you press Stop.")
 }
 
 /// Follows the main chat's state on the bus into `live` (for the recorder).
@@ -404,6 +422,14 @@ impl Actor {
                     "the stream dropped; restarting in {in_s:.0} s (attempt {attempt})"
                 ));
             }
+            RecorderEvent::Waiting {
+                checks,
+                next_in_s,
+                reason,
+            } => {
+                self.state.phase = RecorderPhase::WaitingForLive;
+                self.state.message = Some(waiting_message(checks, next_in_s, &reason));
+            }
             RecorderEvent::Stopped { path, bytes } => {
                 if let Some(id) = self.recording_id.take() {
                     let shown = path.display().to_string();
@@ -534,6 +560,7 @@ impl Actor {
             quality: self.settings.quality.clone(),
             out_dir: self.setup.folders.borrow().recordings_dir.clone(),
             file_stem: stem,
+            wait_for_live: Some(self.setup.live_poll),
             ..StreamlinkOptions::default()
         };
         self.streamlink = Some(Streamlink {

@@ -7,4 +7,6 @@ pub mod streamlink;
 
 #[cfg(test)]
 pub(crate) use actor::check_settings;
-pub use actor::{follow_live_session, Recorder, RecorderSetup, CLIPS_SHOWN, PADDING_MAX_SECONDS};
+pub use actor::{
+    follow_live_session, Recorder, RecorderSetup, CLIPS_SHOWN, LIVE_POLL, PADDING_MAX_SECONDS,
+};

@@ -32,8 +32,9 @@
 //! - `Progress { bytes, bytes_per_min }`: every second while the current file exists. `bytes`
 //!   is the size of the current file (not the sum of parts); the rate is over the last 10 s.
 //! - `Stalled { since_s }`: the recording has not grown for `stall_after` (also while streamlink
-//!   is still waiting for the stream, e.g. after a restart). Once per stall; `since_s` is how
-//!   long it has not grown.
+//!   is still waiting for the stream after a restart; never before any data came: a stream
+//!   that has not started is waited for, not stalled). Once per stall; `since_s` is how long
+//!   it has not grown.
 //! - `Resumed`: it grows again after a `Stalled` (possibly in a new `-partN` file), by more than
 //!   the few KiB a writer flushes when streamlink gives up.
 //! - `Exited { code, stderr_tail }`: streamlink ended (also after a stop: 130 after SIGINT, `None`
@@ -43,6 +44,11 @@
 //!   dropped, or ended and may come back); it is started again in `in_s` seconds, writing
 //!   `<stem>-partN.ts`. `attempt` counts restarts since data last flowed, and at most
 //!   `max_restarts` are made in a row without any data; a restart that records resets the count.
+//! - `Waiting { checks, next_in_s, reason }` (only with `wait_for_live`): the stream is not
+//!   live: streamlink found no stream, or it ended and the restarts ran out. It is checked
+//!   again every `wait_for_live` (one streamlink run each, no `--retry-*`) until it records
+//!   (`Started`, into the next free `-partN`) or the recorder is stopped; no `Failed` for a
+//!   stream that is merely offline, and the restart count starts afresh once data flows.
 //! - Last, exactly one of:
 //!   - `Stopped { path, bytes }`: the recording is over and the files are final. After `cancel`
 //!     (SIGINT, up to `stop_grace`, then SIGKILL), or when the restarts ran out after something
@@ -118,6 +124,11 @@ pub struct StreamlinkOptions {
     pub retry_streams: Duration,
     /// …at most this many times (`--retry-max`). 0 = ask once (no retry flags passed).
     pub retry_max: u32,
+    /// `Some(poll)`: while the stream is not live (before it starts, or once it ended and the
+    /// restarts ran out), check again every `poll` until stopped (`Waiting` events), instead
+    /// of ending with `Failed`/`Stopped`. Each check is one quick streamlink run (no
+    /// `--retry-*`). `None`: give up as described in the module docs.
+    pub wait_for_live: Option<Duration>,
     /// More streamlink options, passed before `-o`, e.g. `["--twitch-disable-ads"]` or
     /// `["--stream-timeout", "20"]`. Not logged (they may hold an auth header).
     pub extra_args: Vec<String>,
@@ -140,6 +151,7 @@ impl Default for StreamlinkOptions {
             stop_grace: Duration::from_secs(10),
             retry_streams: Duration::from_secs(5),
             retry_max: 12,
+            wait_for_live: None,
             extra_args: Vec::new(),
         }
     }
@@ -171,6 +183,13 @@ pub enum RecorderEvent {
     Restarting {
         attempt: u32,
         in_s: f64,
+    },
+    /// The stream is not live (with `wait_for_live`): checked `checks` times so far, the next
+    /// check in `next_in_s`; `reason` is streamlink's own word on the last check.
+    Waiting {
+        checks: u32,
+        next_in_s: f64,
+        reason: String,
     },
     Stopped {
         path: PathBuf,
@@ -261,8 +280,16 @@ pub async fn run(
     let mut last: Option<(PathBuf, u64)> = None;
     let mut attempt: u32 = 0;
     let mut last_error = String::new();
+    // Checks made while the stream is not live (`wait_for_live`); 0 = not waiting.
+    let mut checks: u32 = 0;
+    // While waiting, each check asks once: the wait between checks is ours (and shown).
+    let check_options = StreamlinkOptions {
+        retry_max: 0,
+        ..options.clone()
+    };
     loop {
         let path = part_path(&dir, &stem, part);
+        let options = if checks > 0 { &check_options } else { &options };
         tracing::info!(
             program = %options.program,
             url = %options.url,
@@ -271,7 +298,7 @@ pub async fn run(
             extra_args = options.extra_args.len(),
             "starting streamlink"
         );
-        let mut child = match spawn(&options, &path) {
+        let mut child = match spawn(options, &path) {
             Ok(child) => child,
             Err(e) => {
                 let message = match e {
@@ -290,7 +317,7 @@ pub async fn run(
             child.stdout.take().map(|s| read_lines(s, tail.clone())),
             child.stderr.take().map(|s| read_lines(s, tail.clone())),
         ];
-        let end = supervise(&mut child, &path, &options, &mut health, &out, &cancel).await;
+        let end = supervise(&mut child, &path, options, &mut health, &out, &cancel).await;
         for reader in readers.into_iter().flatten() {
             // The readers end at EOF; a grandchild (streamlink's ffmpeg) could hold the pipe.
             let abort = reader.abort_handle();
@@ -325,8 +352,39 @@ pub async fn run(
                 return;
             }
         }
-        if end.recorded {
+        if end.recorded || bytes > 0 {
             attempt = 0;
+            checks = 0;
+        }
+        let not_live = bytes == 0 && last_error.starts_with("No playable streams found");
+        if let Some(poll) = options.wait_for_live {
+            // Offline (never started, or ended and restarted in vain): wait for it to go live.
+            if checks > 0 || (not_live && attempt == 0) || attempt >= options.max_restarts {
+                checks += 1;
+                let reason = if last_error.is_empty() {
+                    "streamlink recorded nothing".to_string()
+                } else {
+                    last_error.clone()
+                };
+                tracing::info!(checks, poll_s = poll.as_secs_f64(), %reason, "stream not live; waiting");
+                out.send(RecorderEvent::Waiting {
+                    checks,
+                    next_in_s: (poll.as_secs_f64() * 10.0).round() / 10.0,
+                    reason,
+                })
+                .await;
+                part = free_part(&dir, &stem, part);
+                tokio::select! {
+                    _ = cancel.cancelled() => {
+                        let (path, bytes) = last.unwrap_or((path, 0));
+                        tracing::info!(path = %path.display(), bytes, "recording stopped while waiting");
+                        out.send(RecorderEvent::Stopped { path, bytes }).await;
+                        return;
+                    }
+                    _ = tokio::time::sleep(poll) => {}
+                }
+                continue;
+            }
         }
         attempt += 1;
         if attempt > options.max_restarts {

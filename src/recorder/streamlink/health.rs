@@ -2,8 +2,9 @@
 //! `Stalled` once per stall, `Resumed`), until streamlink exits or the recorder is cancelled.
 //!
 //! Invariants: the stall state is carried across restarts (`Health`), so one stall is reported
-//! once; a stalled file must grow by more than `FLUSH_SLACK` to count as resumed; the rate is
-//! over the last `RATE_WINDOW`; `Progress` never waits for room in the channel.
+//! once; only a recording that has received data can stall (before that it waits for the
+//! stream); a stalled file must grow by more than `FLUSH_SLACK` to count as resumed; the rate
+//! is over the last `RATE_WINDOW`; `Progress` never waits for room in the channel.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -34,9 +35,11 @@ pub(super) struct RunEnd {
 }
 
 /// Whether the recording grows; carried across restarts so one stall is reported once.
+/// A recording that never received data cannot stall: it is waiting for the stream.
 pub(super) struct Health {
     last_growth: Instant,
     stalled: bool,
+    seen_data: bool,
 }
 
 impl Health {
@@ -44,6 +47,7 @@ impl Health {
         Self {
             last_growth: Instant::now(),
             stalled: false,
+            seen_data: false,
         }
     }
 }
@@ -96,6 +100,7 @@ pub(super) async fn supervise(
                     Some(at) if bytes <= at + FLUSH_SLACK => {}
                     _ => {
                         health.last_growth = now;
+                        health.seen_data = true;
                         if health.stalled {
                             health.stalled = false;
                             stalled_at = None;
@@ -118,7 +123,7 @@ pub(super) async fn supervise(
             });
         }
         let quiet = now.duration_since(health.last_growth);
-        if !health.stalled && quiet >= options.stall_after {
+        if health.seen_data && !health.stalled && quiet >= options.stall_after {
             health.stalled = true;
             stalled_at = Some(size);
             tracing::warn!(
