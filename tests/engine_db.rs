@@ -216,6 +216,7 @@ async fn sessions_left_open_are_closed_as_interrupted() {
             messages: 10,
             malformed_lines: 1,
             reconnects: 0,
+            ..ChatCounters::default()
         };
         db.velocity()
             .save_minutes(crashed, &[m], counters)
@@ -240,6 +241,7 @@ async fn sessions_left_open_are_closed_as_interrupted() {
         messages: 4,
         malformed_lines: 0,
         reconnects: 1,
+        ..ChatCounters::default()
     };
     db.sessions()
         .end(fine, t0 + 5000, "disconnected", fine_counters)

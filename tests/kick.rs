@@ -122,6 +122,7 @@ async fn chat_arrives_with_emotes_parsed_and_badges_mapped() {
             emotes: vec![],
             is_moderator: false,
             is_broadcaster: false,
+            bits: 0,
         }
     );
 

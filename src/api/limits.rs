@@ -76,6 +76,9 @@ pub struct UiLimits {
     /// Most keywords (and, separately, text emotes), and the longest one, characters.
     pub moment_words_max: u32,
     pub moment_word_max_chars: u32,
+    /// Viewer spike: the largest ratio (0 = off, else ≥ 1) and increase.
+    pub viewer_spike_ratio_max: f64,
+    pub viewer_spike_min_increase_max: u32,
     /// The fixed rule's rate when the streamer switches to it (it must be > 0), msg/s.
     pub default_fixed_per_second: f64,
     /// The moment settings a new install starts with (e.g. the baseline rule's values).
@@ -124,6 +127,8 @@ impl UiLimits {
             baseline_warmup_max_secs: BASELINE_WARMUP_MAX_SECONDS,
             moment_words_max: WORDS_MAX as u32,
             moment_word_max_chars: WORD_MAX_CHARS as u32,
+            viewer_spike_ratio_max: VIEWER_SPIKE_RATIO_MAX,
+            viewer_spike_min_increase_max: VIEWER_SPIKE_MIN_INCREASE_MAX,
             default_fixed_per_second: super::DEFAULT_FIXED_PER_SECOND,
             default_moment_settings: MomentSettings::default(),
             recorder_padding_max_secs: crate::recorder::PADDING_MAX_SECONDS,
@@ -241,6 +246,18 @@ mod tests {
         assert!(refused(k) && refused(e));
         let (k, e) = words(1, l.moment_word_max_chars + 1);
         assert!(refused(k) && refused(e));
+        let spike = |ratio, min_increase| {
+            ok(&move |s| {
+                s.viewer_spike = crate::api::ViewerSpikeRule {
+                    ratio,
+                    min_increase,
+                }
+            })
+        };
+        let (r, n) = (l.viewer_spike_ratio_max, l.viewer_spike_min_increase_max);
+        assert!(spike(0.0, 0).is_ok() && spike(1.0, n).is_ok() && spike(r, 0).is_ok());
+        assert!(refused(spike(0.5, 0)) && refused(spike(r + 0.1, 0)));
+        assert!(refused(spike(f64::NAN, 0)) && refused(spike(2.0, n + 1)));
 
         let padding = |pre, post| {
             crate::recorder::check_settings(&RecorderSettings {

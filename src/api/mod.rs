@@ -103,6 +103,8 @@ pub struct ChatCounters {
     pub messages: u32,
     pub malformed_lines: u32,
     pub reconnects: u32,
+    /// Subs, gifts, raids and bits so far (counts only; who gave them is never kept).
+    pub support: SupportCounts,
 }
 
 /// Something the streamer should know that is not tied to one action.

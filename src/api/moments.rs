@@ -31,9 +31,10 @@ pub enum VelocityRule {
 /// The rate the fixed rule starts from when the streamer switches to it, messages per second.
 pub const DEFAULT_FIXED_PER_SECOND: f64 = 5.0;
 
-/// What makes a moment (editable in Settings → Moments).
+/// What makes a moment (editable in Settings → Moments). A setting missing from what was saved
+/// (e.g. `support`, saved before it existed) takes its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct MomentSettings {
     /// The rolling window for velocity and keywords, seconds.
     pub window_seconds: u32,
@@ -49,6 +50,84 @@ pub struct MomentSettings {
     pub emote_window_seconds: u32,
     /// Triggers this close together belong to one moment, seconds.
     pub merge_gap_seconds: u32,
+    /// Subs, gifts, raids and bits as signals.
+    pub support: SupportRules,
+    /// The viewer count jumping (Kick only: Twitch chat carries no viewer count).
+    pub viewer_spike: ViewerSpikeRule,
+}
+
+/// Viewers' support in a stretch of chat (one second, or a session's totals). Counts only:
+/// who subscribed, gifted, raided or cheered is never kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SupportCounts {
+    /// New subs and resubs.
+    pub subs: u32,
+    /// Gifted subs (one per recipient).
+    pub gifts: u32,
+    /// Incoming raids, and the viewers they brought.
+    pub raids: u32,
+    pub raid_viewers: u32,
+    /// Bits cheered.
+    pub bits: u32,
+}
+
+impl SupportCounts {
+    /// Adds `other` in (saturating: a hostile source cannot wrap a counter).
+    pub fn add(&mut self, other: SupportCounts) {
+        self.subs = self.subs.saturating_add(other.subs);
+        self.gifts = self.gifts.saturating_add(other.gifts);
+        self.raids = self.raids.saturating_add(other.raids);
+        self.raid_viewers = self.raid_viewers.saturating_add(other.raid_viewers);
+        self.bits = self.bits.saturating_add(other.bits);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == SupportCounts::default()
+    }
+}
+
+/// Viewer support as moment signals, counted over the rolling window; 0 turns one off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SupportRules {
+    /// New subs and resubs (Twitch `sub`/`resub`, Kick subscriptions) in the window.
+    pub subs: u32,
+    /// Gifted subs (Twitch `subgift`, each gift of a gift bomb; Kick gifted subscriptions).
+    pub gifts: u32,
+    /// An incoming raid of at least this many viewers (Twitch `raid`).
+    pub raid_viewers: u32,
+    /// Bits cheered in the window (Twitch).
+    pub bits: u32,
+}
+
+impl Default for SupportRules {
+    fn default() -> Self {
+        Self {
+            subs: 3,
+            gifts: 5,
+            raid_viewers: 10,
+            bits: 500,
+        }
+    }
+}
+
+/// The viewer count rising between two readings (about a minute apart) by at least `ratio`
+/// times and by at least `min_increase` viewers. `ratio` 0 turns it off.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ViewerSpikeRule {
+    pub ratio: f64,
+    pub min_increase: u32,
+}
+
+impl Default for ViewerSpikeRule {
+    fn default() -> Self {
+        Self {
+            ratio: 1.5,
+            min_increase: 20,
+        }
+    }
 }
 
 impl Default for MomentSettings {
@@ -83,6 +162,8 @@ impl Default for MomentSettings {
             emote_threshold: 10,
             emote_window_seconds: 5,
             merge_gap_seconds: 15,
+            support: SupportRules::default(),
+            viewer_spike: ViewerSpikeRule::default(),
         }
     }
 }
@@ -95,6 +176,24 @@ pub enum TriggerKind {
     Emote,
     /// Marked by hand (the control API's `POST /api/moments/mark`, e.g. from a Stream Deck).
     Manual,
+    /// Viewers' support: `name` says which (`subs`, `gifts`, `raid`, `bits`).
+    Support,
+    /// The viewer count jumped (Kick).
+    ViewerSpike,
+}
+
+impl TriggerKind {
+    /// Its name in the database's `kinds` column and in metrics' labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriggerKind::Velocity => "velocity",
+            TriggerKind::Keyword => "keyword",
+            TriggerKind::Emote => "emote",
+            TriggerKind::Manual => "manual",
+            TriggerKind::Support => "support",
+            TriggerKind::ViewerSpike => "viewer_spike",
+        }
+    }
 }
 
 /// One signal that crossed its threshold.
@@ -104,7 +203,7 @@ pub struct MomentTrigger {
     pub kind: TriggerKind,
     /// What the streamer reads, e.g. "velocity 8.7/s vs baseline 1.9/s", "CLIP ×5", "KEKW ×14".
     pub label: String,
-    /// The keyword or emote.
+    /// The keyword or emote; for support, which kind (`subs`, `gifts`, `raid`, `bits`).
     pub name: Option<String>,
     pub value: f64,
     pub threshold: f64,
@@ -161,4 +260,22 @@ pub struct SessionHistory {
     /// One point per second, oldest first (at most the last 6 hours).
     pub velocity: Vec<crate::api::VelocityPoint>,
     pub moments: Vec<Moment>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_saved_before_support_existed_get_its_defaults() {
+        let mut old = serde_json::to_value(MomentSettings::default()).unwrap();
+        let obj = old.as_object_mut().unwrap();
+        obj.remove("support");
+        obj.remove("viewerSpike");
+        obj.insert("keywordThreshold".into(), 7.into());
+        let read: MomentSettings = serde_json::from_value(old).unwrap();
+        assert_eq!(read.keyword_threshold, 7, "what was saved is kept");
+        assert_eq!(read.support, SupportRules::default());
+        assert_eq!(read.viewer_spike, ViewerSpikeRule::default());
+    }
 }

@@ -14,6 +14,7 @@
 mod session;
 mod source;
 mod tick;
+mod viewers;
 
 use std::time::Duration;
 
@@ -27,7 +28,9 @@ use super::kick::KickOptions;
 use super::twitch::TwitchCredentials;
 use super::velocity::VelocityMeter;
 use super::SourceEvent;
-use crate::api::{ApiError, ChatCounters, ChatState, ChatTarget, CoreEvent, ErrorCode};
+use crate::api::{
+    ApiError, ChatCounters, ChatState, ChatTarget, CoreEvent, ErrorCode, SupportCounts,
+};
 pub use crate::api::{ChatSlot, ChatView};
 use crate::db::{Database, Platform};
 use crate::events::EventBus;
@@ -71,6 +74,11 @@ enum Command {
         slug: String,
         room: Result<u64, ApiError>,
         reply: oneshot::Sender<Result<ChatState, ApiError>>,
+    },
+    /// A reading of the Kick channel's viewer count (see `viewers.rs`).
+    KickViewers {
+        session_id: i64,
+        viewers: u32,
     },
 }
 /// Whether StreamCue can speak in this chat, and with which rate limit. The chat actor keeps
@@ -179,6 +187,12 @@ struct Live {
     elevated: bool,
     /// Messages of the current second, for moment detection (texts are never stored).
     samples: Vec<Sample>,
+    /// Subs, gifts, raids and bits of the current second, for moment detection.
+    support: SupportCounts,
+    /// A viewer-count reading not yet handed to the detector.
+    viewers: Option<u32>,
+    /// Stops the viewer-count polling (Kick by channel name) when the session ends.
+    _viewer_poll: Option<tokio_util::sync::DropGuard>,
 }
 
 struct ChatActor {
@@ -267,13 +281,25 @@ impl ChatActor {
                 } else {
                     match room {
                         Ok(room) => {
-                            self.start_live(Planned::Kick { shown: slug, room }, None)
-                                .await
+                            let planned = Planned::Kick {
+                                shown: slug.clone(),
+                                room,
+                                slug: Some(slug),
+                            };
+                            self.start_live(planned, None).await
                         }
                         Err(e) => Err(e),
                     }
                 };
                 let _ = reply.send(result);
+            }
+            Command::KickViewers {
+                session_id,
+                viewers,
+            } => {
+                if let Some(live) = self.live.as_mut().filter(|l| l.session_id == session_id) {
+                    live.viewers = Some(viewers);
+                }
             }
             Command::Say(channel, text, reply) => {
                 let _ = reply.send(self.say(&channel, &text).await);

@@ -100,6 +100,7 @@ impl DemoSession {
             emotes: line.emotes.clone(),
             is_moderator: false,
             is_broadcaster: false,
+            bits: 0,
         };
         self.index = (self.index + 1) % self.lines.len();
         // Never let the schedule fall behind by more than a second (e.g. after a stall).

@@ -32,12 +32,16 @@ pub struct ChatMessage {
     pub emotes: Vec<String>,
     pub is_moderator: bool,
     pub is_broadcaster: bool,
+    /// Bits cheered with this message (Twitch `bits` tag; 0 elsewhere).
+    pub bits: u32,
 }
 
 /// What a chat source tells the `ChatClient`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceEvent {
     Message(ChatMessage),
+    /// Subs, gifts or a raid (Twitch USERNOTICE, Kick subscription events); counts only.
+    Support(crate::api::SupportCounts),
     /// Joined the channel (first time, or again after a reconnect).
     Joined,
     /// The connection is gone; the next attempt starts at `retry_at_ms` (Unix ms).

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 use twitch_irc::login::StaticLoginCredentials;
-use twitch_irc::message::{ClearChatAction, ServerMessage};
+use twitch_irc::message::{ClearChatAction, ServerMessage, UserNoticeEvent};
 use twitch_irc::transport::tcp::TCPTransport;
 use twitch_irc::{ClientConfig, TwitchIRCClient};
 
 use super::channel::ChannelName;
 use super::dialer::{self, DialEvent, DialerLease, TwitchDial};
 use super::{ChatMessage, SourceEvent};
-use crate::api::ChatFailure;
+use crate::api::{ChatFailure, SupportCounts};
 use crate::clock::now_ms;
 use crate::secrets::Secret;
 
@@ -217,7 +217,11 @@ impl TwitchSession {
                     emotes: m.emotes.into_iter().map(|e| e.code).collect(),
                     is_moderator,
                     is_broadcaster,
+                    bits: m.bits.map_or(0, |b| b.min(u32::MAX as u64) as u32),
                 }))
+            }
+            ServerMessage::UserNotice(n) if n.channel_login == self.channel.as_str() => {
+                support_of(&n.event).map(SourceEvent::Support)
             }
             ServerMessage::Join(j) if j.channel_login == self.channel.as_str() => {
                 dialer::login_confirmed();
@@ -302,6 +306,30 @@ impl TwitchSession {
     }
 }
 
+/// What a USERNOTICE adds to the support counts: `sub`/`resub` a sub, each `subgift` one gift
+/// (a gift bomb's `submysterygift` announces the `subgift`s that follow, so it is not counted
+/// itself), `raid` a raid with its viewers. Anything else (announcements, upgrades) is none.
+pub(crate) fn support_of(event: &UserNoticeEvent) -> Option<SupportCounts> {
+    let clamp = |n: u64| n.min(u32::MAX as u64) as u32;
+    let counts = match event {
+        UserNoticeEvent::SubOrResub { .. } => SupportCounts {
+            subs: 1,
+            ..Default::default()
+        },
+        UserNoticeEvent::SubGift { .. } => SupportCounts {
+            gifts: 1,
+            ..Default::default()
+        },
+        UserNoticeEvent::Raid { viewer_count, .. } => SupportCounts {
+            raids: 1,
+            raid_viewers: clamp(*viewer_count),
+            ..Default::default()
+        },
+        _ => return None,
+    };
+    Some(counts)
+}
+
 /// Why a chat message was not sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SayError {
@@ -311,4 +339,79 @@ pub enum SayError {
     Closed,
     #[error("Twitch did not take the message: {0}")]
     Send(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use twitch_irc::message::IRCMessage;
+
+    /// A USERNOTICE with the tags Twitch sends (`params`: the event's `msg-param-*` tags).
+    fn line(msg_id: &str, params: &str) -> String {
+        format!(
+            "@badge-info=;badges=;color=;display-name=A;emotes=;flags=;id=1;login=a;mod=0;\
+             msg-id={msg_id};{params};room-id=1;subscriber=0;system-msg=x;tmi-sent-ts=1;\
+             user-id=2;user-type= :tmi.twitch.tv USERNOTICE #c"
+        )
+    }
+
+    fn support(line: &str) -> Option<SupportCounts> {
+        match ServerMessage::try_from(IRCMessage::parse(line).expect("an IRC line")) {
+            Ok(ServerMessage::UserNotice(n)) => support_of(&n.event),
+            other => panic!("not a USERNOTICE: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn usernotices_count_subs_gifts_and_raids_but_not_gift_announcements() {
+        let sub = "msg-param-cumulative-months=3;msg-param-months=0;\
+                   msg-param-should-share-streak=0;msg-param-sub-plan-name=S;\
+                   msg-param-sub-plan=1000";
+        let one_sub = Some(SupportCounts {
+            subs: 1,
+            ..SupportCounts::default()
+        });
+        assert_eq!(support(&line("sub", sub)), one_sub);
+        assert_eq!(support(&line("resub", sub)), one_sub);
+        let gift = "msg-param-gift-months=1;msg-param-months=1;\
+                    msg-param-recipient-display-name=R;msg-param-recipient-id=3;\
+                    msg-param-recipient-user-name=r;msg-param-sub-plan-name=S;\
+                    msg-param-sub-plan=1000";
+        assert_eq!(
+            support(&line("subgift", gift)),
+            Some(SupportCounts {
+                gifts: 1,
+                ..SupportCounts::default()
+            })
+        );
+        let bomb = "msg-param-mass-gift-count=50;msg-param-sender-count=50;msg-param-sub-plan=1000";
+        assert_eq!(
+            support(&line("submysterygift", bomb)),
+            None,
+            "its subgifts follow"
+        );
+        let raid = "msg-param-displayName=R;msg-param-login=r;\
+                    msg-param-profileImageURL=https://x/y.png;msg-param-viewerCount=4000";
+        assert_eq!(
+            support(&line("raid", raid)),
+            Some(SupportCounts {
+                raids: 1,
+                raid_viewers: 4_000,
+                ..SupportCounts::default()
+            })
+        );
+        assert_eq!(
+            support(&line("announcement", "msg-param-color=PRIMARY")),
+            None
+        );
+        let mut total = SupportCounts {
+            bits: u32::MAX - 1,
+            ..SupportCounts::default()
+        };
+        total.add(SupportCounts {
+            bits: 10,
+            ..SupportCounts::default()
+        });
+        assert_eq!(total.bits, u32::MAX, "counts saturate");
+    }
 }

@@ -4,7 +4,7 @@
 use sqlx::{Row, SqlitePool};
 
 use super::DbError;
-use crate::api::{MomentTrigger, TriggerKind};
+use crate::api::MomentTrigger;
 use crate::moments::Baseline;
 
 /// A moment as stored (times in Unix ms). The window's `Moment` is made from it at the API edge.
@@ -41,15 +41,7 @@ fn moment(row: &sqlx::sqlite::SqliteRow) -> Result<MomentRow, DbError> {
 }
 
 fn kinds(triggers: &[MomentTrigger]) -> String {
-    let mut k: Vec<&str> = triggers
-        .iter()
-        .map(|t| match t.kind {
-            TriggerKind::Velocity => "velocity",
-            TriggerKind::Keyword => "keyword",
-            TriggerKind::Emote => "emote",
-            TriggerKind::Manual => "manual",
-        })
-        .collect();
+    let mut k: Vec<&str> = triggers.iter().map(|t| t.kind.as_str()).collect();
     k.sort_unstable();
     k.dedup();
     k.join(",")

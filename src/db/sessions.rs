@@ -30,6 +30,12 @@ pub struct ChatSessionRow {
     pub messages: i64,
     pub malformed_lines: i64,
     pub reconnects: i64,
+    /// Viewers' support (counts only).
+    pub subs: i64,
+    pub gifts: i64,
+    pub raids: i64,
+    pub raid_viewers: i64,
+    pub bits: i64,
 }
 
 /// A session with its moment count, for the history list.
@@ -59,6 +65,26 @@ fn summary(r: &sqlx::sqlite::SqliteRow) -> Result<SessionSummaryRow, DbError> {
         messages: r.try_get("messages")?,
         moments: r.try_get("moments")?,
     })
+}
+
+/// The `SET` list for a session's running totals; [`bind_counters`] binds them in this order.
+pub(super) const COUNTERS_SET: &str = "messages = ?, malformed_lines = ?, reconnects = ?, \
+     subs = ?, gifts = ?, raids = ?, raid_viewers = ?, bits = ?";
+
+/// Binds `counters` for [`COUNTERS_SET`].
+pub(super) fn bind_counters<'q>(
+    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    c: ChatCounters,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    query
+        .bind(c.messages as i64)
+        .bind(c.malformed_lines as i64)
+        .bind(c.reconnects as i64)
+        .bind(c.support.subs as i64)
+        .bind(c.support.gifts as i64)
+        .bind(c.support.raids as i64)
+        .bind(c.support.raid_viewers as i64)
+        .bind(c.support.bits as i64)
 }
 
 /// Chat sessions (`db.sessions()`).
@@ -92,18 +118,14 @@ impl Sessions<'_> {
         reason: &str,
         counters: ChatCounters,
     ) -> Result<(), DbError> {
-        sqlx::query(
-            "UPDATE chat_sessions SET ended_at_ms = ?, end_reason = ?, messages = ?, \
-             malformed_lines = ?, reconnects = ? WHERE id = ?",
-        )
-        .bind(ended_at_ms)
-        .bind(reason)
-        .bind(counters.messages as i64)
-        .bind(counters.malformed_lines as i64)
-        .bind(counters.reconnects as i64)
-        .bind(id)
-        .execute(self.pool)
-        .await?;
+        let sql = format!(
+            "UPDATE chat_sessions SET ended_at_ms = ?, end_reason = ?, {COUNTERS_SET} WHERE id = ?"
+        );
+        let query = sqlx::query(&sql).bind(ended_at_ms).bind(reason);
+        bind_counters(query, counters)
+            .bind(id)
+            .execute(self.pool)
+            .await?;
         Ok(())
     }
 

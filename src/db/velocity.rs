@@ -3,6 +3,7 @@
 
 use sqlx::SqlitePool;
 
+use super::sessions::{bind_counters, COUNTERS_SET};
 use super::{DbError, WriteTx};
 use crate::api::{ChatCounters, VelocityPoint};
 
@@ -68,15 +69,11 @@ impl Velocity<'_> {
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query(
-            "UPDATE chat_sessions SET messages = ?, malformed_lines = ?, reconnects = ? WHERE id = ?",
-        )
-        .bind(counters.messages as i64)
-        .bind(counters.malformed_lines as i64)
-        .bind(counters.reconnects as i64)
-        .bind(session_id)
-        .execute(&mut *tx)
-        .await?;
+        let sql = format!("UPDATE chat_sessions SET {COUNTERS_SET} WHERE id = ?");
+        bind_counters(sqlx::query(&sql), counters)
+            .bind(session_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

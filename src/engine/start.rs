@@ -14,8 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::run::{run_engine, ActorOptions, Actors};
 use super::{
-    Engine, EngineHandle, EngineOptions, StartError, KICK_API_URL_ENV, KICK_WS_URL_ENV,
-    TWITCH_IRC_ADDR_ENV,
+    Engine, EngineHandle, EngineOptions, StartError, KICK_API_URL_ENV, KICK_VIEWERS_EVERY_MS_ENV,
+    KICK_WS_URL_ENV, TWITCH_IRC_ADDR_ENV,
 };
 use crate::api::{Notice, NoticeCode, NoticeLevel};
 use crate::chat::dialer::{self, DialTarget};
@@ -190,6 +190,9 @@ fn kick_options(config: &Config, backoff: Backoff) -> KickOptions {
     }
     if let Some(url) = env(KICK_API_URL_ENV) {
         o.api_base = url;
+    }
+    if let Some(ms) = env(KICK_VIEWERS_EVERY_MS_ENV).and_then(|v| v.trim().parse().ok()) {
+        o.viewers_every = std::time::Duration::from_millis(ms);
     }
     o
 }

@@ -20,7 +20,7 @@ use super::rules::{check_note, validate};
 use crate::api::rows;
 use crate::api::{
     ApiError, CoreEvent, ErrorCode, Moment, MomentReadings, MomentSettings, MomentTrigger,
-    SessionHistory, SessionSummary, TriggerKind,
+    SessionHistory, SessionSummary, SupportCounts, TriggerKind,
 };
 use crate::db::{announce_written, write_then_announce, Database, MomentRow, Setting};
 use crate::events::EventBus;
@@ -48,15 +48,24 @@ pub enum DetectorInput {
         channel_key: String,
         started_at_ms: i64,
     },
-    Second {
-        session_id: i64,
-        second_ms: i64,
-        messages: u32,
-        samples: Vec<Sample>,
-    },
+    Second(Box<SecondOfChat>),
     SessionEnded {
         session_id: i64,
     },
+}
+
+/// One finished second of a session's chat.
+#[derive(Debug, Default)]
+pub struct SecondOfChat {
+    pub session_id: i64,
+    pub second_ms: i64,
+    pub messages: u32,
+    /// Up to [`MAX_SAMPLES_PER_SECOND`] of its messages (texts are never stored).
+    pub samples: Vec<Sample>,
+    /// Subs, gifts, raids and bits in this second.
+    pub support: SupportCounts,
+    /// A viewer-count reading that arrived in this second.
+    pub viewers: Option<u32>,
 }
 
 /// The channel chat uses (bounded; chat only `try_send`s).
@@ -226,32 +235,28 @@ impl Actor {
                 );
                 self.latest_session = Some(session_id);
             }
-            DetectorInput::Second {
-                session_id,
-                second_ms,
-                messages,
-                samples,
-            } => {
-                self.on_second(session_id, second_ms, messages, samples)
-                    .await
-            }
+            DetectorInput::Second(second) => self.on_second(*second).await,
             DetectorInput::SessionEnded { session_id } => self.end_session(session_id).await,
         }
     }
 
-    async fn on_second(
-        &mut self,
-        session_id: i64,
-        second_ms: i64,
-        messages: u32,
-        samples: Vec<Sample>,
-    ) {
+    async fn on_second(&mut self, second: SecondOfChat) {
+        let SecondOfChat {
+            session_id,
+            second_ms,
+            messages,
+            samples,
+            support,
+            viewers,
+        } = second;
         let Some(session) = self.sessions.get_mut(&session_id) else {
             return;
         };
         let mut summary = SecondSummary {
             second_ms,
             messages,
+            support,
+            viewers,
             ..SecondSummary::default()
         };
         for s in &samples {

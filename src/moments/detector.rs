@@ -6,12 +6,14 @@
 //! exponentially weighted mean and variance of the per-second rate, with a floor; each second
 //! is folded in clipped at the current threshold, so a burst barely moves it while a lasting
 //! change of pace is learned within minutes), or against a fixed rate; keyword hits (messages with a keyword, once per
-//! message); emote spam (the same emote in ≥ N messages within a shorter window). One burst is
-//! one moment: triggers that overlap, or follow within `merge_gap_s`, merge into it.
+//! message); emote spam (the same emote in ≥ N messages within a shorter window); viewers'
+//! support (subs, gifts, bits and raid viewers summed over the window); a viewer spike (a
+//! reading of the viewer count well above the one before it, live for that second only). One
+//! burst is one moment: triggers that overlap, or follow within `merge_gap_s`, merge into it.
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::api::{MomentSettings, MomentTrigger, TriggerKind, VelocityRule};
+use crate::api::{MomentSettings, MomentTrigger, SupportCounts, TriggerKind, VelocityRule};
 
 /// One second of one channel's chat, reduced to what detection needs (no message text).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -25,6 +27,10 @@ pub struct SecondSummary {
     pub keywords: HashMap<String, u32>,
     /// Messages that contained each emote (by emote name).
     pub emotes: HashMap<String, u32>,
+    /// Subs, gifts, raids and bits in this second.
+    pub support: SupportCounts,
+    /// A new reading of the viewer count arrived in this second (Kick's channel API).
+    pub viewers: Option<u32>,
 }
 
 /// A change to the moment being detected.
@@ -110,6 +116,8 @@ pub struct SpikeDetector {
     baseline: Baseline,
     open: Option<Open>,
     readings: Readings,
+    /// The viewer count's previous reading, what a spike is measured against.
+    last_viewers: Option<u32>,
 }
 
 impl SpikeDetector {
@@ -120,6 +128,7 @@ impl SpikeDetector {
             baseline,
             open: None,
             readings: Readings::default(),
+            last_viewers: None,
         }
     }
 
@@ -147,11 +156,15 @@ impl SpikeDetector {
     pub fn on_second(&mut self, s: SecondSummary) -> Vec<MomentEvent> {
         let now = s.second_ms;
         let window_s = self.settings.window_seconds.clamp(1, 600) as usize;
+        let viewers = s.viewers;
         self.window.push_back(s);
         while self.window.len() > window_s {
             self.window.pop_front();
         }
-        let triggers = self.triggers(now);
+        let mut triggers = self.triggers(now);
+        if let Some(v) = viewers {
+            triggers.extend(self.viewer_spike(v));
+        }
         let mut out = Vec::new();
         if !triggers.is_empty() {
             let strength = triggers
@@ -303,6 +316,11 @@ impl SpikeDetector {
                 });
             }
         }
+        let mut support = SupportCounts::default();
+        for s in &self.window {
+            support.add(s.support);
+        }
+        triggers.extend(support_triggers(&set.support, &support));
         self.readings = Readings {
             rate,
             baseline: baseline.unwrap_or(0.0),
@@ -314,12 +332,68 @@ impl SpikeDetector {
     }
 }
 
-/// Merges `new` into `into`: per kind (and name), the strongest reading wins. Returns whether a
-/// kind (or keyword/emote name) was added.
+impl SpikeDetector {
+    /// Takes a new viewer-count reading; a trigger when it jumped from the previous one.
+    fn viewer_spike(&mut self, viewers: u32) -> Option<MomentTrigger> {
+        let rule = self.settings.viewer_spike;
+        let before = self.last_viewers.replace(viewers)?;
+        if !(rule.ratio.is_finite() && rule.ratio > 0.0) {
+            return None;
+        }
+        let threshold = (before as f64 * rule.ratio).max(before as f64 + rule.min_increase as f64);
+        (viewers as f64 >= threshold && viewers > before).then(|| MomentTrigger {
+            kind: TriggerKind::ViewerSpike,
+            label: format!("viewers {before} → {viewers}"),
+            name: None,
+            value: viewers as f64,
+            threshold: threshold.max(1.0),
+            baseline: Some(before as f64),
+        })
+    }
+}
+
+/// The support signals at or past their thresholds, given the window's totals.
+fn support_triggers(rules: &crate::api::SupportRules, sum: &SupportCounts) -> Vec<MomentTrigger> {
+    let raids = |n: u32| if n == 1 { "raid" } else { "raids" };
+    let candidates = [
+        ("subs", rules.subs, sum.subs, format!("{} subs", sum.subs)),
+        (
+            "gifts",
+            rules.gifts,
+            sum.gifts,
+            format!("{} gifted subs", sum.gifts),
+        ),
+        (
+            "raid",
+            rules.raid_viewers,
+            if sum.raids > 0 { sum.raid_viewers } else { 0 },
+            format!("{} with {} viewers", raids(sum.raids), sum.raid_viewers),
+        ),
+        ("bits", rules.bits, sum.bits, format!("{} bits", sum.bits)),
+    ];
+    candidates
+        .into_iter()
+        .filter(|(_, threshold, value, _)| *threshold > 0 && *value >= *threshold)
+        .map(|(name, threshold, value, label)| MomentTrigger {
+            kind: TriggerKind::Support,
+            label,
+            name: Some(name.to_string()),
+            value: value as f64,
+            threshold: threshold as f64,
+            baseline: None,
+        })
+        .collect()
+}
+
+/// Merges `new` into `into`: per kind (per name for support, whose names are different
+/// signals), the strongest reading wins. Returns whether a kind (or support name) was added.
 fn merge(into: &mut Vec<MomentTrigger>, new: Vec<MomentTrigger>) -> bool {
     let mut added = false;
+    let same = |a: &MomentTrigger, b: &MomentTrigger| {
+        a.kind == b.kind && (a.kind != TriggerKind::Support || a.name == b.name)
+    };
     for t in new {
-        match into.iter_mut().find(|x| x.kind == t.kind) {
+        match into.iter_mut().find(|x| same(x, &t)) {
             Some(x) => {
                 if t.value / t.threshold > x.value / x.threshold {
                     *x = t;

@@ -17,6 +17,9 @@ pub const BASELINE_RATIO_MIN: f64 = 1.0;
 pub const BASELINE_FLOOR_MIN: f64 = 0.0;
 pub const BASELINE_HALF_LIFE_MIN_SECONDS: u32 = 1;
 pub const BASELINE_WARMUP_MAX_SECONDS: u32 = 3600;
+/// Viewer spike: the largest ratio and increase accepted (0 turns the ratio off).
+pub const VIEWER_SPIKE_RATIO_MAX: f64 = 100.0;
+pub const VIEWER_SPIKE_MIN_INCREASE_MAX: u32 = 1_000_000;
 /// Most keywords (and, separately, text emotes), and the longest one, characters.
 pub const WORDS_MAX: usize = 100;
 pub const WORD_MAX_CHARS: usize = 40;
@@ -102,6 +105,14 @@ pub(crate) fn validate(mut s: MomentSettings) -> Result<MomentSettings, ApiError
         }
         Ok(())
     };
+    let spike = s.viewer_spike;
+    let ratio_ok = spike.ratio == 0.0 || (1.0..=VIEWER_SPIKE_RATIO_MAX).contains(&spike.ratio);
+    if !ratio_ok || spike.min_increase > VIEWER_SPIKE_MIN_INCREASE_MAX {
+        return bad(format!(
+            "Viewer spike: the ratio is 0 (off) or 1–{VIEWER_SPIKE_RATIO_MAX}, the increase at \
+             most {VIEWER_SPIKE_MIN_INCREASE_MAX} viewers."
+        ));
+    }
     clean(&mut s.keywords)?;
     clean(&mut s.text_emotes)?;
     Ok(s)

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 use super::detector::{Baseline, MomentEvent, SecondSummary, SpikeDetector};
 use super::matcher::Matcher;
-use crate::api::{MomentSettings, VelocityRule};
+use crate::api::{MomentSettings, SupportCounts, SupportRules, VelocityRule, ViewerSpikeRule};
 
 /// Seconds of chat: `count` messages a second, `lines` of which are these texts.
 struct Chat {
@@ -20,7 +20,10 @@ struct Chat {
 
 impl Chat {
     fn new() -> Self {
-        let settings = MomentSettings::default();
+        Self::with(MomentSettings::default())
+    }
+
+    fn with(settings: MomentSettings) -> Self {
         Self {
             matcher: Matcher::new(&settings),
             detector: SpikeDetector::new(settings, Baseline::EMPTY),
@@ -38,6 +41,7 @@ impl Chat {
                 keyword_messages: 0,
                 keywords: HashMap::new(),
                 emotes: HashMap::new(),
+                ..SecondSummary::default()
             };
             for text in texts {
                 if self.matcher.scan(text, &[], &mut s.keywords, &mut s.emotes) {
@@ -49,6 +53,21 @@ impl Chat {
             }
             self.t += 1;
         }
+    }
+
+    /// One second of `per_second` plain messages with this support and viewer reading.
+    fn second(&mut self, per_second: u32, support: SupportCounts, viewers: Option<u32>) {
+        let s = SecondSummary {
+            second_ms: self.t * 1000,
+            messages: per_second,
+            support,
+            viewers,
+            ..SecondSummary::default()
+        };
+        for e in self.detector.on_second(s) {
+            self.log.push(describe(&e));
+        }
+        self.t += 1;
     }
 
     fn snapshot(&self) -> String {
@@ -210,6 +229,114 @@ fn a_fixed_rate_rule_fires_without_a_baseline() {
     );
 }
 
+/// Support only: velocity, keywords and emotes out of reach.
+fn support_only() -> MomentSettings {
+    MomentSettings {
+        window_seconds: 10,
+        merge_gap_seconds: 5,
+        velocity: VelocityRule::Fixed { per_second: 1e6 },
+        keyword_threshold: 0,
+        emote_threshold: 0,
+        support: SupportRules {
+            subs: 3,
+            gifts: 5,
+            raid_viewers: 10,
+            bits: 500,
+        },
+        viewer_spike: ViewerSpikeRule {
+            ratio: 1.5,
+            min_increase: 20,
+        },
+        ..MomentSettings::default()
+    }
+}
+
+const NONE: SupportCounts = SupportCounts {
+    subs: 0,
+    gifts: 0,
+    raids: 0,
+    raid_viewers: 0,
+    bits: 0,
+};
+
+#[test]
+fn support_fires_at_its_thresholds_over_the_window() {
+    let mut c = Chat::with(support_only());
+    let sub = SupportCounts { subs: 1, ..NONE };
+    // Two subs 20 s apart never share a window; a raid of 5 and 499 bits stay under.
+    c.second(2, sub, None);
+    c.run(20, 2, &[]);
+    c.second(2, sub, None);
+    c.second(
+        2,
+        SupportCounts {
+            raids: 1,
+            raid_viewers: 5,
+            ..NONE
+        },
+        None,
+    );
+    c.second(2, SupportCounts { bits: 499, ..NONE }, None);
+    c.run(30, 2, &[]);
+    assert_eq!(c.snapshot(), "", "under every threshold");
+    // Three subs within 10 s, then a gift bomb of 5 and a raid of 40 while it is open.
+    for _ in 0..3 {
+        c.second(2, sub, None);
+        c.run(3, 2, &[]);
+    }
+    c.second(2, SupportCounts { gifts: 5, ..NONE }, None);
+    c.second(
+        2,
+        SupportCounts {
+            raids: 1,
+            raid_viewers: 40,
+            ..NONE
+        },
+        None,
+    );
+    c.run(30, 2, &[]);
+    // Later, cheers adding up to 600 bits in the window: a moment of its own.
+    for _ in 0..3 {
+        c.second(2, SupportCounts { bits: 200, ..NONE }, None);
+    }
+    c.run(30, 2, &[]);
+    assert_eq!(
+        c.snapshot(),
+        "opened t=62 [3 subs]\n\
+         updated [3 subs + 5 gifted subs]\n\
+         updated [3 subs + 5 gifted subs + raid with 40 viewers]\n\
+         closed t=77 [3 subs + 5 gifted subs + raid with 40 viewers]\n\
+         opened t=100 [600 bits]\n\
+         closed t=108 [600 bits]",
+        "the third sub (t=62) opens it; it lasts while the window holds a trigger (the raid \
+         at t=67, until t=76); the cheers add up to 600 at t=100"
+    );
+}
+
+#[test]
+fn a_viewer_spike_is_a_jump_between_two_readings() {
+    let mut c = Chat::with(support_only());
+    let reading = |c: &mut Chat, viewers: u32| {
+        c.second(2, NONE, Some(viewers));
+        c.run(59, 2, &[]);
+    };
+    // Slow growth, a small channel's +6 (×1.6 but under +20), a drop: nothing.
+    for v in [100, 110, 120, 140, 100, 10, 16, 20] {
+        reading(&mut c, v);
+    }
+    assert_eq!(c.snapshot(), "");
+    // 20 → 300 (a raid, a front page): one moment; it stays high, no second one.
+    for v in [300, 310, 320] {
+        reading(&mut c, v);
+    }
+    assert_eq!(
+        c.snapshot(),
+        "opened t=480 [viewers 20 → 300]\n\
+         closed t=481 [viewers 20 → 300]",
+        "a spike lives for the second its reading came in"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -228,6 +355,23 @@ proptest! {
             sent = due;
             let events = d.on_second(SecondSummary { second_ms: t * 1000, messages: n, ..Default::default() });
             prop_assert!(events.is_empty(), "rate {rate} fired at t={t}: {events:?}");
+        }
+    }
+
+    /// Viewer readings that never rise by the rule's ratio never make a moment, whatever the
+    /// channel's size.
+    #[test]
+    fn no_jump_no_spike(start in 0u32..100_000, steps in proptest::collection::vec(0.5f64..1.49, 1..40)) {
+        let mut d = SpikeDetector::new(support_only(), Baseline::EMPTY);
+        let mut v = start as f64;
+        for (i, f) in steps.iter().enumerate() {
+            v = (v * f).floor();
+            let events = d.on_second(SecondSummary {
+                second_ms: i as i64 * 60_000,
+                viewers: Some(v as u32),
+                ..Default::default()
+            });
+            prop_assert!(events.is_empty(), "fired at {v}: {events:?}");
         }
     }
 }

@@ -231,12 +231,11 @@ impl Metrics {
                 self.degraded = now;
             }
             CoreEvent::Moment { moment } if self.moments_seen.insert(moment.id) => {
-                let trigger = match moment.triggers.first().map(|t| t.kind) {
-                    Some(TriggerKind::Velocity) | None => "velocity",
-                    Some(TriggerKind::Keyword) => "keyword",
-                    Some(TriggerKind::Emote) => "emote",
-                    Some(TriggerKind::Manual) => "manual",
-                };
+                let trigger = moment
+                    .triggers
+                    .first()
+                    .map_or(TriggerKind::Velocity, |t| t.kind)
+                    .as_str();
                 self.moments.get_or_create(&Trigger { trigger }).inc();
             }
             CoreEvent::Recorder { state } => {
@@ -360,8 +359,7 @@ mod tests {
             },
             counters: ChatCounters {
                 messages,
-                malformed_lines: 0,
-                reconnects: 0,
+                ..ChatCounters::default()
             },
         }
     }

@@ -405,7 +405,7 @@ coreEvents: "core-events"
 
 /** user-defined constants **/
 
-export const UI_LIMITS = {"baselineFloorMin":0.0,"baselineHalfLifeMinSecs":1,"baselineRatioMin":1.0,"baselineSigmasMin":0.0,"baselineWarmupMaxSecs":3600,"clipsKept":200,"clipsSent":30,"cooldownsListedMax":500,"defaultFixedPerSecond":5.0,"defaultMomentSettings":{"emoteThreshold":10,"emoteWindowSeconds":5,"keywordThreshold":5,"keywords":["clip","clip that","no way","lmao","omg","insane","pog","wtf"],"mergeGapSeconds":15,"textEmotes":["KEKW","LUL","PogChamp","Pog","OMEGALUL","monkaS","Kappa"],"velocity":{"halfLifeSeconds":120,"minPerSecond":1.0,"ratio":2.0,"rule":"baseline","sigmas":4.0,"warmupSeconds":30},"windowSeconds":10},"generatorTimeoutDefaultSecs":60,"generatorTimeoutMaxSecs":900,"generatorTimeoutMinSecs":1,"momentMergeGapMaxSecs":600,"momentNoteMaxChars":500,"momentWindowMaxSecs":300,"momentWindowMinSecs":1,"momentWordMaxChars":40,"momentWordsMax":100,"obsPortMax":65535,"obsPortMin":1,"queueFinishedKept":30,"queueFinishedSent":20,"recorderPaddingMaxSecs":600,"replyLimit":20,"replyLimitElevated":100,"replyWindowMs":30000,"velocityWindowSecs":600} as const;
+export const UI_LIMITS = {"baselineFloorMin":0.0,"baselineHalfLifeMinSecs":1,"baselineRatioMin":1.0,"baselineSigmasMin":0.0,"baselineWarmupMaxSecs":3600,"clipsKept":200,"clipsSent":30,"cooldownsListedMax":500,"defaultFixedPerSecond":5.0,"defaultMomentSettings":{"emoteThreshold":10,"emoteWindowSeconds":5,"keywordThreshold":5,"keywords":["clip","clip that","no way","lmao","omg","insane","pog","wtf"],"mergeGapSeconds":15,"support":{"bits":500,"gifts":5,"raidViewers":10,"subs":3},"textEmotes":["KEKW","LUL","PogChamp","Pog","OMEGALUL","monkaS","Kappa"],"velocity":{"halfLifeSeconds":120,"minPerSecond":1.0,"ratio":2.0,"rule":"baseline","sigmas":4.0,"warmupSeconds":30},"viewerSpike":{"minIncrease":20,"ratio":1.5},"windowSeconds":10},"generatorTimeoutDefaultSecs":60,"generatorTimeoutMaxSecs":900,"generatorTimeoutMinSecs":1,"momentMergeGapMaxSecs":600,"momentNoteMaxChars":500,"momentWindowMaxSecs":300,"momentWindowMinSecs":1,"momentWordMaxChars":40,"momentWordsMax":100,"obsPortMax":65535,"obsPortMin":1,"queueFinishedKept":30,"queueFinishedSent":20,"recorderPaddingMaxSecs":600,"replyLimit":20,"replyLimitElevated":100,"replyWindowMs":30000,"velocityWindowSecs":600,"viewerSpikeMinIncreaseMax":1000000,"viewerSpikeRatioMax":100.0} as const;
 
 /** user-defined types **/
 
@@ -484,7 +484,11 @@ desktop: DesktopSettings }
 /**
  * Running totals for the current chat session.
  */
-export type ChatCounters = { messages: number; malformedLines: number; reconnects: number }
+export type ChatCounters = { messages: number; malformedLines: number; reconnects: number; 
+/**
+ * Subs, gifts, raids and bits so far (counts only; who gave them is never kept).
+ */
+support: SupportCounts }
 /**
  * Why a chat connection stopped for good (it is not retried).
  */
@@ -932,7 +936,8 @@ strength: number; note: string }
  */
 export type MomentReadings = { sessionId: number; rate: number; baseline: number; threshold: number; keywordHits: number; topEmoteCount: number }
 /**
- * What makes a moment (editable in Settings → Moments).
+ * What makes a moment (editable in Settings → Moments). A setting missing from what was saved
+ * (e.g. `support`, saved before it existed) takes its default.
  */
 export type MomentSettings = { 
 /**
@@ -958,7 +963,15 @@ emoteThreshold: number; emoteWindowSeconds: number;
 /**
  * Triggers this close together belong to one moment, seconds.
  */
-mergeGapSeconds: number }
+mergeGapSeconds: number; 
+/**
+ * Subs, gifts, raids and bits as signals.
+ */
+support: SupportRules; 
+/**
+ * The viewer count jumping (Kick only: Twitch chat carries no viewer count).
+ */
+viewerSpike: ViewerSpikeRule }
 /**
  * One signal that crossed its threshold.
  */
@@ -968,7 +981,7 @@ export type MomentTrigger = { kind: TriggerKind;
  */
 label: string; 
 /**
- * The keyword or emote.
+ * The keyword or emote; for support, which kind (`subs`, `gifts`, `raid`, `bits`).
  */
 name: string | null; value: number; threshold: number; baseline: number | null }
 /**
@@ -1294,11 +1307,60 @@ path: string;
  * What is wrong and what to do (`None` while `ok`).
  */
 message: string | null }
+/**
+ * Viewers' support in a stretch of chat (one second, or a session's totals). Counts only:
+ * who subscribed, gifted, raided or cheered is never kept.
+ */
+export type SupportCounts = { 
+/**
+ * New subs and resubs.
+ */
+subs: number; 
+/**
+ * Gifted subs (one per recipient).
+ */
+gifts: number; 
+/**
+ * Incoming raids, and the viewers they brought.
+ */
+raids: number; raidViewers: number; 
+/**
+ * Bits cheered.
+ */
+bits: number }
+/**
+ * Viewer support as moment signals, counted over the rolling window; 0 turns one off.
+ */
+export type SupportRules = { 
+/**
+ * New subs and resubs (Twitch `sub`/`resub`, Kick subscriptions) in the window.
+ */
+subs: number; 
+/**
+ * Gifted subs (Twitch `subgift`, each gift of a gift bomb; Kick gifted subscriptions).
+ */
+gifts: number; 
+/**
+ * An incoming raid of at least this many viewers (Twitch `raid`).
+ */
+raidViewers: number; 
+/**
+ * Bits cheered in the window (Twitch).
+ */
+bits: number }
 export type TriggerKind = "velocity" | "keyword" | "emote" | 
 /**
  * Marked by hand (the control API's `POST /api/moments/mark`, e.g. from a Stream Deck).
  */
-"manual"
+"manual" | 
+/**
+ * Viewers' support: `name` says which (`subs`, `gifts`, `raid`, `bits`).
+ */
+"support" | 
+/**
+ * The viewer count jumped (Kick).
+ */
+"viewerSpike"
 /**
  * The ranges the core accepts and the defaults it uses, for the window's forms and caches.
  * Exported as the constant `UI_LIMITS` of the bindings; every value is the constant the core
@@ -1329,6 +1391,10 @@ baselineSigmasMin: number; baselineRatioMin: number; baselineFloorMin: number; b
  * Most keywords (and, separately, text emotes), and the longest one, characters.
  */
 momentWordsMax: number; momentWordMaxChars: number; 
+/**
+ * Viewer spike: the largest ratio (0 = off, else ≥ 1) and increase.
+ */
+viewerSpikeRatioMax: number; viewerSpikeMinIncreaseMax: number; 
 /**
  * The fixed rule's rate when the streamer switches to it (it must be > 0), msg/s.
  */
@@ -1382,6 +1448,11 @@ export type VelocityRule =
  * A fixed rate, messages per second.
  */
 { rule: "fixed"; perSecond: number }
+/**
+ * The viewer count rising between two readings (about a minute apart) by at least `ratio`
+ * times and by at least `min_increase` viewers. `ratio` 0 turns it off.
+ */
+export type ViewerSpikeRule = { ratio: number; minIncrease: number }
 
 /** tauri-specta globals **/
 

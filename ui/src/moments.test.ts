@@ -64,6 +64,8 @@ const settings = (rule: "baseline" | "fixed"): MomentSettings => ({
   emoteThreshold: 10,
   emoteWindowSeconds: 10,
   mergeGapSeconds: 5,
+  support: { subs: 3, gifts: 5, raidViewers: 10, bits: 500 },
+  viewerSpike: { ratio: 1.5, minIncrease: 20 },
 });
 
 describe("kinds", () => {
@@ -79,6 +81,11 @@ describe("kinds", () => {
     expect(mainKind(moment(1, ["emote", "velocity"]))).toBe("velocity");
     expect(mainKind(moment(1, ["emote"]))).toBe("emote");
     expect(mainKind(moment(1, []))).toBeNull();
+    // Viewers' support and a viewer spike colour a marker only when chat itself did not burst.
+    expect(mainKind(moment(1, ["support", "emote"]))).toBe("emote");
+    expect(mainKind(moment(1, ["viewerSpike", "support"]))).toBe("support");
+    expect(mainKind(moment(1, ["manual", "viewerSpike"]))).toBe("viewerSpike");
+    expect(kindsAttr(moment(1, ["viewerSpike", "support", "velocity"]))).toBe("support,velocity,viewerSpike");
   });
 
   it("labels and strength", () => {
@@ -86,6 +93,10 @@ describe("kinds", () => {
     expect(labelsOf(m)).toBe("keyword ×8 · emote ×8");
     expect(strengthText(m)).toBe("×2.3");
     expect(triggerTitle(trigger("keyword", "CLIP ×8", 5))).toBe("Keyword: CLIP ×8 (fires at 5)");
+    expect(triggerTitle(trigger("support", "3 gifted subs", 3))).toBe("Support: 3 gifted subs (fires at 3)");
+    expect(triggerTitle(trigger("viewerSpike", "viewers 100 → 400", 150))).toBe(
+      "Viewer spike: viewers 100 → 400 (fires at 150)",
+    );
   });
 });
 

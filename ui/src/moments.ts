@@ -9,7 +9,7 @@ import { clock, dateTime, formatNumber, formatOffset } from "./format";
 /** `#moments-filter`'s values. */
 export type MomentFilter = "all" | TriggerKind;
 
-const KIND_ORDER: readonly TriggerKind[] = ["emote", "keyword", "manual", "velocity"];
+const KIND_ORDER: readonly TriggerKind[] = ["emote", "keyword", "manual", "support", "velocity", "viewerSpike"];
 
 /** The kinds of a moment's triggers, sorted and without repeats (`data-kinds`). */
 export function kindsOf(m: Moment): TriggerKind[] {
@@ -22,14 +22,13 @@ export function kindsAttr(m: Moment): string {
   return kindsOf(m).join(",");
 }
 
-/** The strongest kind, which colours a marker: velocity, then keyword, then emote, then a
- *  mark by hand. */
+/** Which kind colours a marker: velocity, then keyword, emote, viewers' support, a viewer
+ *  spike, then a mark by hand. */
+const MAIN_ORDER: readonly TriggerKind[] = ["velocity", "keyword", "emote", "support", "viewerSpike", "manual"];
+
 export function mainKind(m: Moment): TriggerKind | null {
   const kinds = kindsOf(m);
-  if (kinds.includes("velocity")) return "velocity";
-  if (kinds.includes("keyword")) return "keyword";
-  if (kinds.includes("emote")) return "emote";
-  return kinds.includes("manual") ? "manual" : null;
+  return MAIN_ORDER.find((k) => kinds.includes(k)) ?? null;
 }
 
 /** What triggered it: "velocity 8.7/s vs baseline 1.9/s · CLIP ×5 · KEKW ×14". */
@@ -162,6 +161,8 @@ export const FILTER_CHOICES: readonly { value: MomentFilter; label: string }[] =
   { value: "velocity", label: "Velocity" },
   { value: "keyword", label: "Keywords" },
   { value: "emote", label: "Emotes" },
+  { value: "support", label: "Support" },
+  { value: "viewerSpike", label: "Viewer spikes" },
   { value: "manual", label: "Marked" },
 ];
 
@@ -178,6 +179,8 @@ export const KIND_LABEL: Readonly<Record<TriggerKind, string>> = {
   keyword: "Keyword",
   emote: "Emote",
   manual: "Marked",
+  support: "Support",
+  viewerSpike: "Viewer spike",
 };
 
 /** The moments a filter lets through, newest first (the list's order). */

@@ -35,7 +35,8 @@ function moment(id: number, sessionId: number, startedAtMs = id * 1000, ended = 
 }
 
 
-const ZERO = { messages: 0, malformedLines: 0, reconnects: 0 };
+const NO_SUPPORT = { subs: 0, gifts: 0, raids: 0, raidViewers: 0, bits: 0 };
+const ZERO = { messages: 0, malformedLines: 0, reconnects: 0, support: NO_SUPPORT };
 
 /** A snapshot; `chat` and `kick` fill the two chat slots (disconnected by default). */
 function snapshot(
@@ -131,7 +132,7 @@ describe("snapshot", () => {
         chat: connected(7),
         kick: {
           state: connected(9, "kick"),
-          counters: { messages: 3, malformedLines: 0, reconnects: 0 },
+          counters: { messages: 3, malformedLines: 0, reconnects: 0, support: NO_SUPPORT },
           velocity: [],
         },
         moments: [moment(2, 9), moment(1, 7), moment(3, 5)],
@@ -156,7 +157,7 @@ describe("events", () => {
   it("a velocity point touches only its slot, and a stale one is ignored", () => {
     const c = emptyCache();
     applySnapshot(c, snapshot({ chat: connected(1) }));
-    const counters = { messages: 5, malformedLines: 0, reconnects: 0 };
+    const counters = { messages: 5, malformedLines: 0, reconnects: 0, support: NO_SUPPORT };
     const out = applyEvents(c, [{ kind: "velocity", slot: "main", point: { second: 10, count: 5 }, counters }]);
     expect([...out.touched]).toEqual(["main"]);
     const stale = applyEvents(c, [
@@ -171,7 +172,7 @@ describe("events", () => {
     const c = emptyCache();
     const evs: CoreEvent[] = [];
     for (let s = 0; s < WINDOW_SECS + 50; s++) {
-      evs.push({ kind: "velocity", slot: "kick", point: { second: s, count: 1 }, counters: { messages: s, malformedLines: 0, reconnects: 0 } });
+      evs.push({ kind: "velocity", slot: "kick", point: { second: s, count: 1 }, counters: { messages: s, malformedLines: 0, reconnects: 0, support: NO_SUPPORT } });
     }
     applyEvents(c, evs);
     expect(c.chats.kick.velocity.length).toBe(WINDOW_SECS);
@@ -182,7 +183,7 @@ describe("events", () => {
   it("a new session starts its slot from zero, and only its slot", () => {
     const c = emptyCache();
     applySnapshot(c, snapshot({ chat: connected(1), moments: [moment(1, 1)] }));
-    applyEvents(c, [{ kind: "velocity", slot: "main", point: { second: 1, count: 2 }, counters: { messages: 2, malformedLines: 0, reconnects: 0 } }]);
+    applyEvents(c, [{ kind: "velocity", slot: "main", point: { second: 1, count: 2 }, counters: { messages: 2, malformedLines: 0, reconnects: 0, support: NO_SUPPORT } }]);
     applyEvents(c, [{ kind: "chatState", slot: "kick", state: { state: "connecting", platform: "kick", channel: "x" } }]);
     expect(c.chats.main.velocity.length).toBe(1);
     applyChatState(c, "main", { state: "disconnected" });
@@ -275,7 +276,7 @@ describe("moments", () => {
 
   it("readings go to the slot they are about and are dropped after disconnect", () => {
     const c = emptyCache();
-    applySnapshot(c, snapshot({ chat: connected(4), kick: { state: connected(6, "kick"), counters: { messages: 0, malformedLines: 0, reconnects: 0 }, velocity: [] } }));
+    applySnapshot(c, snapshot({ chat: connected(4), kick: { state: connected(6, "kick"), counters: { messages: 0, malformedLines: 0, reconnects: 0, support: NO_SUPPORT }, velocity: [] } }));
     const r = { sessionId: 6, rate: 1, baseline: 1, threshold: 3, keywordHits: 0, topEmoteCount: 0 };
     expect([...applyEvents(c, [{ kind: "momentReadings", readings: r }]).touched]).toEqual(["kick"]);
     expect(c.chats.kick.readings).toEqual(r);

@@ -132,7 +132,12 @@ export interface ApplyOutcome {
   touched: Set<Slice>;
 }
 
-export const ZERO_COUNTERS: ChatCounters = { messages: 0, malformedLines: 0, reconnects: 0 };
+export const ZERO_COUNTERS: ChatCounters = {
+  messages: 0,
+  malformedLines: 0,
+  reconnects: 0,
+  support: { subs: 0, gifts: 0, raids: 0, raidViewers: 0, bits: 0 },
+};
 
 export const ALL_SLICES: readonly Slice[] = [
   "main",

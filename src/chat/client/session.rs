@@ -34,7 +34,12 @@ pub(super) enum Plan {
 pub(super) enum Planned {
     Demo,
     Twitch(ChannelName),
-    Kick { shown: String, room: u64 },
+    /// `slug` when joined by channel name (its viewer count can then be read).
+    Kick {
+        shown: String,
+        room: u64,
+        slug: Option<String>,
+    },
 }
 
 /// How long Kick's website gets to answer a channel-name lookup.
@@ -55,6 +60,7 @@ impl ChatActor {
                     KickTarget::ChatroomId(id) => Planned::Kick {
                         shown: id.to_string(),
                         room: id,
+                        slug: None,
                     },
                     KickTarget::Slug(slug) => return Ok(Plan::LookUpKick(slug)),
                 }
@@ -126,8 +132,17 @@ impl ChatActor {
             .start(platform, &shown, started)
             .await
             .map_err(ApiError::from)?;
+        let mut viewer_poll = None;
         let source = match planned {
-            Planned::Kick { room, .. } => {
+            Planned::Kick { room, slug, .. } => {
+                match slug {
+                    Some(slug) => viewer_poll = Some(self.poll_kick_viewers(session_id, slug)),
+                    None => tracing::info!(
+                        session_id,
+                        "joined Kick by chatroom id: no viewer count (the viewer_spike trigger \
+                         needs the channel name)"
+                    ),
+                }
                 Source::Kick(KickSession::start(room, self.options.kick.clone()))
             }
             Planned::Demo => Source::Demo(DemoSession::start()),
@@ -155,6 +170,9 @@ impl ChatActor {
             joined_once: false,
             elevated: false,
             samples: Vec::new(),
+            support: Default::default(),
+            viewers: None,
+            _viewer_poll: viewer_poll,
         });
         self.update_say_status();
         self.set_state(ChatState::Connecting {

@@ -8,7 +8,7 @@
 //! still get their turn.
 
 use super::{ChatActor, Live};
-use crate::api::ChatState;
+use crate::api::{ChatState, SupportCounts};
 use crate::chat::demo::DemoSession;
 use crate::chat::kick::KickSession;
 use crate::chat::twitch::TwitchSession;
@@ -77,6 +77,14 @@ impl ChatActor {
             SourceEvent::Message(msg) => {
                 live.meter.record();
                 live.counters.messages = live.counters.messages.saturating_add(1);
+                if msg.bits > 0 {
+                    let cheer = SupportCounts {
+                        bits: msg.bits,
+                        ..SupportCounts::default()
+                    };
+                    live.support.add(cheer);
+                    live.counters.support.add(cheer);
+                }
                 if self.options.detector.is_some() && live.samples.len() < MAX_SAMPLES_PER_SECOND {
                     live.samples.push(Sample {
                         text: msg.text.clone(),
@@ -101,6 +109,10 @@ impl ChatActor {
                         }
                     }
                 }
+            }
+            SourceEvent::Support(support) => {
+                live.support.add(support);
+                live.counters.support.add(support);
             }
             SourceEvent::UserBanned { login } => self.forward(Inbound::UserBanned { login }),
             SourceEvent::MessageDeleted { message_id } => {

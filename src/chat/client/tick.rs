@@ -11,9 +11,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::ChatActor;
-use crate::api::{ChatCounters, ChatSlot, CoreEvent, VelocityPoint};
+use crate::api::{ChatCounters, ChatSlot, CoreEvent, SupportCounts, VelocityPoint};
 use crate::clock::now_ms;
-use crate::moments::DetectorInput;
+use crate::moments::{DetectorInput, SecondOfChat};
 
 impl ChatActor {
     pub(super) async fn on_tick(&mut self) {
@@ -37,16 +37,27 @@ impl ChatActor {
             self.events
                 .publish(velocity_event(slot, point, live.counters));
             if self.options.detector.is_some() {
-                seconds.push(DetectorInput::Second {
+                let this_second = i == last;
+                seconds.push(DetectorInput::Second(Box::new(SecondOfChat {
                     session_id: live.session_id,
                     second_ms: point.second as i64 * 1000,
                     messages: point.count,
-                    samples: if i == last {
+                    samples: if this_second {
                         std::mem::take(&mut live.samples)
                     } else {
                         Vec::new()
                     },
-                });
+                    support: if this_second {
+                        std::mem::take(&mut live.support)
+                    } else {
+                        SupportCounts::default()
+                    },
+                    viewers: if this_second {
+                        live.viewers.take()
+                    } else {
+                        None
+                    },
+                })));
             }
         }
         for input in seconds {

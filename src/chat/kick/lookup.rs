@@ -135,6 +135,35 @@ const MAX_LOOKUP_BODY: usize = 4 * 1024 * 1024;
 /// Looks up a channel's chatroom id: `GET {api_base}/api/v2/channels/{slug}` → `chatroom.id`.
 /// Kick often answers scripts with a Cloudflare block; the error then says how to paste the id.
 pub async fn chatroom_id_for(slug: &str, api_base: &str) -> Result<u64, KickLookupError> {
+    let (slug, json) = channel_json(slug, api_base).await?;
+    let id = json.get("chatroom").and_then(|c| c.get("id"));
+    let id = match id {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    match id {
+        Some(id) if id > 0 => Ok(id),
+        _ => Err(KickLookupError::Unexpected {
+            slug,
+            detail: "it has no chatroom id".into(),
+        }),
+    }
+}
+
+/// The channel's current viewer count from the same channel description: `livestream.
+/// viewer_count`, `None` while the channel is offline (`livestream` is null).
+pub async fn viewer_count(slug: &str, api_base: &str) -> Result<Option<u32>, KickLookupError> {
+    let (_, json) = channel_json(slug, api_base).await?;
+    Ok(json
+        .get("livestream")
+        .and_then(|l| l.get("viewer_count"))
+        .and_then(Value::as_u64)
+        .map(|n| n.min(u32::MAX as u64) as u32))
+}
+
+/// `GET {api_base}/api/v2/channels/{slug}` as JSON, with the slug as it was looked up.
+async fn channel_json(slug: &str, api_base: &str) -> Result<(String, Value), KickLookupError> {
     let slug = slug.trim().trim_start_matches('@').to_ascii_lowercase();
     validate_slug(&slug).map_err(KickLookupError::InvalidName)?;
     let url = format!(
@@ -230,19 +259,7 @@ pub async fn chatroom_id_for(slug: &str, api_base: &str) -> Result<u64, KickLook
             });
         }
     };
-    let id = json.get("chatroom").and_then(|c| c.get("id"));
-    let id = match id {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    };
-    match id {
-        Some(id) if id > 0 => Ok(id),
-        _ => Err(KickLookupError::Unexpected {
-            slug,
-            detail: "it has no chatroom id".into(),
-        }),
-    }
+    Ok((slug, json))
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ use std::time::Duration;
 
 use super::backoff::Backoff;
 
-pub use lookup::{chatroom_id_for, KickLookupError, KickTarget, KickTargetError};
+pub use lookup::{chatroom_id_for, viewer_count, KickLookupError, KickTarget, KickTargetError};
 pub use session::{chatroom_channel, KickSession};
 pub use transport::KickUrlError;
 pub use wire::parse_emotes;
@@ -90,6 +90,9 @@ pub struct KickOptions {
     pub pong_timeout: Duration,
     /// After `pusher:subscribe`, the server must confirm within this.
     pub subscribe_timeout: Duration,
+    /// How often the viewer count is read from Kick's website (for the `viewer_spike`
+    /// trigger; only when connected by channel name).
+    pub viewers_every: Duration,
 }
 
 impl Default for KickOptions {
@@ -103,6 +106,7 @@ impl Default for KickOptions {
             connect_timeout: Duration::from_secs(10),
             pong_timeout: Duration::from_secs(30),
             subscribe_timeout: Duration::from_secs(15),
+            viewers_every: Duration::from_secs(60),
         }
     }
 }

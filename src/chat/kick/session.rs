@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use super::transport::{describe_io_error, open, Ws};
 use super::wire::{
     decode_data, kick_event, shown, Envelope, Malformed, BANNED_EVENT, CHAT_EVENT, DELETED_EVENT,
-    PING, PONG,
+    GIFTS_EVENT, PING, PONG, SUB_EVENT,
 };
 use super::{KickOptions, MAX_TEXT_FRAME};
 use crate::api::ChatFailure;
@@ -444,7 +444,9 @@ impl Worker {
             }
             "pusher:ping" => Ok(Step::Send(PONG)),
             "pusher:error" => Ok(on_pusher_error(env.data.as_ref())),
-            CHAT_EVENT | DELETED_EVENT | BANNED_EVENT if phase == Phase::Joined && for_us => {
+            CHAT_EVENT | DELETED_EVENT | BANNED_EVENT | SUB_EVENT | GIFTS_EVENT
+                if phase == Phase::Joined && for_us =>
+            {
                 Ok(Step::Emit(kick_event(&env.event, env.data)?))
             }
             // `pusher:pong`, other Kick events (polls, subscriptions, pins...), other channels.

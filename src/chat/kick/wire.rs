@@ -11,11 +11,16 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::api::SupportCounts;
 use crate::chat::{ChatMessage, SourceEvent};
 
 pub(super) const CHAT_EVENT: &str = "App\\Events\\ChatMessageEvent";
 pub(super) const DELETED_EVENT: &str = "App\\Events\\MessageDeletedEvent";
 pub(super) const BANNED_EVENT: &str = "App\\Events\\UserBannedEvent";
+/// A (re)subscription: `{"chatroom_id", "username", "months"}`.
+pub(super) const SUB_EVENT: &str = "App\\Events\\SubscriptionEvent";
+/// Gifted subscriptions: `{"chatroom_id", "gifted_usernames": [...], "gifter_username"}`.
+pub(super) const GIFTS_EVENT: &str = "App\\Events\\GiftedSubscriptionsEvent";
 pub(super) const PING: &str = r#"{"event":"pusher:ping","data":{}}"#;
 pub(super) const PONG: &str = r#"{"event":"pusher:pong","data":{}}"#;
 
@@ -53,6 +58,8 @@ pub(super) enum Malformed {
     BanShape,
     #[error("a ban without a user")]
     BanWithoutUser,
+    #[error("gifted subscriptions of an unknown shape")]
+    GiftsShape,
 }
 
 /// A Pusher frame: `{"event": "...", "data": ..., "channel": "..."}`.
@@ -79,7 +86,8 @@ pub(super) fn decode_data(data: Option<&Value>) -> Option<Value> {
     }
 }
 
-/// One of Kick's events (`CHAT_EVENT`, `DELETED_EVENT`, `BANNED_EVENT`) from its `data`.
+/// One of Kick's events (`CHAT_EVENT`, `DELETED_EVENT`, `BANNED_EVENT`, `SUB_EVENT`,
+/// `GIFTS_EVENT`) from its `data`.
 pub(super) fn kick_event(event: &str, data: Option<Value>) -> Result<SourceEvent, Malformed> {
     let Some(Value::String(data)) = data else {
         return Err(Malformed::DataNotString);
@@ -87,6 +95,11 @@ pub(super) fn kick_event(event: &str, data: Option<Value>) -> Result<SourceEvent
     match event {
         CHAT_EVENT => chat_message(&data),
         DELETED_EVENT => message_deleted(&data),
+        SUB_EVENT => Ok(SourceEvent::Support(SupportCounts {
+            subs: 1,
+            ..SupportCounts::default()
+        })),
+        GIFTS_EVENT => gifted_subscriptions(&data),
         _ => user_banned(&data),
     }
 }
@@ -167,6 +180,7 @@ fn chat_message(data: &str) -> Result<SourceEvent, Malformed> {
         emotes,
         is_moderator,
         is_broadcaster,
+        bits: 0,
     }))
 }
 
@@ -214,6 +228,23 @@ fn user_banned(data: &str) -> Result<SourceEvent, Malformed> {
         .filter(|s| !s.is_empty())
         .ok_or(Malformed::BanWithoutUser)?;
     Ok(SourceEvent::UserBanned { login })
+}
+
+/// `App\Events\GiftedSubscriptionsEvent`'s data: one gift per name in `gifted_usernames`
+/// (the names themselves are not kept).
+fn gifted_subscriptions(data: &str) -> Result<SourceEvent, Malformed> {
+    #[derive(Deserialize)]
+    struct Gifts {
+        gifted_usernames: Vec<serde_json::Value>,
+    }
+    let g: Gifts = serde_json::from_str(data).map_err(|_| Malformed::GiftsShape)?;
+    if g.gifted_usernames.is_empty() {
+        return Err(Malformed::GiftsShape);
+    }
+    Ok(SourceEvent::Support(SupportCounts {
+        gifts: g.gifted_usernames.len().min(u32::MAX as usize) as u32,
+        ..SupportCounts::default()
+    }))
 }
 
 /// Replaces Kick's inline emotes `[emote:ID:NAME]` by `NAME`; returns the text and the names
@@ -299,5 +330,44 @@ mod tests {
             "a frame that is not a Pusher event"
         );
         assert_eq!(shown(&"x".repeat(300)).chars().count(), 201);
+    }
+
+    #[test]
+    fn subscriptions_and_gifts_are_counts() {
+        let ev = |event: &str, data: &str| kick_event(event, Some(Value::String(data.into())));
+        let counts = |subs, gifts| {
+            Ok(SourceEvent::Support(SupportCounts {
+                subs,
+                gifts,
+                ..SupportCounts::default()
+            }))
+        };
+        assert_eq!(
+            ev(
+                SUB_EVENT,
+                r#"{"chatroom_id":668,"username":"a","months":3}"#
+            ),
+            counts(1, 0)
+        );
+        assert_eq!(
+            ev(SUB_EVENT, "{}"),
+            counts(1, 0),
+            "a sub is a sub, whatever it says"
+        );
+        assert_eq!(
+            ev(
+                GIFTS_EVENT,
+                r#"{"gifted_usernames":["a","b","c"],"gifter_username":"g"}"#
+            ),
+            counts(0, 3)
+        );
+        for bad in [
+            "{}",
+            r#"{"gifted_usernames":[]}"#,
+            r#"{"gifted_usernames":"a"}"#,
+            "[]",
+        ] {
+            assert_eq!(ev(GIFTS_EVENT, bad), Err(Malformed::GiftsShape), "{bad}");
+        }
     }
 }

@@ -18,6 +18,7 @@
 
 mod privmsg;
 mod protocol;
+mod usernotice;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ pub use privmsg::{
     EMOTES,
 };
 pub use protocol::parse_client_line;
+pub use usernotice::{raid_line, sub_line, subgift_line, submysterygift_line};
 
 use crate::serve::Loopback;
 use crate::watched::Watched;

@@ -23,7 +23,7 @@ pub(crate) fn normalise_channel(channel: &str) -> String {
 }
 
 /// A stable numeric id for a name (Twitch ids are decimal strings).
-fn stable_id(s: &str, salt: u64) -> u64 {
+pub(super) fn stable_id(s: &str, salt: u64) -> u64 {
     10_000_000 + fnv1a(s, salt) % 900_000_000
 }
 

@@ -89,7 +89,16 @@ fn channel(st: &State, method: &str, path: &str) -> Response<Body> {
             "following_min_duration": 0
         },
         "user": { "id": channel_id + 50, "username": slug, "bio": null },
-        "livestream": null,
+        "livestream": match st.api_viewers.get(&slug.to_ascii_lowercase()) {
+            Some(&viewers) => json!({
+                "id": channel_id + 7,
+                "slug": format!("{slug}-live"),
+                "channel_id": channel_id,
+                "is_live": true,
+                "viewer_count": viewers,
+            }),
+            None => serde_json::Value::Null,
+        },
     });
     reply(200, JSON, body.to_string())
 }

@@ -83,6 +83,8 @@ struct State {
     confirm_subscriptions: bool,
     app_key: String,
     api_channels: HashMap<String, u64>,
+    /// Live channels' viewer counts (`livestream.viewer_count`); absent = offline.
+    api_viewers: HashMap<String, u32>,
     api_mode: ApiMode,
     api_requests: Vec<String>,
 }
@@ -115,6 +117,7 @@ impl FakePusher {
             confirm_subscriptions: true,
             app_key: APP_KEY.to_string(),
             api_channels: HashMap::new(),
+            api_viewers: HashMap::new(),
             api_mode: ApiMode::Normal,
             api_requests: Vec::new(),
         }));
@@ -192,6 +195,49 @@ impl FakePusher {
             &msg.data(chatroom),
         );
         self.send_to_channel(&channel, &frame)
+    }
+
+    /// Channel `slug` is live with `viewers` viewers (`None`: offline) in the channel API.
+    pub fn set_viewers(&self, slug: &str, viewers: Option<u32>) {
+        let mut st = self.shared.lock();
+        let slug = slug.to_ascii_lowercase();
+        match viewers {
+            Some(n) => st.api_viewers.insert(slug, n),
+            None => st.api_viewers.remove(&slug),
+        };
+    }
+
+    /// A viewer (re)subscribed (`App\Events\SubscriptionEvent`).
+    pub fn send_subscription(&self, chatroom: u64, username: &str, months: u32) -> usize {
+        let channel = chatroom_channel(chatroom);
+        let data = json!({ "chatroom_id": chatroom, "username": username, "months": months });
+        self.send_to_channel(
+            &channel,
+            &event_frame("App\\Events\\SubscriptionEvent", Some(&channel), &data),
+        )
+    }
+
+    /// `gifter` gifted a sub to each of `recipients` (`App\Events\GiftedSubscriptionsEvent`).
+    pub fn send_gifted_subscriptions(
+        &self,
+        chatroom: u64,
+        gifter: &str,
+        recipients: &[&str],
+    ) -> usize {
+        let channel = chatroom_channel(chatroom);
+        let data = json!({
+            "chatroom_id": chatroom,
+            "gifted_usernames": recipients,
+            "gifter_username": gifter,
+        });
+        self.send_to_channel(
+            &channel,
+            &event_frame(
+                "App\\Events\\GiftedSubscriptionsEvent",
+                Some(&channel),
+                &data,
+            ),
+        )
     }
 
     /// A moderator deleted message `message_id`.

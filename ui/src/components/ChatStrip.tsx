@@ -18,7 +18,7 @@ import { useNow } from "../ticker";
 import "./ChatStrip.css";
 import { type GraphEmpty, VelocityGraph } from "./VelocityGraph";
 
-type CounterKey = "rate" | "peak" | "messages" | "malformed" | "reconnects";
+type CounterKey = "rate" | "peak" | "messages" | "malformed" | "reconnects" | "subs" | "raids" | "bits";
 
 /** The counters every strip shows, in order: label, unit, tooltip and how to read them. */
 const COUNTERS: readonly { key: CounterKey; label: string; unit: string; title: string; value: (c: ChatCache) => string }[] = [
@@ -28,7 +28,14 @@ const COUNTERS: readonly { key: CounterKey; label: string; unit: string; title: 
   { key: "messages", label: "msgs", unit: "", title: "Messages in this session", value: (c) => String(c.counters.messages) },
   { key: "malformed", label: "malformed", unit: "", title: "Malformed lines, skipped safely", value: (c) => String(c.counters.malformedLines) },
   { key: "reconnects", label: "reconnects", unit: "", title: "Reconnects in this session", value: (c) => String(c.counters.reconnects) },
+  // Viewers' support (counts only), shown once there is some.
+  { key: "subs", label: "subs", unit: "", title: "Subs, resubs and gifted subs in this session", value: (c) => String(c.counters.support.subs + c.counters.support.gifts) },
+  { key: "raids", label: "raids", unit: "", title: "Raids in this session", value: (c) => String(c.counters.support.raids) },
+  { key: "bits", label: "bits", unit: "", title: "Bits cheered in this session", value: (c) => String(c.counters.support.bits) },
 ];
+
+/** The support counters: no strip shows them before viewers gave something. */
+const SUPPORT_KEYS: readonly CounterKey[] = ["subs", "raids", "bits"];
 
 /** What makes one slot's strip different from another's. */
 interface SlotConfig {
@@ -66,7 +73,7 @@ const SLOTS: Record<ChatSlot, SlotConfig> = {
     announceState: false,
     describe: describeChat,
     counterIds: { rate: "msg-rate", peak: "msg-peak", messages: "msg-total", malformed: "malformed-count", reconnects: "reconnect-count" },
-    hideWhenZero: [],
+    hideWhenZero: SUPPORT_KEYS,
     graphId: "velocity-graph",
     compact: false,
     ownConnect: false,
@@ -84,7 +91,7 @@ const SLOTS: Record<ChatSlot, SlotConfig> = {
     announceState: true,
     describe: describeKickChat,
     counterIds: { rate: "kick-rate", messages: "kick-msg-total" },
-    hideWhenZero: ["malformed", "reconnects"],
+    hideWhenZero: ["malformed", "reconnects", ...SUPPORT_KEYS],
     compact: true,
     ownConnect: true,
     followsHistory: false,

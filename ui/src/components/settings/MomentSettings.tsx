@@ -1,5 +1,5 @@
-// Settings → Moments: what makes a moment (chat velocity, keywords, emote spam, how close
-// triggers merge), with a live preview of the detector's readings that also shows what the
+// Settings → Moments: what makes a moment (chat velocity, keywords, emote spam, viewers'
+// support, a viewer spike, how close triggers merge), with a live preview of the detector's readings that also shows what the
 // unsaved edits would change (`previewParts`/`draftThreshold` in moments.ts).
 
 import type { MomentSettings } from "../../bindings";
@@ -130,6 +130,38 @@ function MomentsForm({ settings, version, active }: { settings: MomentSettings; 
             min={0} hint="Messages with the same emote (0 = off)" />
           <NumberField form={form} name="emoteWindow" id="ms-emote-window" label="Within" unit="s" step={1}
             min={L.momentWindowMinSecs} max={L.momentWindowMaxSecs} hint={`…within this many seconds (${windows})`} />
+        </div>
+      </fieldset>
+
+      <fieldset class="settings-group">
+        <legend>Viewer support</legend>
+        <p class="settings-note">
+          Counted over the window; only the counts are kept, never who gave them. Twitch: subs,
+          gifts, raids and bits. Kick: subs and gifts. 0 turns one off.
+        </p>
+        <div class="settings-grid settings-grid-3">
+          <NumberField form={form} name="subs" id="ms-subs" label="Subs" unit="subs" step={1} min={0}
+            hint="New subs and resubs within the window" />
+          <NumberField form={form} name="gifts" id="ms-gifts" label="Gifted subs" unit="gifts" step={1} min={0}
+            hint="Gifts within the window (a gift bomb counts each gift)" />
+          <NumberField form={form} name="raidViewers" id="ms-raid-viewers" label="Raid" unit="viewers" step={1} min={0}
+            hint="An incoming raid bringing at least this many" />
+          <NumberField form={form} name="bits" id="ms-bits" label="Bits" unit="bits" step={1} min={0}
+            hint="Bits cheered within the window" />
+        </div>
+      </fieldset>
+
+      <fieldset class="settings-group">
+        <legend>Viewer spike</legend>
+        <p class="settings-note">
+          Kick joined by channel name only: its viewer count is read every minute. Twitch chat
+          carries no viewer count, so this never fires there.
+        </p>
+        <div class="settings-grid settings-grid-3">
+          <NumberField form={form} name="spikeRatio" id="ms-spike-ratio" label="Jump" unit="×" step={0.1} min={0}
+            max={L.viewerSpikeRatioMax} hint="The count at least this many times the reading before (0 = off)" />
+          <NumberField form={form} name="spikeIncrease" id="ms-spike-increase" label="And by" unit="viewers" step={1}
+            min={0} max={L.viewerSpikeMinIncreaseMax} hint="…and up by at least this many viewers" />
         </div>
       </fieldset>
 

@@ -14,6 +14,8 @@ const BASELINE: MomentSettings = {
   emoteThreshold: 10,
   emoteWindowSeconds: 5,
   mergeGapSeconds: 15,
+  support: { subs: 3, gifts: 5, raidViewers: 10, bits: 500 },
+  viewerSpike: { ratio: 1.5, minIncrease: 20 },
 };
 const FIXED: MomentSettings = { ...BASELINE, velocity: { rule: "fixed", perSecond: 7.5 } };
 
@@ -54,6 +56,11 @@ describe("momentForm", () => {
       [{ keywordThreshold: "x" }, "keywordThreshold"],
       [{ rule: "fixed", perSecond: "0" }, "perSecond"],
       [{ keywords: "a".repeat(LIMITS.momentWordMaxChars + 1) }, "keywords"],
+      [{ subs: "-1" }, "subs"],
+      [{ bits: "1.5" }, "bits"],
+      [{ spikeRatio: "0.5" }, "spikeRatio"],
+      [{ spikeRatio: String(LIMITS.viewerSpikeRatioMax + 1) }, "spikeRatio"],
+      [{ spikeIncrease: String(LIMITS.viewerSpikeMinIncreaseMax + 1) }, "spikeIncrease"],
       [{ textEmotes: Array.from({ length: LIMITS.momentWordsMax + 1 }, (_, i) => `e${i}`).join(",") }, "textEmotes"],
     ];
     for (const [patch, field] of cases) {
@@ -85,7 +92,10 @@ describe("momentForm", () => {
   });
 
   it("summarises the saved settings", () => {
-    expect(settingsSummary(BASELINE)).toBe("baseline ×2 · 2 keywords · 1 text emote");
-    expect(settingsSummary({ ...FIXED, keywordThreshold: 0 })).toBe("fixed 7.5 msg/s · keywords off · 1 text emote");
+    expect(settingsSummary(BASELINE)).toBe("baseline ×2 · 2 keywords · 1 text emote · 4 support signals");
+    const quiet = { ...FIXED, keywordThreshold: 0, support: { subs: 0, gifts: 0, raidViewers: 0, bits: 0 } };
+    expect(settingsSummary(quiet)).toBe("fixed 7.5 msg/s · keywords off · 1 text emote · support off");
+    const oneSignal = { ...quiet, support: { ...quiet.support, raidViewers: 50 } };
+    expect(settingsSummary(oneSignal)).toBe("fixed 7.5 msg/s · keywords off · 1 text emote · 1 support signal");
   });
 });

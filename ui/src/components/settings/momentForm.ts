@@ -22,6 +22,12 @@ export type MomentValues = {
   emoteThreshold: string;
   emoteWindow: string;
   mergeGap: string;
+  subs: string;
+  gifts: string;
+  raidViewers: string;
+  bits: string;
+  spikeRatio: string;
+  spikeIncrease: string;
 };
 type Key = keyof MomentValues;
 
@@ -45,7 +51,21 @@ export function momentFields(s: MomentSettings): MomentValues {
     emoteThreshold: String(s.emoteThreshold),
     emoteWindow: String(s.emoteWindowSeconds),
     mergeGap: String(s.mergeGapSeconds),
+    subs: String(s.support.subs),
+    gifts: String(s.support.gifts),
+    raidViewers: String(s.support.raidViewers),
+    bits: String(s.support.bits),
+    spikeRatio: String(s.viewerSpike.ratio),
+    spikeIncrease: String(s.viewerSpike.minIncrease),
   };
+}
+
+/** The viewer spike's ratio: 0 (off), or 1 up to the core's maximum. */
+function spikeRatio(v: MomentValues): number {
+  const max = LIMITS.viewerSpikeRatioMax;
+  const n = decimalNumber(v.spikeRatio, 0, max, "The spike ratio");
+  if (typeof n === "number" && (n === 0 || n >= 1)) return n;
+  throw new Refused("spikeRatio", `The spike ratio must be 0 (off) or a number from 1 to ${formatNumber(max)}.`);
 }
 
 class Refused extends Error {
@@ -110,6 +130,16 @@ export function buildMoments(v: MomentValues): Built<MomentSettings, MomentValue
         emoteThreshold: whole(v, "emoteThreshold", 0, U32_MAX, "The emote threshold"),
         emoteWindowSeconds: whole(v, "emoteWindow", ...windows, "The emote window (seconds)"),
         mergeGapSeconds: whole(v, "mergeGap", 0, L.momentMergeGapMaxSecs, "The merge gap (seconds)"),
+        support: {
+          subs: whole(v, "subs", 0, U32_MAX, "Subs"),
+          gifts: whole(v, "gifts", 0, U32_MAX, "Gifted subs"),
+          raidViewers: whole(v, "raidViewers", 0, U32_MAX, "Raid viewers"),
+          bits: whole(v, "bits", 0, U32_MAX, "Bits"),
+        },
+        viewerSpike: {
+          ratio: spikeRatio(v),
+          minIncrease: whole(v, "spikeIncrease", 0, L.viewerSpikeMinIncreaseMax, "The spike's increase"),
+        },
       },
     };
   } catch (e) {
@@ -130,6 +160,12 @@ const NUMBER_KEYS: ReadonlySet<Key> = new Set([
   "emoteThreshold",
   "emoteWindow",
   "mergeGap",
+  "subs",
+  "gifts",
+  "raidViewers",
+  "bits",
+  "spikeRatio",
+  "spikeIncrease",
 ]);
 
 /** A field's number; NaN when empty or not a number. */
@@ -172,13 +208,26 @@ export function momentDraft(v: MomentValues, dirty: ReadonlySet<string>, s: Mome
   return { velocity, keywordThreshold, emoteThreshold };
 }
 
-/** "baseline ×2 · 7 keywords · 7 text emotes". */
+/** The support signals switched on, in words: "subs ≥ 3, gifts ≥ 5, raids ≥ 10 viewers". */
+function supportRules(s: MomentSettings): string[] {
+  const r = s.support;
+  const on: string[] = [];
+  if (r.subs > 0) on.push(`subs ≥ ${r.subs}`);
+  if (r.gifts > 0) on.push(`gifted subs ≥ ${r.gifts}`);
+  if (r.raidViewers > 0) on.push(`raids ≥ ${r.raidViewers} viewers`);
+  if (r.bits > 0) on.push(`bits ≥ ${r.bits}`);
+  return on;
+}
+
+/** "baseline ×2 · 7 keywords · 7 text emotes · 4 support signals". */
 export function settingsSummary(s: MomentSettings): string {
   const v = s.velocity;
   const how = v.rule === "fixed" ? `fixed ${formatNumber(v.perSecond)} msg/s` : `baseline ×${formatNumber(v.ratio)}`;
   const kw = s.keywordThreshold > 0 ? `${s.keywords.length} keyword${s.keywords.length === 1 ? "" : "s"}` : "keywords off";
   const em = s.emoteThreshold > 0 ? `${s.textEmotes.length} text emote${s.textEmotes.length === 1 ? "" : "s"}` : "emotes off";
-  return `${how} · ${kw} · ${em}`;
+  const n = supportRules(s).length;
+  const support = n > 0 ? `${n} support signal${n === 1 ? "" : "s"}` : "support off";
+  return `${how} · ${kw} · ${em} · ${support}`;
 }
 
 /** The summary's tooltip: every rule in words. */
@@ -190,5 +239,11 @@ export function settingsTitle(s: MomentSettings): string {
       : `velocity fires above max(baseline + ${formatNumber(v.sigmas)}σ, baseline ×${formatNumber(v.ratio)}, ${formatNumber(v.minPerSecond)} msg/s)`;
   const kw = s.keywordThreshold > 0 ? `${s.keywordThreshold} keyword messages` : "keywords off";
   const em = s.emoteThreshold > 0 ? `${s.emoteThreshold}× the same emote within ${s.emoteWindowSeconds} s` : "emotes off";
-  return `Moments: ${rule} over ${s.windowSeconds} s; ${kw}; ${em}; merged within ${s.mergeGapSeconds} s`;
+  const support = supportRules(s);
+  const sp = support.length > 0 ? `support: ${support.join(", ")}` : "support off";
+  const spike =
+    s.viewerSpike.ratio > 0
+      ? `viewer spike at ×${formatNumber(s.viewerSpike.ratio)} and +${s.viewerSpike.minIncrease} viewers`
+      : "viewer spike off";
+  return `Moments: ${rule} over ${s.windowSeconds} s; ${kw}; ${em}; ${sp}; ${spike}; merged within ${s.mergeGapSeconds} s`;
 }
