@@ -84,6 +84,12 @@ impl<C> Mailbox<C> {
         })
     }
 
+    /// Like [`Mailbox::try_tell`], but a command that was not delivered comes back (so the
+    /// sender can answer a reply channel inside it).
+    pub fn try_tell_back(&self, command: C) -> Result<(), C> {
+        self.tx.try_send(command).map_err(|e| e.into_inner())
+    }
+
     /// Whether the actor has stopped reading (its receiver is gone).
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()

@@ -8,6 +8,7 @@ pub mod api;
 pub mod chat;
 pub mod cli;
 pub mod clock;
+pub mod cohost;
 pub mod config;
 pub mod db;
 pub mod desktop;

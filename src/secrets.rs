@@ -47,6 +47,8 @@ pub enum SecretKey {
     ObsPassword,
     /// The local server's control API token (`Authorization: Bearer …`).
     ApiToken,
+    /// The co-host's LLM API key (`Authorization: Bearer …`).
+    LlmKey,
 }
 
 impl SecretKey {
@@ -57,6 +59,7 @@ impl SecretKey {
             SecretKey::ModalSecret => "modal-secret",
             SecretKey::ObsPassword => "obs-password",
             SecretKey::ApiToken => "local-api-token",
+            SecretKey::LlmKey => "llm-api-key",
         }
     }
 }

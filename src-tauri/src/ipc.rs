@@ -5,10 +5,11 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use streamcue::api::{
-    ApiError, AppSnapshot, ChatSlot, ChatState, ChatTarget, Clip, ConnectionCheck, CoreEvent,
-    ErrorCode, GeneratorSettingsUpdate, GeneratorStatus, Moment, MomentSettings, ObsSettingsUpdate,
-    ObsSetupReport, ObsView, PathsInfo, QueueAction, QueueItem, QueueView, RecorderSettings,
-    RecorderState, ServerSettings, ServerView, SessionHistory, SessionSummary, UiLimits,
+    ApiError, AppSnapshot, ChatSlot, ChatState, ChatTarget, Clip, CohostModels, CohostSettings,
+    CohostStatus, ConnectionCheck, CoreEvent, ErrorCode, GeneratorSettingsUpdate, GeneratorStatus,
+    Moment, MomentSettings, ObsSettingsUpdate, ObsSetupReport, ObsView, PathsInfo, QueueAction,
+    QueueItem, QueueView, RecorderSettings, RecorderState, ServerSettings, ServerView,
+    SessionHistory, SessionSummary, UiLimits,
 };
 use streamcue::chat::ChannelName;
 use streamcue::desktop::DesktopSettings;
@@ -236,6 +237,60 @@ pub async fn recorder_start(engine: State<'_, EngineSlot>) -> Result<RecorderSta
 #[specta::specta]
 pub async fn recorder_stop(engine: State<'_, EngineSlot>) -> Result<RecorderState, ApiError> {
     engine.get()?.recorder().stop().await
+}
+
+/// Saves the co-host's settings (checked first; they apply to the next line).
+#[tauri::command]
+#[specta::specta]
+pub async fn cohost_set_settings(
+    engine: State<'_, EngineSlot>,
+    settings: CohostSettings,
+) -> Result<CohostStatus, ApiError> {
+    engine.get()?.cohost().save_settings(settings).await
+}
+
+/// Saves the co-host's API key in the OS keyring (`null` removes it).
+#[tauri::command]
+#[specta::specta]
+pub async fn cohost_set_api_key(
+    engine: State<'_, EngineSlot>,
+    key: Option<String>,
+) -> Result<CohostStatus, ApiError> {
+    let key = key
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| Secret::new(k.trim()));
+    engine.get()?.cohost().set_api_key(key).await
+}
+
+/// **Test connection**: the server's models with these (unsaved) settings.
+#[tauri::command]
+#[specta::specta]
+pub async fn cohost_test_connection(
+    engine: State<'_, EngineSlot>,
+    settings: CohostSettings,
+) -> Result<CohostModels, ApiError> {
+    engine.get()?.cohost().test_connection(settings).await
+}
+
+/// Sends a draft to chat, as edited when `text` is given.
+#[tauri::command]
+#[specta::specta]
+pub async fn cohost_send_draft(
+    engine: State<'_, EngineSlot>,
+    id: i32,
+    text: Option<String>,
+) -> Result<CohostStatus, ApiError> {
+    engine.get()?.cohost().send_draft(id, text).await
+}
+
+/// Discards a draft.
+#[tauri::command]
+#[specta::specta]
+pub async fn cohost_discard_draft(
+    engine: State<'_, EngineSlot>,
+    id: i32,
+) -> Result<CohostStatus, ApiError> {
+    engine.get()?.cohost().discard_draft(id).await
 }
 
 /// **Cut clip** around a moment (stream copy, widened to a keyframe).
@@ -472,6 +527,11 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             recorder_start,
             recorder_stop,
             clip_cut,
+            cohost_set_settings,
+            cohost_set_api_key,
+            cohost_test_connection,
+            cohost_send_draft,
+            cohost_discard_draft,
             reveal_in_folder,
             open_link,
             log_ui_error,

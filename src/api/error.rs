@@ -36,6 +36,10 @@ pub enum ErrorCode {
     Generator,
     /// OBS is not connected, or refused a request; the message says why.
     Obs,
+    /// The co-host's model server could not be reached or refused (Test connection, a draft).
+    Cohost,
+    /// No co-host draft has that id (it was sent, discarded or expired).
+    UnknownDraft,
     /// Recording or cutting a clip failed (e.g. ffmpeg or streamlink missing); the message says why.
     Recorder,
     /// A chosen clips or recordings folder cannot be used; the message says why and what to do.

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+mod cohost;
 mod error;
 mod generation;
 mod limits;
@@ -17,6 +18,7 @@ pub mod rows;
 mod server;
 
 pub use crate::twitch_auth::AccountState;
+pub use cohost::*;
 pub use error::*;
 pub use generation::*;
 pub use limits::*;
@@ -176,6 +178,7 @@ pub struct AppSnapshot {
     /// The current (or last) session's moments, oldest first.
     pub moments: Vec<Moment>,
     pub moment_settings: MomentSettings,
+    pub cohost: CohostStatus,
     pub recorder: RecorderView,
     /// The limits strip: outgoing chat limit and running cooldowns.
     pub limits: LimitsView,
@@ -353,6 +356,11 @@ pub enum CoreEvent {
     },
     Notice {
         notice: Notice,
+    },
+    /// The co-host's drafts, counters, settings or last failure changed.
+    Cohost {
+        /// Boxed: the status (drafts, settings) is much larger than every other variant.
+        status: Box<CohostStatus>,
     },
     /// A request was added or changed (state, position).
     QueueItem {

@@ -50,6 +50,8 @@ pub struct ChatOptions {
     pub command_prefix: String,
     /// Where each finished second goes for moment detection (`try_send` only, like `inbound`).
     pub detector: Option<mpsc::Sender<DetectorInput>>,
+    /// Where every chat line goes for the AI co-host (`try_send` only; nothing while it is off).
+    pub cohost: Option<crate::cohost::CohostFeed>,
     /// Which chat slot this actor is: the main one (demo/Twitch) or the Kick one beside it.
     /// Decides which events it publishes.
     pub slot: ChatSlot,

@@ -5,6 +5,7 @@ pub mod channel;
 mod client;
 pub mod demo;
 pub mod dialer;
+pub mod invisible;
 pub mod kick;
 pub mod line_guard;
 pub mod outgoing;

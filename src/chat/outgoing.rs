@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::invisible::disarm_start;
+
 /// Twitch's limit on one chat message.
 pub const MAX_MESSAGE_CHARS: usize = 500;
 
@@ -37,7 +39,8 @@ pub fn sanitise_outgoing(text: &str) -> Option<String> {
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     let collapsed = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
-    let body = collapsed.trim_start_matches(|c: char| c == '/' || c == '.' || c.is_whitespace());
+    // Invisible characters in front would hide a command from this check, not from chat.
+    let body = disarm_start(&collapsed);
     if body.is_empty() {
         return None;
     }
@@ -142,6 +145,12 @@ mod tests {
             Some("timeout x 600".into())
         );
         assert_eq!(sanitise_outgoing(".me dances"), Some("me dances".into()));
+        // A zero-width space, BOM or word joiner in front must not hide the command.
+        assert_eq!(sanitise_outgoing("\u{200B}/ban x"), Some("ban x".into()));
+        assert_eq!(
+            sanitise_outgoing("\u{FEFF}\u{2060} .timeout x"),
+            Some("timeout x".into())
+        );
         assert_eq!(sanitise_outgoing("\r\n/ \t."), None);
         let long = sanitise_outgoing(&"é".repeat(600)).unwrap();
         assert_eq!(long.chars().count(), 500);
@@ -192,10 +201,12 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn sanitised_text_is_always_safe(text in "\\PC{0,700}|[/. \r\n\u{0}a-z]{0,30}") {
+        fn sanitised_text_is_always_safe(text in "\\PC{0,700}|[/. \r\n\u{0}\u{200B}\u{FEFF}\u{2060}a-z]{0,30}") {
             if let Some(out) = sanitise_outgoing(&text) {
                 proptest::prop_assert!(!out.chars().any(char::is_control));
                 proptest::prop_assert!(!out.starts_with('/') && !out.starts_with('.') && !out.starts_with(' '));
+                let first = out.chars().next().unwrap_or(' ');
+                proptest::prop_assert!(!super::super::invisible::is_invisible(first), "{:?}", out);
                 proptest::prop_assert!(out.chars().count() <= MAX_MESSAGE_CHARS);
             }
         }

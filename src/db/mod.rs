@@ -11,6 +11,7 @@
 //! one writing actor (named in its store's docs); an event that reports a write is published
 //! only after the write committed ([`write_then_announce`]).
 
+mod cohost;
 mod generations;
 mod moments;
 mod recordings;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode, SqlitePoolOptions};
 use sqlx::SqlitePool;
 
+pub use cohost::{Cohost, CohostCounter, CohostReplyRow, CohostTotals};
 pub use generations::{ClaimedRequest, Generations, RunOutcome};
 pub use moments::{MomentRow, Moments};
 pub use recordings::{ClipRow, NewClip, RecordingRow, Recordings};
@@ -168,6 +170,10 @@ impl Database {
 
     pub fn sessions(&self) -> Sessions<'_> {
         Sessions { pool: &self.pool }
+    }
+
+    pub fn cohost(&self) -> Cohost<'_> {
+        Cohost { pool: &self.pool }
     }
 
     pub fn velocity(&self) -> Velocity<'_> {

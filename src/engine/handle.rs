@@ -63,6 +63,10 @@ impl EngineHandle {
         &self.actors.obs
     }
 
+    pub fn cohost(&self) -> &crate::cohost::Cohost {
+        &self.actors.cohost
+    }
+
     pub fn moments(&self) -> &MomentDetector {
         &self.actors.moments
     }
@@ -189,6 +193,7 @@ impl EngineHandle {
             recorder,
             moments,
             moment_settings,
+            cohost: self.actors.cohost.status_now(),
             generator,
             obs,
             queue,

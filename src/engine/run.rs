@@ -48,6 +48,7 @@ pub(super) struct Actors {
     pub(super) account: TwitchAccount,
     pub(super) desktop: DesktopPrefs,
     pub(super) server: LocalServer,
+    pub(super) cohost: crate::cohost::Cohost,
     /// The data folder's disk, as last checked.
     pub(super) storage: tokio::sync::watch::Receiver<crate::api::StorageView>,
     /// What opening the database found that the streamer should know.
@@ -134,11 +135,18 @@ pub(super) async fn run_engine(
     chat_options.inbound = Some(inbound_tx);
     let (detector_tx, detector_rx) = detector_channel();
     chat_options.detector = Some(detector_tx.clone());
+    let (cohost_feed, cohost_inlet) = crate::cohost::CohostFeed::channel();
+    chat_options.cohost = Some(cohost_feed.clone());
+    let own_login = chat_options
+        .twitch_credentials
+        .as_ref()
+        .map(|c| c.login.clone());
     let kick_options = ChatOptions {
         twitch_credentials: None,
         inbound: None, // Kick is read-only: graph and moments, no requests
         command_prefix: chat_options.command_prefix.clone(),
         detector: Some(detector_tx),
+        cohost: Some(cohost_feed),
         slot: ChatSlot::Kick,
         kick: chat_options.kick.clone(),
     };
@@ -173,6 +181,21 @@ pub(super) async fn run_engine(
         replies_cancel.clone(),
         &tracker,
     );
+    let cohost_cancel = cancel.child_token();
+    let (cohost, cohost_task) = crate::cohost::Cohost::spawn(
+        crate::cohost::CohostSetup {
+            db: db.clone(),
+            events: events.clone(),
+            replies: replies.clone(),
+            secrets: secrets.clone(),
+            own_login,
+            seed: fastrand::u64(..),
+        },
+        cohost_inlet,
+        cohost_cancel.clone(),
+        &tracker,
+    )
+    .await;
     let queue_cancel = cancel.child_token();
     let events_for_account = events.clone();
     let signals = GenerationSignals::default();
@@ -296,6 +319,7 @@ pub(super) async fn run_engine(
             account,
             desktop,
             server,
+            cohost,
             storage,
             notices,
         }))
@@ -306,7 +330,8 @@ pub(super) async fn run_engine(
     cancel.cancelled().await;
     // Fixed order: chat first (it writes its last second and ends its session; nothing new
     // reaches the queue after it), then the moment detector (it takes what chat sent and
-    // closes open moments), then the generator (the item in hand is written as interrupted,
+    // closes open moments), then the co-host (its model calls are cancelled, drafts dropped),
+    // then the generator (the item in hand is written as interrupted,
     // its partial file removed), then the recorder (streamlink stopped with SIGINT so its file
     // is finalised), then OBS (disconnects), then the replies (nothing left to say to), then
     // the queue (it finishes the event in hand), then the account, then the database. Each
@@ -316,6 +341,7 @@ pub(super) async fn run_engine(
     shutdown.then("chat", chat_cancel, chat_task);
     shutdown.then("kick", kick_cancel, kick_task);
     shutdown.then("moments", moments_cancel, moments_task);
+    shutdown.then("co-host", cohost_cancel, cohost_task);
     shutdown.then("generator", generator_cancel, generator_task);
     shutdown.then("recorder", recorder_cancel, recorder_task);
     shutdown.then("obs", obs_cancel, obs_task);

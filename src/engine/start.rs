@@ -100,6 +100,7 @@ impl Engine {
             inbound: None, // set on the engine thread, with the queue's channel
             command_prefix: queue_options.names.prefix.clone(),
             detector: None, // set on the engine thread, with the detector's channel
+            cohost: None,   // set on the engine thread, with the co-host's feed
             slot: ChatSlot::Main,
             kick: kick_options(&config, options.backoff.clone()),
         };

@@ -10,4 +10,4 @@ pub use actor::{
     inbound_channel, GenerationQueue, Inbound, QueueOptions, QueueSetup, MAX_LISTED_COOLDOWNS,
     RECENT_FINISHED,
 };
-pub use replies::{ChatReplies, ReplySink};
+pub use replies::{ChatReplies, ReplyOutcome, ReplySink};

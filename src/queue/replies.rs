@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -27,10 +27,34 @@ use crate::events::EventBus;
 /// Replies waiting for a send slot, at most.
 pub const BACKLOG: usize = 50;
 
+/// What became of a reply sent with [`ReplySink::say_within`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyOutcome {
+    /// It went out to chat (after the sanitiser).
+    Sent { text: String },
+    /// The limit's room for this sender was used up: it was not sent (nor kept to send later).
+    Limited,
+    /// It could not be sent: nothing sendable was left after the sanitiser, chat is read-only
+    /// or not connected, or too many replies were waiting. In words.
+    NotSent { reason: String },
+}
+
+/// One reply for the actor.
+#[derive(Debug)]
+pub struct Reply {
+    pub channel: String,
+    pub text: String,
+    /// Sends of the window this reply must leave free (0: it may take the last one and wait for
+    /// a slot; more: it goes now or not at all, so queue replies always find room).
+    pub reserve: u32,
+    /// Told what became of it.
+    pub outcome: Option<oneshot::Sender<ReplyOutcome>>,
+}
+
 /// Where the queue (and later the generator) hands chat replies.
 #[derive(Clone, Debug)]
 pub struct ReplySink {
-    mailbox: Mailbox<(String, String)>,
+    mailbox: Mailbox<Reply>,
     /// The limits as last announced (read for snapshots: never waits on the actor, which may
     /// be waiting for a send slot).
     limits: watch::Receiver<ReplyLimits>,
@@ -41,9 +65,42 @@ pub struct ReplySink {
 impl ReplySink {
     /// Queues `text` for `channel`; never blocks.
     pub fn say(&self, channel: &str, text: String) {
+        self.send(Reply {
+            channel: channel.to_string(),
+            text,
+            reserve: 0,
+            outcome: None,
+        });
+    }
+
+    /// Queues `text` for `channel` only if it can go out now leaving `reserve` sends of the
+    /// window free (the co-host leaves room for queue replies); never blocks. The answer says
+    /// what became of it.
+    pub fn say_within(
+        &self,
+        channel: &str,
+        text: String,
+        reserve: u32,
+    ) -> oneshot::Receiver<ReplyOutcome> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Reply {
+            channel: channel.to_string(),
+            text,
+            reserve,
+            outcome: Some(tx),
+        });
+        rx
+    }
+
+    fn send(&self, reply: Reply) {
         static DROPPED: crate::logging::Throttle = crate::logging::Throttle::new();
-        if self.mailbox.try_tell((channel.to_string(), text)).is_err() {
+        if let Err(e) = self.mailbox.try_tell_back(reply) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            if let Some(tx) = e.outcome {
+                let _ = tx.send(ReplyOutcome::NotSent {
+                    reason: "too many chat replies are waiting".into(),
+                });
+            }
             if let Some(also) = DROPPED.allow() {
                 tracing::warn!(also_dropped = also, "chat reply dropped: too many waiting");
             }
@@ -61,7 +118,7 @@ impl ReplySink {
     }
 
     /// A sink whose replies go nowhere (tests of the queue alone).
-    pub fn discard() -> (Self, mpsc::Receiver<(String, String)>) {
+    pub fn discard() -> (Self, mpsc::Receiver<Reply>) {
         let (mailbox, rx) = Mailbox::new(BACKLOG);
         let dropped = Arc::new(AtomicU32::new(0));
         let limits = watch::channel(Limits::new(dropped.clone()).view(Instant::now())).1;
@@ -164,7 +221,7 @@ fn announce(limits: &mut Limits, latest: &watch::Sender<ReplyLimits>, events: &E
 
 async fn run(
     chat: ChatClient,
-    mut rx: mpsc::Receiver<(String, String)>,
+    mut rx: mpsc::Receiver<Reply>,
     mut limits: Limits,
     latest: watch::Sender<ReplyLimits>,
     events: EventBus,
@@ -176,7 +233,12 @@ async fn run(
         latest.send_replace(limits.view(Instant::now()));
     }
     loop {
-        let (channel, text) = tokio::select! {
+        let Reply {
+            channel,
+            text,
+            reserve,
+            outcome,
+        } = tokio::select! {
             biased;
             _ = cancel.cancelled() => return,
             changed = status.changed(), if status_open => {
@@ -196,9 +258,26 @@ async fn run(
                 None => return,
             },
         };
+        let tell = |o: ReplyOutcome| {
+            if let Some(tx) = outcome {
+                let _ = tx.send(o);
+            }
+        };
         let Some(text) = sanitise_outgoing(&text) else {
+            tell(ReplyOutcome::NotSent {
+                reason: "nothing sendable was left after the sanitiser".into(),
+            });
             continue;
         };
+        if reserve > 0 {
+            // Now or not at all, leaving `reserve` sends free for the queue's replies.
+            let now = Instant::now();
+            let used = limits.window.recent(now).len();
+            if used + reserve as usize >= limits.window.limit() {
+                tell(ReplyOutcome::Limited);
+                continue;
+            }
+        }
         let acquired_ms = loop {
             match limits.window.try_acquire(Instant::now()) {
                 Ok(()) => break crate::clock::now_ms(),
@@ -222,6 +301,7 @@ async fn run(
                     elevated,
                 });
                 announce(&mut limits, &latest, &events);
+                tell(ReplyOutcome::Sent { text });
             }
             Err(e) => {
                 // Nothing went out (read-only chat, no session): give the slot back, count it
@@ -233,6 +313,7 @@ async fn run(
                 if let Some(also) = NOT_SENT.allow() {
                     tracing::info!(code = ?e.code, reason = %e.message, also_not_sent = also, "chat reply not sent");
                 }
+                tell(ReplyOutcome::NotSent { reason: e.message });
             }
         }
     }

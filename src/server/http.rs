@@ -146,12 +146,14 @@ fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         InvalidChannel | InvalidSettings | BadRequest => StatusCode::BAD_REQUEST,
         Unauthorized => StatusCode::UNAUTHORIZED,
-        UnknownRequest | UnknownMoment | UnknownSession | FileNotFound => StatusCode::NOT_FOUND,
+        UnknownRequest | UnknownMoment | UnknownSession | UnknownDraft | FileNotFound => {
+            StatusCode::NOT_FOUND
+        }
         AlreadyConnected | NotConnected | InvalidTransition => StatusCode::CONFLICT,
         TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         WrongHost => StatusCode::MISDIRECTED_REQUEST,
-        Obs | Generator | ShuttingDown | StartupFailed | DatabaseLocked | DatabaseTooNew
-        | DatabaseCorrupt | DatabaseUnusable => StatusCode::SERVICE_UNAVAILABLE,
+        Obs | Generator | Cohost | ShuttingDown | StartupFailed | DatabaseLocked
+        | DatabaseTooNew | DatabaseCorrupt | DatabaseUnusable => StatusCode::SERVICE_UNAVAILABLE,
         Recorder => StatusCode::CONFLICT,
         Login | Database | Keyring | Folder | Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -4,7 +4,8 @@
 //!   `CoreEvent` recorded, and small helpers (`within`, `secs`, ...).
 //! - Fakes of the services the app talks to, each over real sockets on 127.0.0.1:
 //!   [`fake_irc`] (Twitch chat), [`fake_pusher`] (Kick chat and channel API), [`fake_gen`]
-//!   (the generation endpoint and its signed downloads), [`fake_oauth`] (Twitch's identity
+//!   (the generation endpoint and its signed downloads), [`fake_llm`] (an OpenAI-compatible
+//!   LLM server, for the co-host), [`fake_oauth`] (Twitch's identity
 //!   service), [`hls_source`] (a live HLS stream made by ffmpeg, for streamlink).
 //! - [`real_obs`]: a real OBS Studio under its own Xvfb (skips where it cannot run).
 //! - [`window`]: the real app window driven through tauri-driver (the window tests).
@@ -22,6 +23,7 @@
 
 pub mod fake_gen;
 pub mod fake_irc;
+pub mod fake_llm;
 pub mod fake_oauth;
 pub mod fake_pusher;
 pub mod gen_rig;

@@ -282,6 +282,61 @@ async clipCut(momentId: number) : Promise<Result<Clip, ApiError>> {
 }
 },
 /**
+ * Saves the co-host's settings (checked first; they apply to the next line).
+ */
+async cohostSetSettings(settings: CohostSettings) : Promise<Result<CohostStatus, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cohost_set_settings", { settings }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Saves the co-host's API key in the OS keyring (`null` removes it).
+ */
+async cohostSetApiKey(key: string | null) : Promise<Result<CohostStatus, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cohost_set_api_key", { key }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * **Test connection**: the server's models with these (unsaved) settings.
+ */
+async cohostTestConnection(settings: CohostSettings) : Promise<Result<CohostModels, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cohost_test_connection", { settings }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Sends a draft to chat, as edited when `text` is given.
+ */
+async cohostSendDraft(id: number, text: string | null) : Promise<Result<CohostStatus, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cohost_send_draft", { id, text }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Discards a draft.
+ */
+async cohostDiscardDraft(id: number) : Promise<Result<CohostStatus, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cohost_discard_draft", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Shows a clip or recording selected in its folder, or opens one of StreamCue's folders (the
  * logs, the database's), in the file manager. Only those are accepted; nothing is executed.
  */
@@ -472,7 +527,7 @@ twitchClientIdSet: boolean; generator: GeneratorStatus; obs: ObsView;
 /**
  * The current (or last) session's moments, oldest first.
  */
-moments: Moment[]; momentSettings: MomentSettings; recorder: RecorderView; 
+moments: Moment[]; momentSettings: MomentSettings; cohost: CohostStatus; recorder: RecorderView; 
 /**
  * The limits strip: outgoing chat limit and running cooldowns.
  */
@@ -559,6 +614,181 @@ startMs: number; endMs: number;
  */
 widenedMs: number; bytes: number; createdAtMs: number }
 /**
+ * Where answers come from.
+ */
+export type CohostBackend = 
+/**
+ * The offline demo responder: canned, deterministic, and says so.
+ */
+"demo" | 
+/**
+ * Any server with `POST {base}/v1/chat/completions` (OpenAI, Ollama, llama.cpp, LM Studio,
+ * vLLM).
+ */
+"openAiCompatible"
+/**
+ * The co-host's running totals (kept in the database).
+ */
+export type CohostCounters = { 
+/**
+ * Requests to the model by outcome.
+ */
+answered: number; failed: number; 
+/**
+ * Answers the processor refused (echo, duplicate, filter, empty).
+ */
+rejected: number; promptTokens: number; completionTokens: number; draftsSent: number; draftsEdited: number; draftsDiscarded: number; draftsExpired: number; 
+/**
+ * Answers sent in auto mode.
+ */
+autoSent: number; 
+/**
+ * Answers not sent because the chat limit's room for the co-host was used up.
+ */
+limited: number; 
+/**
+ * Chat lines not taken in because the co-host was behind.
+ */
+linesDropped: number }
+/**
+ * An answer waiting for the streamer (approval mode). Lives in memory only.
+ */
+export type CohostDraft = { id: number; slot: ChatSlot; channel: string; 
+/**
+ * Who asked (display name); empty for a quiet prompt.
+ */
+viewer: string; question: string; answer: string; trigger: CohostTrigger; 
+/**
+ * How long the model took, ms.
+ */
+latencyMs: number; createdMs: number; expiresMs: number; 
+/**
+ * Whether Send can work: Kick is read-only, so its drafts can only be shown (overlay).
+ */
+sendable: boolean }
+/**
+ * One filter over answers: a whole-word keyword or a regular expression.
+ */
+export type CohostFilter = { pattern: string; regex: boolean; 
+/**
+ * `None`: an answer that matches is dropped; `Some(text)`: the match is replaced by it.
+ */
+replaceWith: string | null }
+/**
+ * What happens to an answer.
+ */
+export type CohostMode = 
+/**
+ * Each answer waits as a draft until the streamer sends, edits or discards it.
+ */
+"approval" | 
+/**
+ * Answers go to chat at once (still through the sanitiser and the limit).
+ */
+"auto"
+/**
+ * What Test connection found.
+ */
+export type CohostModels = { models: string[]; 
+/**
+ * The configured model is among them.
+ */
+modelFound: boolean }
+/**
+ * Everything the streamer sets for the co-host (Settings → Co-host). Saved in the database;
+ * the API key is in the OS keyring, never here. Missing fields take their defaults.
+ */
+export type CohostSettings = { enabled: boolean; backend: CohostBackend; 
+/**
+ * The server's address, e.g. `http://127.0.0.1:11434` (Ollama) or
+ * `https://api.openai.com`; `/v1` is added when missing.
+ */
+baseUrl: string; model: string; temperature: number; maxTokens: number; 
+/**
+ * Ask for a streamed (SSE) answer.
+ */
+stream: boolean; timeoutSeconds: number; 
+/**
+ * The persona / system prompt.
+ */
+persona: string; 
+/**
+ * Names the co-host answers to besides the logged-in account's (e.g. `cuebot`).
+ */
+names: string[]; 
+/**
+ * Commands that ask it (e.g. `!ask`).
+ */
+askCommands: string[]; keywords: string[]; 
+/**
+ * The chance, 0–1, that a keyword line is answered (mentions and commands always are).
+ */
+keywordChance: number; 
+/**
+ * Prompt the co-host after this many minutes without chat (0 = off).
+ */
+quietMinutes: number; 
+/**
+ * Per channel: at most one answer every this many seconds.
+ */
+cooldownSeconds: number; 
+/**
+ * All channels together: at most this many answers a minute.
+ */
+perMinute: number; 
+/**
+ * Logins never answered (other bots). Its own account is always ignored.
+ */
+ignore: string[]; 
+/**
+ * The context window: the last N messages, none older than M minutes (memory only).
+ */
+contextMessages: number; contextMinutes: number; mode: CohostMode; 
+/**
+ * A draft not acted on within this many seconds expires.
+ */
+draftExpirySeconds: number; 
+/**
+ * Sends of the 20 / 30 s chat limit the co-host leaves for queue replies.
+ */
+reserveForQueue: number; maxChars: number; truncation: CohostTruncation; stripMarkdown: boolean; filters: CohostFilter[] }
+/**
+ * The co-host's state: settings, drafts, counters, latency, the last failure.
+ */
+export type CohostStatus = { settings: CohostSettings; 
+/**
+ * Whether an API key is saved in the keyring.
+ */
+apiKeySaved: boolean; 
+/**
+ * Drafts waiting, oldest first.
+ */
+drafts: CohostDraft[]; counters: CohostCounters; 
+/**
+ * Latency of the recent answers, ms (0 when none yet).
+ */
+latencyP50Ms: number; latencyP95Ms: number; 
+/**
+ * Questions being answered right now.
+ */
+inFlight: number; 
+/**
+ * The last failure in words, with the next step, and when (Unix ms).
+ */
+lastError: string | null; lastErrorMs: number | null }
+/**
+ * What fired the co-host.
+ */
+export type CohostTrigger = "mention" | "command" | "keyword" | "quiet"
+/**
+ * How a too-long answer is shortened.
+ */
+export type CohostTruncation = 
+/**
+ * At the last sentence end that fits (else a word, else a hard cut).
+ */
+"sentence" | "hard"
+/**
  * The answer of **Test connection**.
  */
 export type ConnectionCheck = { message: string; latencyMs: number }
@@ -588,6 +818,10 @@ export type CoreEvent =
  * A finished one-second bucket of a chat slot, plus its counters as of its end.
  */
 { kind: "velocity"; slot: ChatSlot; point: VelocityPoint; counters: ChatCounters } | { kind: "notice"; notice: Notice } | 
+/**
+ * The co-host's drafts, counters, settings or last failure changed.
+ */
+{ kind: "cohost"; status: CohostStatus } | 
 /**
  * A request was added or changed (state, position).
  */
@@ -753,6 +987,14 @@ export type ErrorCode =
  * OBS is not connected, or refused a request; the message says why.
  */
 "Obs" | 
+/**
+ * The co-host's model server could not be reached or refused (Test connection, a draft).
+ */
+"Cohost" | 
+/**
+ * No co-host draft has that id (it was sent, discarded or expired).
+ */
+"UnknownDraft" | 
 /**
  * Recording or cutting a clip failed (e.g. ffmpeg or streamlink missing); the message says why.
  */

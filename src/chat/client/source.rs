@@ -91,6 +91,9 @@ impl ChatActor {
                         emotes: msg.emotes.clone(),
                     });
                 }
+                if let Some(cohost) = &self.options.cohost {
+                    cohost.hear(self.options.slot, live.channel.as_str(), &msg);
+                }
                 if let Some(inbound) = &self.options.inbound {
                     if msg.text.contains(self.options.command_prefix.as_str()) {
                         let ev = Inbound::Message {
