@@ -373,7 +373,7 @@ impl CohostActor {
         );
         context.push(now, &line.display, &line.text);
         match decision {
-            Decision::Fire(fired) => self.ask(line.slot, line.display, fired),
+            Decision::Fire(fired) => self.ask(line.slot, line.display, line.login, fired),
             Decision::Held(held) => {
                 tracing::debug!(slot = ?line.slot, ?held, "co-host trigger held")
             }
@@ -548,7 +548,7 @@ impl CohostActor {
                 self.triggers
                     .on_quiet_check(&slot, now, &self.trigger_rules)
             {
-                self.ask(slot, String::new(), fired);
+                self.ask(slot, String::new(), String::new(), fired);
             }
         }
     }

@@ -31,6 +31,8 @@ pub(crate) struct Answered {
     slot: ChatSlot,
     channel: String,
     viewer: String,
+    /// How the viewer is addressed in the reply (`@login`), empty for a quiet prompt.
+    mention: String,
     fired: Fired,
     result: Result<ModelAnswer, String>,
 }
@@ -73,6 +75,21 @@ fn trigger_of(by: FiredBy) -> CohostTrigger {
         FiredBy::Keyword => CohostTrigger::Keyword,
         FiredBy::Quiet => CohostTrigger::Quiet,
     }
+}
+
+/// The answer as said to the viewer: `@login ` in front (as a person in chat would reply),
+/// unless the answer already names them or nobody asked (a quiet prompt). Still at most one
+/// chat message long.
+fn addressed_to(mention: &str, text: String) -> String {
+    if mention.is_empty()
+        || text
+            .to_lowercase()
+            .contains(&format!("@{}", mention.to_lowercase()))
+    {
+        return text;
+    }
+    let line = format!("@{mention} {text}");
+    crate::chat::outgoing::sanitise_outgoing(&line).unwrap_or(text)
 }
 
 /// The window's counters from the stored totals.
@@ -118,7 +135,7 @@ impl CohostActor {
     }
 
     /// Starts a model call for what fired (on the tracker, raced against the actor's token).
-    pub(super) fn ask(&mut self, slot: ChatSlot, viewer: String, fired: Fired) {
+    pub(super) fn ask(&mut self, slot: ChatSlot, viewer: String, mention: String, fired: Fired) {
         if self.in_flight >= IN_FLIGHT_MAX {
             tracing::info!(
                 ?slot,
@@ -186,6 +203,7 @@ impl CohostActor {
                         slot,
                         channel,
                         viewer,
+                        mention,
                         fired,
                         result,
                     };
@@ -234,6 +252,7 @@ impl CohostActor {
                 return;
             }
         };
+        let text = addressed_to(&a.mention, text);
         let usage = answer.usage.unwrap_or_default();
         let counts = [
             (CohostCounter::Answered, 1),
