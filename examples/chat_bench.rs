@@ -98,10 +98,13 @@ struct Params {
     /// the queue actor (a diagnostic that isolates the chat path; the default is the app's
     /// default config, where about 1 line in 14 of the sample chat is a `!anime` command).
     commands: bool,
+    /// `false`: the co-host switched off before the run (a diagnostic for what it costs the
+    /// chat path; the app's default is on, with the offline demo responder).
+    cohost: bool,
 }
 
 fn usage() -> String {
-    "usage: chat_bench burst [--n N] [--commands on|off] | chat_bench paced [--rate R] [--secs S] [--commands on|off]".into()
+    "usage: chat_bench burst [--n N] [--commands on|off] [--cohost on|off] | chat_bench paced [--rate R] [--secs S] [--commands on|off] [--cohost on|off]".into()
 }
 
 fn parse_args(args: &[String]) -> Result<Params, String> {
@@ -114,6 +117,7 @@ fn parse_args(args: &[String]) -> Result<Params, String> {
     let mut rate = 5_000u64;
     let mut secs = 40u64;
     let mut commands = true;
+    let mut cohost = true;
     let mut it = args[1..].iter();
     while let Some(flag) = it.next() {
         let value = it
@@ -124,6 +128,14 @@ fn parse_args(args: &[String]) -> Result<Params, String> {
                 "on" => true,
                 "off" => false,
                 _ => return Err(format!("--commands on|off, not {value}")),
+            };
+            continue;
+        }
+        if flag == "--cohost" {
+            cohost = match value.as_str() {
+                "on" => true,
+                "off" => false,
+                _ => return Err(format!("--cohost on|off, not {value}")),
             };
             continue;
         }
@@ -150,6 +162,7 @@ fn parse_args(args: &[String]) -> Result<Params, String> {
         n,
         rate,
         commands,
+        cohost,
     })
 }
 
@@ -430,6 +443,21 @@ mod client {
         })
         .await
         .map_err(|e| format!("Engine::start: {e}"))?;
+        if p.cohost {
+            out!("co-host: the app's default (on, offline demo responder): every line is handed to it");
+        } else {
+            let off = streamcue::api::CohostSettings {
+                enabled: false,
+                ..Default::default()
+            };
+            engine
+                .handle()
+                .cohost()
+                .save_settings(off)
+                .await
+                .map_err(|e| format!("co-host off: {e:?}"))?;
+            out!("co-host: DIAGNOSTIC, switched off: no line is handed to it");
+        }
         engine
             .connect_chat(ChatTarget::Twitch {
                 channel: CHANNEL.into(),
@@ -729,9 +757,10 @@ mod client {
             ),
         }
         out!(
-            "RESULT mode={} commands={} n={} msgs_per_s={msgs_per_s:.0} cpu_s={:.3} user_s={:.3} sys_s={:.3} wall_s={:.3} cpu_us_per_msg={cpu_us_per_msg:.2} cpu_pct={cpu_pct:.1} peak_rss_mb={:.1} ok={}",
+            "RESULT mode={} commands={} cohost={} n={} msgs_per_s={msgs_per_s:.0} cpu_s={:.3} user_s={:.3} sys_s={:.3} wall_s={:.3} cpu_us_per_msg={cpu_us_per_msg:.2} cpu_pct={cpu_pct:.1} peak_rss_mb={:.1} ok={}",
             p.mode.name(),
             if p.commands { "on" } else { "off" },
+            if p.cohost { "on" } else { "off" },
             p.n,
             cpu.total().as_secs_f64(),
             cpu.user.as_secs_f64(),

@@ -6,6 +6,7 @@
 #   bash scripts/bench.sh                 # 3 burst runs (N=200000) + 3 paced runs (5000/s × 40 s)
 #                                         # with the app's default config, then 1 of each with
 #                                         # chat commands off (diagnostic: the chat path alone)
+#                                         # and 1 paced with the co-host off (what it costs)
 #   RUNS=1 DIAG=0 N=50000 SECS=10 bash scripts/bench.sh
 # Each run's log (the app's console log, stderr) goes to target/bench-logs/.
 set -euo pipefail
@@ -22,8 +23,8 @@ BIN="target/release/examples/chat_bench"
 LOGS="target/bench-logs"
 mkdir -p "$LOGS"
 
-echo "=== build: cargo build --release --example chat_bench"
-cargo build --release --example chat_bench
+echo "=== build: cargo build --release --example chat_bench --example cohost_memory"
+cargo build --release --example chat_bench --example cohost_memory
 
 cpu_model="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo
@@ -67,25 +68,30 @@ done
 if [ "$DIAG" = "1" ]; then
   run "burst-nocmd" burst --n "$N" --commands off
   run "paced-nocmd" paced --rate "$RATE" --secs "$SECS" --commands off
+  run "paced-nocohost" paced --rate "$RATE" --secs "$SECS" --cohost off
 fi
 
 echo
 echo "=== summary (each row one fresh StreamCue process; CPU = getrusage user+sys of that process only)"
-echo "commands: ${BIN} burst --n ${N} [--commands off]   |   ${BIN} paced --rate ${RATE} --secs ${SECS} [--commands off]"
+echo "commands: ${BIN} burst --n ${N} [--commands off]   |   ${BIN} paced --rate ${RATE} --secs ${SECS} [--commands off | --cohost off]"
 awk '
 function val(key,   i, kv) {
   for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] }
   return "-"
 }
 BEGIN {
-  printf "%-12s %-6s %-9s %7s %9s %8s %8s %11s %7s %8s %s\n", "run", "mode", "commands", "N", "msgs/s", "wall s", "CPU s", "CPU µs/msg", "CPU %", "peak MB", "verified"
+  printf "%-15s %-6s %-9s %-7s %7s %9s %8s %8s %11s %7s %8s %s\n", "run", "mode", "commands", "co-host", "N", "msgs/s", "wall s", "CPU s", "CPU µs/msg", "CPU %", "peak MB", "verified"
 }
 {
-  printf "%-12s %-6s %-9s %7s %9s %8s %8s %11s %7s %8s %s\n", val("run"), val("mode"), val("commands"), val("n"), val("msgs_per_s"), val("wall_s"), val("cpu_s"), val("cpu_us_per_msg"), val("cpu_pct"), val("peak_rss_mb"), (val("ok") == "1" ? "yes" : "NO")
+  printf "%-15s %-6s %-9s %-7s %7s %9s %8s %8s %11s %7s %8s %s\n", val("run"), val("mode"), val("commands"), val("cohost"), val("n"), val("msgs_per_s"), val("wall_s"), val("cpu_s"), val("cpu_us_per_msg"), val("cpu_pct"), val("peak_rss_mb"), (val("ok") == "1" ? "yes" : "NO")
 }' "$results"
 echo "targets: burst ≤ 25 µs CPU/msg; paced ≤ 15 % of one core and ≤ 80 MB peak RSS"
 echo "(burst msgs/s: first→last message counted by the engine; CPU %: of one core over GO → last message;"
-echo " commands=on: the app's default config; commands=off: diagnostic, no line is handed to the queue actor)"
+echo " commands=on: the app's default config; commands=off: diagnostic, no line is handed to the queue actor;"
+echo " co-host=on: the app's default (demo responder); off: diagnostic, no line is handed to the co-host)"
+echo
+echo "=== co-host context memory: ${BIN%/*}/cohost_memory (500 channels × 200 messages, each case a fresh process)"
+"${BIN%/*}/cohost_memory" || status=1
 if [ "$status" -ne 0 ]; then
   echo "some run FAILED verification or did not finish (see its report above)"
 fi

@@ -140,6 +140,9 @@ mod tests {
             peak as f64 >= 4.0 * avg_per_5s,
             "peak {peak} vs average {avg_per_5s:.1}"
         );
+        // Questions for the demo co-host, spread over the script.
+        let asks = lines.iter().filter(|l| l.text.starts_with("!ask ")).count();
+        assert!(asks >= 6, "only {asks} !ask lines");
     }
 
     #[test]
