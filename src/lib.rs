@@ -27,6 +27,7 @@ pub mod server;
 pub mod storage;
 pub mod tools;
 pub mod twitch_auth;
+pub mod watch;
 
 pub use engine::{Engine, EngineHandle, EngineOptions};
 

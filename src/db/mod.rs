@@ -19,6 +19,7 @@ mod requests;
 mod sessions;
 mod settings;
 mod velocity;
+mod watch;
 mod write_tx;
 
 use std::path::Path;
@@ -36,6 +37,7 @@ pub use requests::{NewRequest, QueueCounter, RequestRow, Requests};
 pub use sessions::{ChatSessionRow, Platform, SessionSummaryRow, Sessions};
 pub use settings::{Setting, Settings};
 pub use velocity::{MinuteCounts, Velocity};
+pub use watch::{Applied, Created, NewWatchSession, Watch, WatchSessionRow};
 pub use write_tx::WriteTx;
 
 use crate::api::CoreEvent;
@@ -174,6 +176,10 @@ impl Database {
 
     pub fn cohost(&self) -> Cohost<'_> {
         Cohost { pool: &self.pool }
+    }
+
+    pub fn watch(&self) -> Watch<'_> {
+        Watch { pool: &self.pool }
     }
 
     pub fn velocity(&self) -> Velocity<'_> {
