@@ -377,3 +377,36 @@ async fn a_401_is_shown_with_the_next_step_and_nothing_is_said() {
     wait_cohost(&rig, secs(30.0), "the timeout", |s| s.counters.failed >= 2).await;
     assert_eq!(cohost_lines(&rig).len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_connection_lists_the_models_before_one_is_chosen() {
+    let llm = FakeLlm::start().await;
+    llm.set_models(&["llama3:8b", "qwen2.5:7b"]);
+    let rig = GenRig::start(None, FAST, 30).await;
+    let none_yet = CohostSettings {
+        model: String::new(),
+        ..on_fake(&llm, CohostMode::Approval)
+    };
+    let listed = rig
+        .handle()
+        .cohost()
+        .test_connection(none_yet.clone())
+        .await
+        .expect("listed with no model chosen");
+    assert_eq!(listed.models, ["llama3:8b", "qwen2.5:7b"]);
+    assert!(!listed.model_found);
+    // Saving still needs a model.
+    let saved = rig.handle().cohost().save_settings(none_yet).await;
+    assert!(saved.is_err(), "{saved:?}");
+    let picked = CohostSettings {
+        model: "qwen2.5:7b".into(),
+        ..on_fake(&llm, CohostMode::Approval)
+    };
+    let listed = rig
+        .handle()
+        .cohost()
+        .test_connection(picked)
+        .await
+        .expect("listed");
+    assert!(listed.model_found);
+}

@@ -99,6 +99,58 @@ pub struct UiLimits {
     pub reply_window_ms: u32,
     /// Most cooldowns listed in `Cooldowns.endsAtMs`.
     pub cooldowns_listed_max: u32,
+    /// Settings → Co-host.
+    pub cohost: CohostLimits,
+}
+
+/// The co-host's settings ranges (`cohost::settings` checks against the same constants).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct CohostLimits {
+    pub temperature_max: f64,
+    pub max_tokens_max: u32,
+    pub timeout_max_secs: u32,
+    pub persona_max_chars: u32,
+    /// Most names, ask commands, keywords, ignored logins or filters; the longest word and
+    /// filter pattern, characters.
+    pub list_max: u32,
+    pub word_max_chars: u32,
+    pub pattern_max_chars: u32,
+    pub quiet_minutes_max: u32,
+    pub cooldown_max_secs: u32,
+    pub per_minute_max: u32,
+    pub context_messages_max: u32,
+    pub context_minutes_max: u32,
+    pub draft_expiry_min_secs: u32,
+    pub draft_expiry_max_secs: u32,
+    pub reserve_for_queue_max: u32,
+    pub max_chars_min: u32,
+    pub max_chars_max: u32,
+}
+
+impl CohostLimits {
+    fn current() -> Self {
+        use crate::cohost::settings::*;
+        Self {
+            temperature_max: TEMPERATURE_MAX,
+            max_tokens_max: MAX_TOKENS_MAX,
+            timeout_max_secs: TIMEOUT_MAX_SECONDS,
+            persona_max_chars: PERSONA_MAX_CHARS as u32,
+            list_max: LIST_MAX as u32,
+            word_max_chars: WORD_MAX_CHARS as u32,
+            pattern_max_chars: PATTERN_MAX_CHARS as u32,
+            quiet_minutes_max: QUIET_MINUTES_MAX,
+            cooldown_max_secs: COOLDOWN_MAX_SECONDS,
+            per_minute_max: PER_MINUTE_MAX,
+            context_messages_max: CONTEXT_MESSAGES_MAX,
+            context_minutes_max: CONTEXT_MINUTES_MAX,
+            draft_expiry_min_secs: DRAFT_EXPIRY_MIN_SECONDS,
+            draft_expiry_max_secs: DRAFT_EXPIRY_MAX_SECONDS,
+            reserve_for_queue_max: RESERVE_FOR_QUEUE_MAX,
+            max_chars_min: MAX_CHARS_MIN,
+            max_chars_max: crate::chat::outgoing::MAX_MESSAGE_CHARS as u32,
+        }
+    }
 }
 
 /// Finished requests the window keeps (more than the view carries: events add to them).
@@ -141,6 +193,7 @@ impl UiLimits {
             reply_limit_elevated: TWITCH_LIMIT_ELEVATED as u32,
             reply_window_ms: TWITCH_WINDOW.as_millis() as u32,
             cooldowns_listed_max: crate::queue::MAX_LISTED_COOLDOWNS as u32,
+            cohost: CohostLimits::current(),
         }
     }
 }
@@ -280,6 +333,94 @@ mod tests {
             (l.queue_finished_kept, l.clips_kept, l.cooldowns_listed_max),
             (30, 200, 500)
         );
+    }
+
+    #[test]
+    fn the_cohost_limits_are_the_ones_its_settings_check_uses() {
+        use crate::api::CohostSettings;
+        let c = UiLimits::current().cohost;
+        let check = |f: &dyn Fn(&mut CohostSettings)| {
+            let mut s = CohostSettings::default();
+            f(&mut s);
+            crate::cohost::settings::check(&s)
+        };
+        assert!(check(&|_| {}).is_ok(), "the defaults are valid");
+        // Each edge is accepted and one past it refused.
+        type Edit = fn(&mut CohostSettings, u32);
+        let edges: [(Edit, u32, u32); 12] = [
+            (
+                |s, v| s.max_tokens = v,
+                c.max_tokens_max,
+                c.max_tokens_max + 1,
+            ),
+            (
+                |s, v| s.timeout_seconds = v,
+                c.timeout_max_secs,
+                c.timeout_max_secs + 1,
+            ),
+            (
+                |s, v| s.quiet_minutes = v,
+                c.quiet_minutes_max,
+                c.quiet_minutes_max + 1,
+            ),
+            (
+                |s, v| s.cooldown_seconds = v,
+                c.cooldown_max_secs,
+                c.cooldown_max_secs + 1,
+            ),
+            (
+                |s, v| s.per_minute = v,
+                c.per_minute_max,
+                c.per_minute_max + 1,
+            ),
+            (
+                |s, v| s.context_messages = v,
+                c.context_messages_max,
+                c.context_messages_max + 1,
+            ),
+            (
+                |s, v| s.context_minutes = v,
+                c.context_minutes_max,
+                c.context_minutes_max + 1,
+            ),
+            (
+                |s, v| s.draft_expiry_seconds = v,
+                c.draft_expiry_min_secs,
+                c.draft_expiry_min_secs - 1,
+            ),
+            (
+                |s, v| s.draft_expiry_seconds = v,
+                c.draft_expiry_max_secs,
+                c.draft_expiry_max_secs + 1,
+            ),
+            (
+                |s, v| s.reserve_for_queue = v,
+                c.reserve_for_queue_max,
+                c.reserve_for_queue_max + 1,
+            ),
+            (|s, v| s.max_chars = v, c.max_chars_min, c.max_chars_min - 1),
+            (|s, v| s.max_chars = v, c.max_chars_max, c.max_chars_max + 1),
+        ];
+        for (i, (edit, edge, past)) in edges.into_iter().enumerate() {
+            assert!(check(&|s| edit(s, edge)).is_ok(), "edge {i}");
+            assert!(refused(check(&|s| edit(s, past))), "past {i}");
+        }
+        assert!(check(&|s| s.temperature = c.temperature_max).is_ok());
+        assert!(refused(
+            check(&|s| s.temperature = c.temperature_max + 0.01)
+        ));
+        let word = |n: u32| "w".repeat(n as usize);
+        assert!(check(&|s| s.keywords = vec![word(c.word_max_chars)]).is_ok());
+        assert!(refused(check(
+            &|s| s.keywords = vec![word(c.word_max_chars + 1)]
+        )));
+        assert!(check(&|s| s.persona = word(c.persona_max_chars)).is_ok());
+        assert!(refused(check(
+            &|s| s.persona = word(c.persona_max_chars + 1)
+        )));
+        let many = |n: u32| (0..n).map(|i| format!("w{i}")).collect::<Vec<_>>();
+        assert!(check(&|s| s.ignore = many(c.list_max)).is_ok());
+        assert!(refused(check(&|s| s.ignore = many(c.list_max + 1))));
     }
 
     #[test]

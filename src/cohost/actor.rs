@@ -39,6 +39,9 @@ use crate::events::EventBus;
 use crate::queue::ReplySink;
 use crate::secrets::{Secret, SecretStore};
 
+/// Lines taken from the feed in one go after the first.
+const FEED_BATCH: usize = 255;
+
 /// Lines waiting for the co-host, at most (more are dropped and counted).
 pub const FEED_CAPACITY: usize = 4096;
 /// Drafts waiting, at most (a new one expires the oldest).
@@ -307,7 +310,15 @@ impl CohostActor {
                     None => return,
                 },
                 line = feed.recv() => match line {
-                    Some(line) => self.on_line(line),
+                    Some(line) => {
+                        self.on_line(line);
+                        // Chat arrives in bursts: take what is already waiting (a bounded
+                        // number, so commands stay prompt) before the loop sets up again.
+                        for _ in 0..FEED_BATCH {
+                            let Ok(line) = feed.try_recv() else { break };
+                            self.on_line(line);
+                        }
+                    }
                     None => return,
                 },
                 ev = events.recv() => match ev {

@@ -23,6 +23,22 @@ pub const PATTERN_MAX_CHARS: usize = 200;
 /// Context window bounds.
 pub const CONTEXT_MESSAGES_MAX: u32 = 200;
 pub const CONTEXT_MINUTES_MAX: u32 = 120;
+/// The model call: temperature, max tokens, timeout (seconds) at most.
+pub const TEMPERATURE_MAX: f64 = 2.0;
+pub const MAX_TOKENS_MAX: u32 = 4096;
+pub const TIMEOUT_MAX_SECONDS: u32 = 300;
+/// Triggers: the quiet-chat prompt (minutes), the per-channel cooldown (seconds), answers a
+/// minute at most.
+pub const QUIET_MINUTES_MAX: u32 = 240;
+pub const COOLDOWN_MAX_SECONDS: u32 = 3600;
+pub const PER_MINUTE_MAX: u32 = 60;
+/// Drafts expire after this many seconds, at least and at most.
+pub const DRAFT_EXPIRY_MIN_SECONDS: u32 = 10;
+pub const DRAFT_EXPIRY_MAX_SECONDS: u32 = 3600;
+/// Of Twitch's 20 sends per 30 s, at most this many are kept for the queue's replies.
+pub const RESERVE_FOR_QUEUE_MAX: u32 = 15;
+/// The shortest answer length limit (the longest is the chat's own 500).
+pub const MAX_CHARS_MIN: u32 = 20;
 
 /// Refuses settings that cannot work, saying which and why.
 pub fn check(s: &CohostSettings) -> Result<(), ApiError> {
@@ -38,14 +54,20 @@ pub fn check(s: &CohostSettings) -> Result<(), ApiError> {
             return bad("Choose a model (Test connection lists the server's models).".into());
         }
     }
-    if !(0.0..=2.0).contains(&s.temperature) {
-        return bad("The temperature must be between 0 and 2.".into());
+    if !(0.0..=TEMPERATURE_MAX).contains(&s.temperature) {
+        return bad(format!(
+            "The temperature must be between 0 and {TEMPERATURE_MAX}."
+        ));
     }
-    if !(1..=4096).contains(&s.max_tokens) {
-        return bad("Max tokens must be between 1 and 4096.".into());
+    if !(1..=MAX_TOKENS_MAX).contains(&s.max_tokens) {
+        return bad(format!(
+            "Max tokens must be between 1 and {MAX_TOKENS_MAX}."
+        ));
     }
-    if !(1..=300).contains(&s.timeout_seconds) {
-        return bad("The timeout must be between 1 and 300 seconds.".into());
+    if !(1..=TIMEOUT_MAX_SECONDS).contains(&s.timeout_seconds) {
+        return bad(format!(
+            "The timeout must be between 1 and {TIMEOUT_MAX_SECONDS} seconds."
+        ));
     }
     if s.persona.chars().count() > PERSONA_MAX_CHARS {
         return bad(format!(
@@ -74,11 +96,15 @@ pub fn check(s: &CohostSettings) -> Result<(), ApiError> {
     if !(0.0..=1.0).contains(&s.keyword_chance) {
         return bad("The keyword chance must be between 0 and 1.".into());
     }
-    if s.quiet_minutes > 240 {
-        return bad("The quiet-chat prompt can be at most 240 minutes.".into());
+    if s.quiet_minutes > QUIET_MINUTES_MAX {
+        return bad(format!(
+            "The quiet-chat prompt can be at most {QUIET_MINUTES_MAX} minutes."
+        ));
     }
-    if s.cooldown_seconds > 3600 || !(1..=60).contains(&s.per_minute) {
-        return bad("The cooldown is at most 3600 s and the rate 1–60 answers a minute.".into());
+    if s.cooldown_seconds > COOLDOWN_MAX_SECONDS || !(1..=PER_MINUTE_MAX).contains(&s.per_minute) {
+        return bad(format!(
+            "The cooldown is at most {COOLDOWN_MAX_SECONDS} s and the rate 1–{PER_MINUTE_MAX} answers a minute."
+        ));
     }
     if s.context_messages > CONTEXT_MESSAGES_MAX
         || !(1..=CONTEXT_MINUTES_MAX).contains(&s.context_minutes)
@@ -87,14 +113,21 @@ pub fn check(s: &CohostSettings) -> Result<(), ApiError> {
             "The context is at most {CONTEXT_MESSAGES_MAX} messages and 1–{CONTEXT_MINUTES_MAX} minutes."
         ));
     }
-    if !(10..=3600).contains(&s.draft_expiry_seconds) {
-        return bad("Drafts expire after 10–3600 seconds.".into());
+    if !(DRAFT_EXPIRY_MIN_SECONDS..=DRAFT_EXPIRY_MAX_SECONDS).contains(&s.draft_expiry_seconds) {
+        return bad(format!(
+            "Drafts expire after {DRAFT_EXPIRY_MIN_SECONDS}–{DRAFT_EXPIRY_MAX_SECONDS} seconds."
+        ));
     }
-    if s.reserve_for_queue > 15 {
-        return bad("Keep at most 15 of the 20 sends for the queue's replies.".into());
+    if s.reserve_for_queue > RESERVE_FOR_QUEUE_MAX {
+        return bad(format!(
+            "Keep at most {RESERVE_FOR_QUEUE_MAX} of the 20 sends for the queue's replies."
+        ));
     }
-    if !(20..=crate::chat::outgoing::MAX_MESSAGE_CHARS as u32).contains(&s.max_chars) {
-        return bad("Answers can be 20–500 characters long.".into());
+    if !(MAX_CHARS_MIN..=crate::chat::outgoing::MAX_MESSAGE_CHARS as u32).contains(&s.max_chars) {
+        return bad(format!(
+            "Answers can be {MAX_CHARS_MIN}–{} characters long.",
+            crate::chat::outgoing::MAX_MESSAGE_CHARS
+        ));
     }
     if s.filters.len() > LIST_MAX {
         return bad(format!("At most {LIST_MAX} filters."));

@@ -460,7 +460,7 @@ coreEvents: "core-events"
 
 /** user-defined constants **/
 
-export const UI_LIMITS = {"baselineFloorMin":0.0,"baselineHalfLifeMinSecs":1,"baselineRatioMin":1.0,"baselineSigmasMin":0.0,"baselineWarmupMaxSecs":3600,"clipsKept":200,"clipsSent":30,"cooldownsListedMax":500,"defaultFixedPerSecond":5.0,"defaultMomentSettings":{"emoteThreshold":10,"emoteWindowSeconds":5,"keywordThreshold":5,"keywords":["clip","clip that","no way","lmao","omg","insane","pog","wtf"],"mergeGapSeconds":15,"support":{"bits":500,"gifts":5,"raidViewers":10,"subs":3},"textEmotes":["KEKW","LUL","PogChamp","Pog","OMEGALUL","monkaS","Kappa"],"velocity":{"halfLifeSeconds":120,"minPerSecond":1.0,"ratio":2.0,"rule":"baseline","sigmas":4.0,"warmupSeconds":30},"viewerSpike":{"minIncrease":20,"ratio":1.5},"windowSeconds":10},"generatorTimeoutDefaultSecs":60,"generatorTimeoutMaxSecs":900,"generatorTimeoutMinSecs":1,"momentMergeGapMaxSecs":600,"momentNoteMaxChars":500,"momentWindowMaxSecs":300,"momentWindowMinSecs":1,"momentWordMaxChars":40,"momentWordsMax":100,"obsPortMax":65535,"obsPortMin":1,"queueFinishedKept":30,"queueFinishedSent":20,"recorderPaddingMaxSecs":600,"replyLimit":20,"replyLimitElevated":100,"replyWindowMs":30000,"velocityWindowSecs":600,"viewerSpikeMinIncreaseMax":1000000,"viewerSpikeRatioMax":100.0} as const;
+export const UI_LIMITS = {"baselineFloorMin":0.0,"baselineHalfLifeMinSecs":1,"baselineRatioMin":1.0,"baselineSigmasMin":0.0,"baselineWarmupMaxSecs":3600,"clipsKept":200,"clipsSent":30,"cohost":{"contextMessagesMax":200,"contextMinutesMax":120,"cooldownMaxSecs":3600,"draftExpiryMaxSecs":3600,"draftExpiryMinSecs":10,"listMax":50,"maxCharsMax":500,"maxCharsMin":20,"maxTokensMax":4096,"patternMaxChars":200,"perMinuteMax":60,"personaMaxChars":4000,"quietMinutesMax":240,"reserveForQueueMax":15,"temperatureMax":2.0,"timeoutMaxSecs":300,"wordMaxChars":40},"cooldownsListedMax":500,"defaultFixedPerSecond":5.0,"defaultMomentSettings":{"emoteThreshold":10,"emoteWindowSeconds":5,"keywordThreshold":5,"keywords":["clip","clip that","no way","lmao","omg","insane","pog","wtf"],"mergeGapSeconds":15,"support":{"bits":500,"gifts":5,"raidViewers":10,"subs":3},"textEmotes":["KEKW","LUL","PogChamp","Pog","OMEGALUL","monkaS","Kappa"],"velocity":{"halfLifeSeconds":120,"minPerSecond":1.0,"ratio":2.0,"rule":"baseline","sigmas":4.0,"warmupSeconds":30},"viewerSpike":{"minIncrease":20,"ratio":1.5},"windowSeconds":10},"generatorTimeoutDefaultSecs":60,"generatorTimeoutMaxSecs":900,"generatorTimeoutMinSecs":1,"momentMergeGapMaxSecs":600,"momentNoteMaxChars":500,"momentWindowMaxSecs":300,"momentWindowMinSecs":1,"momentWordMaxChars":40,"momentWordsMax":100,"obsPortMax":65535,"obsPortMin":1,"queueFinishedKept":30,"queueFinishedSent":20,"recorderPaddingMaxSecs":600,"replyLimit":20,"replyLimitElevated":100,"replyWindowMs":30000,"velocityWindowSecs":600,"viewerSpikeMinIncreaseMax":1000000,"viewerSpikeRatioMax":100.0} as const;
 
 /** user-defined types **/
 
@@ -674,6 +674,15 @@ export type CohostFilter = { pattern: string; regex: boolean;
  * `None`: an answer that matches is dropped; `Some(text)`: the match is replaced by it.
  */
 replaceWith: string | null }
+/**
+ * The co-host's settings ranges (`cohost::settings` checks against the same constants).
+ */
+export type CohostLimits = { temperatureMax: number; maxTokensMax: number; timeoutMaxSecs: number; personaMaxChars: number; 
+/**
+ * Most names, ask commands, keywords, ignored logins or filters; the longest word and
+ * filter pattern, characters.
+ */
+listMax: number; wordMaxChars: number; patternMaxChars: number; quietMinutesMax: number; cooldownMaxSecs: number; perMinuteMax: number; contextMessagesMax: number; contextMinutesMax: number; draftExpiryMinSecs: number; draftExpiryMaxSecs: number; reserveForQueueMax: number; maxCharsMin: number; maxCharsMax: number }
 /**
  * What happens to an answer.
  */
@@ -1668,7 +1677,11 @@ replyLimit: number; replyLimitElevated: number; replyWindowMs: number;
 /**
  * Most cooldowns listed in `Cooldowns.endsAtMs`.
  */
-cooldownsListedMax: number }
+cooldownsListedMax: number; 
+/**
+ * Settings → Co-host.
+ */
+cohost: CohostLimits }
 /**
  * One second of chat: how many messages arrived in it.
  */

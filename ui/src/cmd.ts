@@ -24,6 +24,7 @@ const STALE: ReadonlySet<ErrorCode> = new Set([
   "UnknownRequest",
   "UnknownMoment",
   "UnknownSession",
+  "UnknownDraft",
   "InvalidTransition",
 ]);
 

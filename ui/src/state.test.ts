@@ -1,7 +1,7 @@
 // The reducer (state.ts): snapshots and events in, the cache and the touched slices out.
 import { describe, expect, it } from "vitest";
-import { item } from "./testFixtures";
-import type { AppSnapshot, ChatState, ChatView, CoreEvent, Moment, QueueItem, ServerView } from "./bindings";
+import { DESKTOP, item, NO_SUPPORT, SERVER, snapshot } from "./testFixtures";
+import type { ChatState, CoreEvent, Moment, QueueItem, ServerView } from "./bindings";
 import {
   applyChatState,
   applyEvents,
@@ -33,65 +33,6 @@ function moment(id: number, sessionId: number, startedAtMs = id * 1000, ended = 
     note: "",
   };
 }
-
-
-const NO_SUPPORT = { subs: 0, gifts: 0, raids: 0, raidViewers: 0, bits: 0 };
-const ZERO = { messages: 0, malformedLines: 0, reconnects: 0, support: NO_SUPPORT };
-
-/** A snapshot; `chat` and `kick` fill the two chat slots (disconnected by default). */
-function snapshot(
-  over: Partial<AppSnapshot> & { chat?: ChatState; kick?: Omit<ChatView, "slot"> } = {},
-): AppSnapshot {
-  const { chat, kick, ...rest } = over;
-  return {
-    chats: [
-      { slot: "main", state: chat ?? { state: "disconnected" }, counters: { ...ZERO }, velocity: [] },
-      { slot: "kick", ...(kick ?? { state: { state: "disconnected" }, counters: { ...ZERO }, velocity: [] }) },
-    ],
-    notices: [],
-    paths: {
-      configFile: "c",
-      databaseFile: "d",
-      logDir: "l",
-      clipsDir: "k",
-      recordingsDir: "r",
-      clipsDirIsDefault: true,
-      recordingsDirIsDefault: true,
-    },
-    localServer: SERVER,
-    storage: { phase: "ok", freeMb: 50000, path: "/data", message: null },
-    keyringAvailable: true,
-    defaultChannel: "",
-    queue: { items: [], autoApprove: false, maxWaiting: 10, counters: {} as never },
-    account: { state: "loggedOut" } as never,
-    twitchClientIdSet: false,
-    generator: {} as never,
-    obs: { settings: {}, state: { connection: { state: "disabled" } } } as never,
-    moments: [],
-    momentSettings: {} as never,
-    recorder: { settings: {}, state: {}, clips: [] } as never,
-    desktop: DESKTOP,
-    ...rest,
-  } as AppSnapshot;
-}
-
-const SERVER: ServerView = {
-  settings: { enabled: true, port: 7373 },
-  phase: "listening",
-  url: "http://127.0.0.1:7373",
-  message: null,
-  clients: 0,
-  overriddenBy: null,
-  tokenSaved: true,
-};
-
-const DESKTOP = {
-  closeToTray: true,
-  notifyMoments: false,
-  notifyDegraded: true,
-  notifyClipReady: true,
-  notifyLoginExpiry: true,
-};
 
 describe("desktop settings", () => {
   it("come with the snapshot and change with their event only", () => {

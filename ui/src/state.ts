@@ -16,6 +16,7 @@ import type {
   ChatCounters,
   ChatState,
   Clip,
+  CohostStatus,
   CoreEvent,
   GenerationProgress,
   Moment,
@@ -81,6 +82,7 @@ export type Slice =
   | "recorder"
   | "server"
   | "storage"
+  | "cohost"
   // ---- Limits
   | "limits";
 
@@ -116,6 +118,8 @@ export interface Cache {
   history: SessionHistory | null;
   /** The recorder: settings, state and the latest clips (newest first); null until known. */
   recorder: RecorderView | null;
+  /** The AI co-host: settings, drafts, counters, last failure; null until the first snapshot. */
+  cohost: CohostStatus | null;
   // ---- Limits
   /** The limits strip: StreamCue's chat replies against the outgoing limit, and the running
    *  cooldowns (end times: the window counts them down itself); null until the first snapshot. */
@@ -155,6 +159,7 @@ export const ALL_SLICES: readonly Slice[] = [
   "recorder",
   "server",
   "storage",
+  "cohost",
   // ---- Limits
   "limits",
 ];
@@ -191,6 +196,7 @@ export function emptyCache(): Cache {
     desktop: null,
     history: null,
     recorder: null,
+    cohost: null,
     // ---- Limits
     limits: null,
     versions: Object.fromEntries(ALL_SLICES.map((s) => [s, 0])) as Record<Slice, number>,
@@ -234,6 +240,7 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): ApplyOutcome {
   cache.momentSettings = snap.momentSettings;
   cache.desktop = snap.desktop;
   cache.recorder = snap.recorder;
+  cache.cohost = snap.cohost;
   // ---- Limits
   cache.limits = snap.limits;
   // Progress is not part of the snapshot: keep what is still live, drop the rest.
@@ -356,6 +363,10 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
         break;
       case "clip":
         if (upsertClip(cache, ev.clip)) t("recorder");
+        break;
+      case "cohost":
+        if (cache.cohost !== ev.status) t("cohost");
+        cache.cohost = ev.status;
         break;
       // ---- Limits
       case "replyLimits":

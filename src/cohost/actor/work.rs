@@ -510,7 +510,12 @@ impl CohostActor {
         s: CohostSettings,
         reply: oneshot::Sender<Result<CohostModels, ApiError>>,
     ) {
-        if let Err(e) = settings::check(&s) {
+        // Listing the models is how a model gets picked, so none chosen yet is fine here.
+        let mut checked = s.clone();
+        if checked.model.trim().is_empty() {
+            checked.model = "(none yet)".into();
+        }
+        if let Err(e) = settings::check(&checked) {
             let _ = reply.send(Err(e));
             return;
         }

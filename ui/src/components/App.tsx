@@ -1,9 +1,11 @@
 // The window: top bar, banners, the limits strip, then the live panels on one screen (chat and
-// its graph, the request queue; OBS and the recorder, the Kick chat, the moments list). Settings
-// open over it. At 1280×720 everything fits without scrolling; under 1100 px the panels stack.
+// its graph, the request queue; OBS and the recorder, the Kick chat, the co-host's drafts, the
+// moments list). Settings open over it. At 1280×720 everything fits without scrolling; under
+// 1100 px the panels stack.
 
 import "./App.css";
 import { ChatStrip } from "./ChatStrip";
+import { CohostPanel } from "./CohostPanel";
 import { DegradedBanner } from "./DegradedBanner";
 import { StorageBanner } from "./StorageBanner";
 import { Fatal } from "./Fatal";
@@ -31,12 +33,13 @@ export function App() {
           <ChatStrip slot="main" />
           <QueuePanel />
         </section>
-        <section class="col col-side" aria-label="OBS, recorder, Kick and moments">
+        <section class="col col-side" aria-label="OBS, recorder, Kick, co-host and moments">
           <div class="side-status">
             <ObsStatus />
             <RecorderStatus />
           </div>
           <ChatStrip slot="kick" />
+          <CohostPanel />
           <MomentsPanel />
         </section>
       </main>

@@ -12,6 +12,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { type SettingsSection, settingsOpen, settingsSection } from "../../ui";
 import { AboutSection } from "./AboutSettings";
 import { AppearanceSection } from "./AppearanceSettings";
+import { CohostSection } from "./CohostSettings";
 import { DesktopSection } from "./DesktopSettings";
 import { FoldersSection } from "./FolderSettings";
 import { GeneratorSection } from "./GeneratorSettings";
@@ -27,6 +28,11 @@ const SECTIONS: readonly { id: SettingsSection; label: string; intro: string }[]
   { id: "obs", label: "OBS", intro: "The connection to OBS and the scenes StreamCue switches." },
   { id: "recorder", label: "Recorder", intro: "Records the stream so moments can be cut into clips." },
   { id: "moments", label: "Moments", intro: "What makes a moment: bursts of chat, keywords and emote spam." },
+  {
+    id: "cohost",
+    label: "Co-host",
+    intro: "An AI co-host that answers viewers in chat: as drafts you send, edit or discard, or on its own.",
+  },
   { id: "desktop", label: "Desktop", intro: "The tray icon and desktop notifications." },
   { id: "folders", label: "Folders", intro: "Where new clips and recordings are saved." },
   {
@@ -131,6 +137,8 @@ function sectionContent(id: SettingsSection, active: boolean): ComponentChildren
       return <RecorderSection />;
     case "moments":
       return <MomentsSection active={active} />;
+    case "cohost":
+      return <CohostSection />;
     case "desktop":
       return <DesktopSection />;
     case "folders":
