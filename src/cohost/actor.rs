@@ -382,13 +382,24 @@ impl CohostActor {
             now,
             &self.trigger_rules,
         );
-        context.push(now, &line.display, &line.text);
+        let HeardLine {
+            slot,
+            login,
+            display,
+            text,
+            ..
+        } = line;
         match decision {
-            Decision::Fire(fired) => self.ask(line.slot, line.display, line.login, fired),
-            Decision::Held(held) => {
-                tracing::debug!(slot = ?line.slot, ?held, "co-host trigger held")
+            Decision::Fire(fired) => {
+                context.push(now, &display, &text);
+                self.ask(slot, display, login, fired)
             }
-            Decision::Pass => {}
+            Decision::Held(held) => {
+                tracing::debug!(?slot, ?held, "co-host trigger held");
+                context.push_owned(now, display, text);
+            }
+            // The chat path: the line's own strings move into the context, no copy.
+            Decision::Pass => context.push_owned(now, display, text),
         }
     }
 

@@ -50,16 +50,29 @@ impl ContextWindow {
 
     /// Takes in a line (cut to [`LINE_MAX_CHARS`]) and forgets what is too old or too many.
     pub fn push(&mut self, at: Instant, who: &str, text: &str) {
+        self.push_owned(at, who.to_string(), text.to_string());
+    }
+
+    /// [`push`](Self::push) for strings the caller owns: they are kept as they are (no copy)
+    /// unless the text is too long. This is the chat path's way in.
+    pub fn push_owned(&mut self, at: Instant, who: String, text: String) {
         if self.max_lines == 0 {
             return;
         }
         while self.lines.len() >= self.max_lines {
             self.lines.pop_front();
         }
-        let text: String = text.chars().take(LINE_MAX_CHARS).collect();
+        let text = match text.char_indices().nth(LINE_MAX_CHARS) {
+            Some((cut, _)) => {
+                let mut text = text;
+                text.truncate(cut);
+                text
+            }
+            None => text,
+        };
         self.lines.push_back(ContextLine {
             at,
-            who: who.into(),
+            who: who.into_boxed_str(),
             text: text.into_boxed_str(),
         });
         self.expire(at);
