@@ -7,6 +7,8 @@
 //! (OBS, external controller), the webhook, the chat commands and the window's card.
 
 pub mod codes;
+pub mod contract;
+pub mod controller;
 pub mod session;
 pub mod url;
 

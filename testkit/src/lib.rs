@@ -21,6 +21,7 @@
 //!
 //! A dev-dependency only (`publish = false`): nothing here is part of the app.
 
+pub mod fake_controller;
 pub mod fake_gen;
 pub mod fake_irc;
 pub mod fake_llm;
