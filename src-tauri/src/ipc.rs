@@ -9,7 +9,8 @@ use streamcue::api::{
     CohostStatus, ConnectionCheck, CoreEvent, ErrorCode, GeneratorSettingsUpdate, GeneratorStatus,
     Moment, MomentSettings, ObsSettingsUpdate, ObsSetupReport, ObsView, PathsInfo, QueueAction,
     QueueItem, QueueView, RecorderSettings, RecorderState, ServerSettings, ServerView,
-    SessionHistory, SessionSummary, UiLimits,
+    SessionHistory, SessionSummary, UiLimits, WatchRefusal, WatchSettings, WatchSource,
+    WatchStartOutcome, WatchView,
 };
 use streamcue::chat::ChannelName;
 use streamcue::desktop::DesktopSettings;
@@ -293,6 +294,44 @@ pub async fn cohost_discard_draft(
     engine.get()?.cohost().discard_draft(id).await
 }
 
+/// **Start** a watch-along for the first link in `text` (refusals carry the seed's code).
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_start(
+    engine: State<'_, EngineSlot>,
+    text: String,
+) -> Result<WatchStartOutcome, ApiError> {
+    engine
+        .get()?
+        .watch()
+        .start(text, "streamer".into(), WatchSource::Window)
+        .await
+}
+
+/// **Stop** the watch-along that plays (`null`: stopped; else why not).
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_stop(engine: State<'_, EngineSlot>) -> Result<Option<WatchRefusal>, ApiError> {
+    engine.get()?.watch().stop().await
+}
+
+/// Saves Settings → Watch-along (checked first).
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_set_settings(
+    engine: State<'_, EngineSlot>,
+    settings: WatchSettings,
+) -> Result<WatchView, ApiError> {
+    engine.get()?.watch().save_settings(settings).await
+}
+
+/// Asks the controller's `/health` again (the answer arrives as a `watch` event).
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_check_controller(engine: State<'_, EngineSlot>) -> Result<WatchView, ApiError> {
+    engine.get()?.watch().check_controller().await
+}
+
 /// **Cut clip** around a moment (stream copy, widened to a keyframe).
 #[tauri::command]
 #[specta::specta]
@@ -532,6 +571,10 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             cohost_test_connection,
             cohost_send_draft,
             cohost_discard_draft,
+            watch_start,
+            watch_stop,
+            watch_set_settings,
+            watch_check_controller,
             reveal_in_folder,
             open_link,
             log_ui_error,

@@ -16,6 +16,7 @@ mod obs;
 mod recorder;
 pub mod rows;
 mod server;
+mod watch;
 
 pub use crate::twitch_auth::AccountState;
 pub use cohost::*;
@@ -26,6 +27,7 @@ pub use moments::*;
 pub use obs::*;
 pub use recorder::*;
 pub use server::*;
+pub use watch::*;
 
 /// Which chat a streamer wants to watch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -179,6 +181,7 @@ pub struct AppSnapshot {
     pub moments: Vec<Moment>,
     pub moment_settings: MomentSettings,
     pub cohost: CohostStatus,
+    pub watch: WatchView,
     pub recorder: RecorderView,
     /// The limits strip: outgoing chat limit and running cooldowns.
     pub limits: LimitsView,
@@ -361,6 +364,11 @@ pub enum CoreEvent {
     Cohost {
         /// Boxed: the status (drafts, settings) is much larger than every other variant.
         status: Box<CohostStatus>,
+    },
+    /// A watch-along session changed (or the card's settings or controller health).
+    Watch {
+        /// Boxed: the view (history, settings) is large.
+        view: Box<WatchView>,
     },
     /// A request was added or changed (state, position).
     QueueItem {

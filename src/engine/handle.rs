@@ -67,6 +67,10 @@ impl EngineHandle {
         &self.actors.cohost
     }
 
+    pub fn watch(&self) -> &crate::watch::WatchAlong {
+        &self.actors.watch
+    }
+
     pub fn moments(&self) -> &MomentDetector {
         &self.actors.moments
     }
@@ -194,6 +198,7 @@ impl EngineHandle {
             moments,
             moment_settings,
             cohost: self.actors.cohost.status_now(),
+            watch: self.actors.watch.view_now(),
             generator,
             obs,
             queue,

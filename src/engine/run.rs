@@ -49,6 +49,7 @@ pub(super) struct Actors {
     pub(super) desktop: DesktopPrefs,
     pub(super) server: LocalServer,
     pub(super) cohost: crate::cohost::Cohost,
+    pub(super) watch: crate::watch::WatchAlong,
     /// The data folder's disk, as last checked.
     pub(super) storage: tokio::sync::watch::Receiver<crate::api::StorageView>,
     /// What opening the database found that the streamer should know.
@@ -267,6 +268,16 @@ pub(super) async fn run_engine(
         queue_cancel.clone(),
         &tracker,
     );
+    let watch_cancel = cancel.child_token();
+    let (watch, watch_task) = crate::watch::WatchAlong::spawn(
+        crate::watch::WatchSetup {
+            db: db.clone(),
+            events: events.clone(),
+        },
+        watch_cancel.clone(),
+        &tracker,
+    )
+    .await;
     let server_cancel = cancel.child_token();
     let (server, server_task) = LocalServer::spawn(
         ServerSetup {
@@ -278,6 +289,7 @@ pub(super) async fn run_engine(
                 queue: queue.clone(),
                 recorder: recorder.clone(),
                 moments: moments.clone(),
+                watch: watch.clone(),
             },
             secrets: secrets.clone(),
             assets: ui_assets,
@@ -320,6 +332,7 @@ pub(super) async fn run_engine(
             desktop,
             server,
             cohost,
+            watch,
             storage,
             notices,
         }))
@@ -342,6 +355,7 @@ pub(super) async fn run_engine(
     shutdown.then("kick", kick_cancel, kick_task);
     shutdown.then("moments", moments_cancel, moments_task);
     shutdown.then("co-host", cohost_cancel, cohost_task);
+    shutdown.then("watch-along", watch_cancel, watch_task);
     shutdown.then("generator", generator_cancel, generator_task);
     shutdown.then("recorder", recorder_cancel, recorder_task);
     shutdown.then("obs", obs_cancel, obs_task);

@@ -65,6 +65,7 @@ fn router(state: AppState) -> Router {
         .route("/events", get(events))
         .merge(super::overlay::routes())
         .merge(super::control::routes(state.clone()))
+        .merge(super::webhook::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), only_our_host))

@@ -20,6 +20,7 @@ mod http;
 pub mod metrics;
 mod overlay;
 pub mod token;
+mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -83,6 +84,8 @@ pub struct Controls {
     pub queue: GenerationQueue,
     pub recorder: Recorder,
     pub moments: MomentDetector,
+    /// Takes the watch-along controller's webhooks (`POST /watch/status`).
+    pub watch: crate::watch::WatchAlong,
 }
 
 /// What the handlers share.

@@ -12,6 +12,11 @@ pub mod controller;
 pub mod session;
 pub mod url;
 
+mod actor;
+pub use actor::{
+    check_settings, session_view, WatchAlong, WatchSetup, WebhookAnswer, WebhookRefusal, SETTINGS,
+};
+
 pub use codes::WatchErrorCode;
 pub use session::{step, Step, StepRefusal, WatchEvent, WatchStatus};
 pub use url::{extract_url, UrlRefusal, UrlSite, WatchUrl};

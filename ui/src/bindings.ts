@@ -337,6 +337,50 @@ async cohostDiscardDraft(id: number) : Promise<Result<CohostStatus, ApiError>> {
 }
 },
 /**
+ * **Start** a watch-along for the first link in `text` (refusals carry the seed's code).
+ */
+async watchStart(text: string) : Promise<Result<WatchStartOutcome, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("watch_start", { text }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * **Stop** the watch-along that plays (`null`: stopped; else why not).
+ */
+async watchStop() : Promise<Result<WatchRefusal | null, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("watch_stop") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Saves Settings → Watch-along (checked first).
+ */
+async watchSetSettings(settings: WatchSettings) : Promise<Result<WatchView, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("watch_set_settings", { settings }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Asks the controller's `/health` again (the answer arrives as a `watch` event).
+ */
+async watchCheckController() : Promise<Result<WatchView, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("watch_check_controller") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Shows a clip or recording selected in its folder, or opens one of StreamCue's folders (the
  * logs, the database's), in the file manager. Only those are accepted; nothing is executed.
  */
@@ -527,7 +571,7 @@ twitchClientIdSet: boolean; generator: GeneratorStatus; obs: ObsView;
 /**
  * The current (or last) session's moments, oldest first.
  */
-moments: Moment[]; momentSettings: MomentSettings; cohost: CohostStatus; recorder: RecorderView; 
+moments: Moment[]; momentSettings: MomentSettings; cohost: CohostStatus; watch: WatchView; recorder: RecorderView; 
 /**
  * The limits strip: outgoing chat limit and running cooldowns.
  */
@@ -831,6 +875,10 @@ export type CoreEvent =
  * The co-host's drafts, counters, settings or last failure changed.
  */
 { kind: "cohost"; status: CohostStatus } | 
+/**
+ * A watch-along session changed (or the card's settings or controller health).
+ */
+{ kind: "watch"; view: WatchView } | 
 /**
  * A request was added or changed (state, position).
  */
@@ -1157,6 +1205,11 @@ paused: boolean; counters: GeneratorCounters;
  * Where finished clips are saved.
  */
 clipsDir: string }
+/**
+ * `GET {base}/health`.
+ */
+export type HealthResponse = { status: HealthStatus; sandbox_ready: boolean; active_sessions: number; version: string }
+export type HealthStatus = "healthy" | "degraded" | "unhealthy"
 /**
  * The limits strip's content (in the snapshot; then kept current by the `replyLimits` and
  * `cooldowns` events). The queue's waiting/max is in `QueueView`.
@@ -1708,6 +1761,80 @@ export type VelocityRule =
  * times and by at least `min_increase` viewers. `ratio` 0 turns it off.
  */
 export type ViewerSpikeRule = { ratio: number; minIncrease: number }
+/**
+ * Every way a watch-along can fail (the seed's twelve, plus the webhook's invalid body).
+ */
+export type WatchErrorCode = "ERR_BUSY" | "ERR_INVALID_URL" | "ERR_SANDBOX_FAILED" | "ERR_LOGIN_FAILED" | "ERR_2FA_REQUIRED" | "ERR_CAPTCHA" | "ERR_CHANNEL_NOT_FOUND" | "ERR_SHARE_FAILED" | "ERR_TIMEOUT" | "ERR_BUDGET_EXCEEDED" | "ERR_MAX_ITERATIONS" | "ERR_UNKNOWN" | 
+/**
+ * A webhook or API body that does not follow the contract (seed E4-T3).
+ */
+"ERR_INVALID_REQUEST"
+/**
+ * Who puts the video on screen.
+ */
+export type WatchExecutor = 
+/**
+ * An external screen-share controller (seed 004's HTTP contract), e.g. a Discord
+ * screen-share sandbox. StreamCue does not run it.
+ */
+"controller"
+/**
+ * A start or stop that was refused: the seed's code and its sentence.
+ */
+export type WatchRefusal = { code: WatchErrorCode; message: string }
+/**
+ * One session as the window shows it.
+ */
+export type WatchSessionView = { id: string; requester: string; source: WatchSource; target: string; url: string; status: WatchStatus; errorCode: WatchErrorCode | null; 
+/**
+ * What went wrong and the next step, in words.
+ */
+errorMessage: string | null; createdMs: number; updatedMs: number }
+/**
+ * Settings → Watch-along. Missing fields take their defaults.
+ */
+export type WatchSettings = { executor: WatchExecutor; 
+/**
+ * The controller's address, e.g. `http://127.0.0.1:8700`.
+ */
+controllerUrl: string; 
+/**
+ * Where the controller shares: a Discord guild and voice channel (ids as text: they are
+ * 64-bit), and the channel's name for messages.
+ */
+guildId: string; channelId: string; channelName: string; 
+/**
+ * A session that is not streaming this long after it was asked for fails (ERR_TIMEOUT).
+ */
+startTimeoutSeconds: number }
+/**
+ * Where a request came from.
+ */
+export type WatchSource = "window" | "twitch" | "discord" | "api"
+/**
+ * The answer to a start.
+ */
+export type WatchStartOutcome = { outcome: "started"; session: WatchSessionView } | { outcome: "refused"; refusal: WatchRefusal }
+/**
+ * Where a session is in its life.
+ */
+export type WatchStatus = "pending" | "starting" | "streaming" | "stopping" | "ended" | "failed"
+/**
+ * The Watch-along card.
+ */
+export type WatchView = { settings: WatchSettings; 
+/**
+ * The active session (pending … stopping), if any.
+ */
+current: WatchSessionView | null; 
+/**
+ * The latest sessions, newest first (the current one included).
+ */
+history: WatchSessionView[]; 
+/**
+ * The controller's last `/health` answer, or why it could not be had.
+ */
+health: HealthResponse | null; healthError: string | null }
 
 /** tauri-specta globals **/
 
