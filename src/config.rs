@@ -105,6 +105,10 @@ pub struct QueueConfig {
     pub request_commands: Vec<String>,
     pub status_commands: Vec<String>,
     pub position_commands: Vec<String>,
+    /// Watch-along: start (the broadcaster and moderators), stop, and what is playing.
+    pub watch_commands: Vec<String>,
+    pub watch_stop_commands: Vec<String>,
+    pub watching_commands: Vec<String>,
     /// Seconds between two accepted requests of one viewer.
     pub cooldown_seconds: u64,
     /// Moderators and the broadcaster skip the cooldown.
@@ -126,6 +130,9 @@ impl Default for QueueConfig {
             request_commands: vec!["anime".into()],
             status_commands: vec!["status".into()],
             position_commands: vec!["queue".into(), "position".into()],
+            watch_commands: vec!["watch".into()],
+            watch_stop_commands: vec!["stop".into()],
+            watching_commands: vec!["watching".into()],
             cooldown_seconds: 30,
             exempt_moderators: true,
             max_waiting: 10,
@@ -184,6 +191,11 @@ command_prefix = "!"
 request_commands = ["anime"]
 status_commands = ["status"]
 position_commands = ["queue", "position"]
+# Watch-along (Settings -> Watch-along): !watch <link> and !stop for the broadcaster and mods,
+# !watching for everyone.
+watch_commands = ["watch"]
+watch_stop_commands = ["stop"]
+watching_commands = ["watching"]
 # Seconds between two accepted requests of one viewer; mods and the broadcaster may skip it.
 cooldown_seconds = 30
 exempt_moderators = true

@@ -255,6 +255,17 @@ pub(super) async fn run_engine(
         generator_cancel.clone(),
         &tracker,
     );
+    let watch_cancel = cancel.child_token();
+    let (watch, watch_task) = crate::watch::WatchAlong::spawn(
+        crate::watch::WatchSetup {
+            db: db.clone(),
+            events: events.clone(),
+            replies: replies.clone(),
+        },
+        watch_cancel.clone(),
+        &tracker,
+    )
+    .await;
     let (queue, queue_task) = GenerationQueue::spawn(
         QueueSetup {
             db: db.clone(),
@@ -263,21 +274,12 @@ pub(super) async fn run_engine(
             options: queue_options,
             signals,
             obs: obs.clone(),
+            watch: watch.clone(),
         },
         inbound_rx,
         queue_cancel.clone(),
         &tracker,
     );
-    let watch_cancel = cancel.child_token();
-    let (watch, watch_task) = crate::watch::WatchAlong::spawn(
-        crate::watch::WatchSetup {
-            db: db.clone(),
-            events: events.clone(),
-        },
-        watch_cancel.clone(),
-        &tracker,
-    )
-    .await;
     let server_cancel = cancel.child_token();
     let (server, server_task) = LocalServer::spawn(
         ServerSetup {

@@ -78,6 +78,9 @@ impl QueueOptions {
             anime: c.request_commands.clone(),
             status: c.status_commands.clone(),
             queue: c.position_commands.clone(),
+            watch: c.watch_commands.clone(),
+            watch_stop: c.watch_stop_commands.clone(),
+            watching: c.watching_commands.clone(),
         };
         let mut problems = Vec::new();
         let mut patterns = Vec::new();
@@ -140,6 +143,8 @@ pub struct QueueSetup {
     pub signals: GenerationSignals,
     /// For **Show again**.
     pub obs: ObsClient,
+    /// Where `!watch`, `!stop` and `!watching` go.
+    pub watch: crate::watch::WatchAlong,
 }
 
 /// Handle on the queue actor.
@@ -169,12 +174,14 @@ impl GenerationQueue {
             options,
             signals,
             obs,
+            watch,
         } = setup;
         let (mailbox, rx) = Mailbox::new(64);
         let actor = QueueActor {
             db,
             signals,
             obs,
+            watch,
             events,
             replies,
             options,
@@ -225,6 +232,7 @@ struct QueueActor {
     /// Wakes the generator when a request becomes approved; says when intake is paused.
     signals: GenerationSignals,
     obs: ObsClient,
+    watch: crate::watch::WatchAlong,
     events: EventBus,
     replies: ReplySink,
     options: QueueOptions,

@@ -15,6 +15,12 @@ pub enum ChatCommand {
     Status,
     /// `!queue` / `!position`
     Queue,
+    /// `!watch <link>`: the raw text after the command.
+    Watch(String),
+    /// `!stop` (the watch-along)
+    WatchStop,
+    /// `!watching`
+    Watching,
 }
 
 /// Command prefix and names, from the config.
@@ -24,6 +30,9 @@ pub struct CommandNames {
     pub anime: Vec<String>,
     pub status: Vec<String>,
     pub queue: Vec<String>,
+    pub watch: Vec<String>,
+    pub watch_stop: Vec<String>,
+    pub watching: Vec<String>,
 }
 
 impl Default for CommandNames {
@@ -33,6 +42,9 @@ impl Default for CommandNames {
             anime: vec!["anime".into()],
             status: vec!["status".into()],
             queue: vec!["queue".into(), "position".into()],
+            watch: vec!["watch".into()],
+            watch_stop: vec!["stop".into()],
+            watching: vec!["watching".into()],
         }
     }
 }
@@ -52,6 +64,12 @@ impl CommandNames {
             Some(ChatCommand::Status)
         } else if is(&self.queue) {
             Some(ChatCommand::Queue)
+        } else if is(&self.watch) {
+            Some(ChatCommand::Watch(args.trim().to_string()))
+        } else if is(&self.watch_stop) {
+            Some(ChatCommand::WatchStop)
+        } else if is(&self.watching) {
+            Some(ChatCommand::Watching)
         } else {
             None
         }
@@ -214,6 +232,14 @@ mod tests {
             ("!Status please", Some(ChatCommand::Status)),
             ("!queue", Some(ChatCommand::Queue)),
             ("!position", Some(ChatCommand::Queue)),
+            (
+                "!watch  https://youtu.be/abc ",
+                Some(ChatCommand::Watch("https://youtu.be/abc".into())),
+            ),
+            ("!WATCH", Some(ChatCommand::Watch(String::new()))),
+            ("!watchit now", None),
+            ("!stop", Some(ChatCommand::WatchStop)),
+            ("!watching", Some(ChatCommand::Watching)),
             ("anime cat", None),
             ("!", None),
             ("", None),

@@ -60,7 +60,12 @@ pub enum WebhookRefusal {
 pub struct WatchSetup {
     pub db: Database,
     pub events: EventBus,
+    /// Answers to `!watch`, `!stop` and `!watching` (sanitised and rate-limited there).
+    pub replies: crate::queue::ReplySink,
 }
+
+mod chat;
+pub use chat::{WatchAsk, WatchChat};
 
 enum Command {
     Start {
@@ -78,6 +83,8 @@ enum Command {
     ),
     /// The controller's answer to `POST /stream` (`None`: cancelled).
     StartAnswered(String, Option<Result<(), ControllerError>>),
+    /// A chat command, handed over by the queue (never awaited).
+    Chat(WatchChat),
     Health(Option<Result<HealthResponse, ControllerError>>),
 }
 
@@ -108,6 +115,7 @@ impl WatchAlong {
             health: None,
             health_error: None,
             deadline: None,
+            chat_requester: None,
             view: watch::channel(empty_view()).0,
         };
         actor.recover().await;
@@ -151,6 +159,14 @@ impl WatchAlong {
     /// Asks the controller's `/health` now; the view carries the answer when it comes.
     pub async fn check_controller(&self) -> Result<WatchView, ApiError> {
         Ok(self.mailbox.ask(Command::CheckController).await?)
+    }
+
+    /// A chat command (`!watch`, `!stop`, `!watching`): handed over without waiting; one that
+    /// does not fit in the mailbox is dropped and logged.
+    pub fn hear(&self, chat: WatchChat) {
+        if self.mailbox.try_tell(Command::Chat(chat)).is_err() {
+            tracing::warn!("watch-along busy: a chat command was dropped");
+        }
     }
 
     /// A webhook from the controller (`POST /watch/status`).
@@ -220,6 +236,9 @@ struct Actor {
     health_error: Option<String>,
     /// The active session that must be streaming by then.
     deadline: Option<(String, Instant)>,
+    /// The session a chat viewer asked for: (session id, channel, display name), told in chat
+    /// when it plays, fails or ends.
+    chat_requester: Option<(String, String, String)>,
     view: watch::Sender<WatchView>,
 }
 
@@ -281,6 +300,7 @@ impl Actor {
                 self.ask_health();
                 let _ = reply.send(self.view.borrow().clone());
             }
+            Command::Chat(chat) => self.on_chat(chat).await,
             Command::Webhook(update, reply) => {
                 let _ = reply.send(self.webhook(update).await);
             }
@@ -536,6 +556,7 @@ impl Actor {
                     self.deadline = None;
                 }
                 tracing::info!(session = %row.id, status = row.status.name(), "watch-along session");
+                self.tell_chat_requester(&row);
                 let view = session_view(row);
                 self.refresh_view().await;
                 Some(Ok(view))

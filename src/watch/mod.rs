@@ -14,7 +14,8 @@ pub mod url;
 
 mod actor;
 pub use actor::{
-    check_settings, session_view, WatchAlong, WatchSetup, WebhookAnswer, WebhookRefusal, SETTINGS,
+    check_settings, session_view, WatchAlong, WatchAsk, WatchChat, WatchSetup, WebhookAnswer,
+    WebhookRefusal, SETTINGS,
 };
 
 pub use codes::WatchErrorCode;

@@ -12,6 +12,7 @@ use crate::chat::ChatMessage;
 use crate::db::{DbError, NewRequest, QueueCounter, RequestRow};
 use crate::queue::command::{ChatCommand, PromptRefusal};
 use crate::queue::policy::{accepted_reply, short, Admission, RequestFacts, ViewerFacts};
+use crate::watch::{WatchAsk, WatchChat};
 
 use super::{Inbound, QueueActor};
 use crate::clock::now_ms;
@@ -80,8 +81,24 @@ impl QueueActor {
                 self.replies.say(&channel, text);
             }
             ChatCommand::Anime(raw) => self.on_anime(channel, message, &raw).await?,
+            // Watch-along commands belong to the watch-along actor: handed over, never awaited.
+            ChatCommand::Watch(text) => {
+                self.hand_to_watch(channel, &message, WatchAsk::Start(text))
+            }
+            ChatCommand::WatchStop => self.hand_to_watch(channel, &message, WatchAsk::Stop),
+            ChatCommand::Watching => self.hand_to_watch(channel, &message, WatchAsk::Watching),
         }
         Ok(())
+    }
+
+    fn hand_to_watch(&self, channel: String, message: &ChatMessage, ask: WatchAsk) {
+        self.watch.hear(WatchChat {
+            channel,
+            login: message.user_login.clone(),
+            display: message.display_name.clone(),
+            elevated: message.is_moderator || message.is_broadcaster,
+            ask,
+        });
     }
 
     fn usage(&self) -> String {
