@@ -21,6 +21,8 @@ use crate::api::{
     RequestState, TriggerKind,
 };
 
+mod cohost;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Platform {
     platform: &'static str,
@@ -52,6 +54,7 @@ pub struct Metrics {
     moments: Family<Trigger, Counter>,
     recording_bytes: Gauge,
     obs_connected: Gauge,
+    cohost: cohost::CohostMetrics,
     // Bookkeeping (never exported).
     platform_of: HashMap<ChatSlot, &'static str>,
     chat_totals: HashMap<ChatSlot, ChatCounters>,
@@ -152,8 +155,10 @@ impl Metrics {
             "1 while OBS is connected",
             obs_connected.clone(),
         );
+        let cohost = cohost::CohostMetrics::register(&mut registry);
         Self {
             registry,
+            cohost,
             messages,
             malformed,
             reconnects,
@@ -245,6 +250,7 @@ impl Metrics {
                 let up = matches!(state.connection, ObsConnection::Connected { .. });
                 self.obs_connected.set(i64::from(up));
             }
+            CoreEvent::Cohost { status } => self.cohost.apply(status),
             _ => {}
         }
     }
@@ -398,6 +404,45 @@ mod tests {
             value(&text, "streamcue_chat_messages_total{platform=\"kick\"}"),
             7.0
         );
+    }
+
+    #[test]
+    fn cohost_totals_and_latency_are_exported_without_counting_twice() {
+        let mut m = Metrics::new();
+        let status = |answered: u32, edited: u32, p50: f64| CoreEvent::Cohost {
+            status: Box::new(crate::api::CohostStatus {
+                counters: crate::api::CohostCounters {
+                    answered,
+                    drafts_edited: edited,
+                    prompt_tokens: 10 * answered,
+                    ..Default::default()
+                },
+                latency_p50_ms: p50,
+                latency_p95_ms: 2.0 * p50,
+                ..Default::default()
+            }),
+        };
+        m.apply(&status(2, 0, 300.0));
+        m.apply(&status(3, 1, 500.0));
+        // The same status again (a resync) adds nothing.
+        m.apply(&status(3, 1, 500.0));
+        let text = m.encode();
+        assert_eq!(
+            value(
+                &text,
+                "streamcue_cohost_answers_total{outcome=\"answered\"}"
+            ),
+            3.0
+        );
+        assert_eq!(
+            value(&text, "streamcue_cohost_replies_total{outcome=\"edited\"}"),
+            1.0
+        );
+        assert_eq!(
+            value(&text, "streamcue_cohost_tokens_total{kind=\"prompt\"}"),
+            30.0
+        );
+        assert_eq!(value(&text, "streamcue_cohost_latency_p95_seconds"), 1.0);
     }
 
     #[test]
