@@ -34,6 +34,7 @@ import type {
   SessionHistory,
   StorageView,
   VelocityPoint,
+  WatchView,
 } from "./bindings";
 import { emptyQueue, type QueueCache, queueFromView, upsertItem, ZERO_QUEUE_COUNTERS } from "./queue";
 
@@ -83,6 +84,7 @@ export type Slice =
   | "server"
   | "storage"
   | "cohost"
+  | "watch"
   // ---- Limits
   | "limits";
 
@@ -120,6 +122,8 @@ export interface Cache {
   recorder: RecorderView | null;
   /** The AI co-host: settings, drafts, counters, last failure; null until the first snapshot. */
   cohost: CohostStatus | null;
+  /** Watch-along: settings, the active session, the latest ones, the controller's health; null until the first snapshot. */
+  watch: WatchView | null;
   // ---- Limits
   /** The limits strip: StreamCue's chat replies against the outgoing limit, and the running
    *  cooldowns (end times: the window counts them down itself); null until the first snapshot. */
@@ -160,6 +164,7 @@ export const ALL_SLICES: readonly Slice[] = [
   "server",
   "storage",
   "cohost",
+  "watch",
   // ---- Limits
   "limits",
 ];
@@ -197,6 +202,7 @@ export function emptyCache(): Cache {
     history: null,
     recorder: null,
     cohost: null,
+    watch: null,
     // ---- Limits
     limits: null,
     versions: Object.fromEntries(ALL_SLICES.map((s) => [s, 0])) as Record<Slice, number>,
@@ -241,6 +247,7 @@ export function applySnapshot(cache: Cache, snap: AppSnapshot): ApplyOutcome {
   cache.desktop = snap.desktop;
   cache.recorder = snap.recorder;
   cache.cohost = snap.cohost;
+  cache.watch = snap.watch;
   // ---- Limits
   cache.limits = snap.limits;
   // Progress is not part of the snapshot: keep what is still live, drop the rest.
@@ -367,6 +374,10 @@ export function applyEvents(cache: Cache, events: readonly CoreEvent[]): ApplyOu
       case "cohost":
         if (cache.cohost !== ev.status) t("cohost");
         cache.cohost = ev.status;
+        break;
+      case "watch":
+        if (cache.watch !== ev.view) t("watch");
+        cache.watch = ev.view;
         break;
       // ---- Limits
       case "replyLimits":

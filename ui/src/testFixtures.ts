@@ -12,6 +12,10 @@ import type {
   QueueItem,
   RequestState,
   ServerView,
+  WatchSessionView,
+  WatchSettings,
+  WatchStatus,
+  WatchView,
 } from "./bindings";
 
 /** A request `id` ("prompt {id}" by "U{id}") in `state` at `position`. */
@@ -110,7 +114,59 @@ export function cohostStatus(over: Partial<CohostStatus> = {}): CohostStatus {
   };
 }
 
-// ---- A whole snapshot (state.test.ts, cohost.test.ts) ----------------------------------------
+// ---- Watch-along (watch.test.ts, watchForm.test.ts) --------------------------------------------
+
+/** Settings → Watch-along with a controller on this computer and a Discord voice channel. */
+export const WATCH_SETTINGS: WatchSettings = {
+  executor: "controller",
+  controllerUrl: "http://127.0.0.1:8700",
+  guildId: "1234567890123456789",
+  channelId: "987654321098765432",
+  channelName: "Movie Night",
+  startTimeoutSeconds: 120,
+};
+
+/** Session `n` (a v4-looking id) in `status`, asked for by a Twitch moderator, 1 s per `n` later. */
+export function watchSession(n: number, status: WatchStatus, over: Partial<WatchSessionView> = {}): WatchSessionView {
+  const createdMs = 1_700_000_000_000 + n * 1000;
+  return {
+    id: `3f0c1a52-7d1e-4b8e-9a51-${String(n).padStart(12, "0")}`,
+    requester: "modname",
+    source: "twitch",
+    target: "Movie Night",
+    url: "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+    status,
+    errorCode: null,
+    errorMessage: null,
+    createdMs,
+    updatedMs: createdMs + 30_000,
+    ...over,
+  };
+}
+
+/** One session streaming now (asked for from the window); before it, one that failed (the
+ *  start timeout) and one that ended; a healthy controller. History is newest first. */
+export function watchView(over: Partial<WatchView> = {}): WatchView {
+  const current = watchSession(3, "streaming", { requester: "streamer", source: "window" });
+  return {
+    settings: WATCH_SETTINGS,
+    current,
+    history: [
+      current,
+      watchSession(2, "failed", {
+        url: "https://vimeo.com/76979871",
+        errorCode: "ERR_TIMEOUT",
+        errorMessage: "The video was not playing 120 s after it was asked for. Try again; if it keeps happening, try another link.",
+      }),
+      watchSession(1, "ended", { url: "https://www.twitch.tv/videos/2000000000" }),
+    ],
+    health: { status: "healthy", sandbox_ready: true, active_sessions: 1, version: "0.1.0" },
+    healthError: null,
+    ...over,
+  };
+}
+
+// ---- A whole snapshot (state.test.ts, cohost.test.ts, watch.test.ts) -------------------------
 
 export const NO_SUPPORT = { subs: 0, gifts: 0, raids: 0, raidViewers: 0, bits: 0 };
 export const ZERO_CHAT = { messages: 0, malformedLines: 0, reconnects: 0, support: NO_SUPPORT };
@@ -149,6 +205,7 @@ export function snapshot(
     recorder: { settings: {}, state: {}, clips: [] } as never,
     desktop: DESKTOP,
     cohost: cohostStatus(),
+    watch: watchView(),
     ...rest,
   } as AppSnapshot;
 }

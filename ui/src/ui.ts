@@ -4,7 +4,7 @@ import { signal } from "@preact/signals";
 
 /** The Settings view is open, and which section it shows. */
 export const settingsOpen = signal(false);
-export type SettingsSection = "generator" | "obs" | "recorder" | "moments" | "cohost" | "desktop" | "folders" | "server" | "appearance" | "about";
+export type SettingsSection = "generator" | "obs" | "recorder" | "moments" | "cohost" | "watch" | "desktop" | "folders" | "server" | "appearance" | "about";
 export const settingsSection = signal<SettingsSection>("generator");
 
 /** Opens Settings at a section. */

@@ -1,7 +1,7 @@
 // The window: top bar, banners, the limits strip, then the live panels on one screen (chat and
 // its graph, the request queue; OBS and the recorder, the Kick chat, the co-host's drafts, the
-// moments list). Settings open over it. At 1280×720 everything fits without scrolling; under
-// 1100 px the panels stack.
+// watch-along, the moments list). Settings open over it. At 1280×720 everything fits without
+// scrolling; under 1100 px the panels stack.
 
 import "./App.css";
 import { ChatStrip } from "./ChatStrip";
@@ -17,6 +17,7 @@ import { QueuePanel } from "./QueuePanel";
 import { RecorderStatus } from "./RecorderStatus";
 import { SettingsView } from "./settings/SettingsView";
 import { TopBar } from "./TopBar";
+import { WatchPanel } from "./WatchPanel";
 import { fatal } from "../store";
 
 export function App() {
@@ -33,13 +34,14 @@ export function App() {
           <ChatStrip slot="main" />
           <QueuePanel />
         </section>
-        <section class="col col-side" aria-label="OBS, recorder, Kick, co-host and moments">
+        <section class="col col-side" aria-label="OBS, recorder, Kick, co-host, watch-along and moments">
           <div class="side-status">
             <ObsStatus />
             <RecorderStatus />
           </div>
           <ChatStrip slot="kick" />
           <CohostPanel />
+          <WatchPanel />
           <MomentsPanel />
         </section>
       </main>

@@ -20,6 +20,7 @@ import { LocalServerSection } from "./LocalServerSettings";
 import { MomentsSection } from "./MomentSettings";
 import { ObsSection } from "./ObsSettings";
 import { RecorderSection } from "./RecorderSettings";
+import { WatchSection } from "./WatchSettings";
 import { anyUnsaved } from "./unsaved";
 import "./Settings.css";
 
@@ -32,6 +33,11 @@ const SECTIONS: readonly { id: SettingsSection; label: string; intro: string }[]
     id: "cohost",
     label: "Co-host",
     intro: "An AI co-host that answers viewers in chat: as drafts you send, edit or discard, or on its own.",
+  },
+  {
+    id: "watch",
+    label: "Watch-along",
+    intro: "A link becomes a shared viewing, put on screen by a screen-share controller (e.g. into a Discord voice channel).",
   },
   { id: "desktop", label: "Desktop", intro: "The tray icon and desktop notifications." },
   { id: "folders", label: "Folders", intro: "Where new clips and recordings are saved." },
@@ -139,6 +145,8 @@ function sectionContent(id: SettingsSection, active: boolean): ComponentChildren
       return <MomentsSection active={active} />;
     case "cohost":
       return <CohostSection />;
+    case "watch":
+      return <WatchSection />;
     case "desktop":
       return <DesktopSection />;
     case "folders":
