@@ -34,24 +34,9 @@ async fn a_question_becomes_a_draft_that_is_edited_then_sent() {
     oauth.set_device(1, 300);
     oauth.approve_after(1, TOKEN, None, "streamerbob");
     let data = tempfile::tempdir().unwrap();
-    std::fs::write(
-        data.path().join("config.toml"),
-        format!("[chat]\ntwitch_client_id = \"{}\"\n", oauth.client_id()),
-    )
-    .unwrap();
-    let mut w = Window::open_with(
-        APP,
-        data.path(),
-        &irc.addr().to_string(),
-        &[("STREAMCUE_TWITCH_ID_URL", oauth.base_url())],
-    )
-    .await;
-
     // Logged in, so chat can be answered (the co-host's default: on, demo, approval mode).
-    w.until("the login button", Duration::from_secs(20), || async {
-        w.attr("#account", "data-state").await.as_deref() == Some("loggedOut")
-    })
-    .await;
+    let mut w =
+        Window::open_with_login_service(APP, data.path(), &irc.addr().to_string(), &oauth).await;
     w.click("#account-login").await;
     w.until("logged in", Duration::from_secs(20), || async {
         w.attr("#account", "data-state").await.as_deref() == Some("loggedIn")

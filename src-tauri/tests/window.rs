@@ -328,23 +328,8 @@ async fn log_in_with_twitch_then_chat_as_that_account() {
     oauth.set_device(1, 300);
     oauth.approve_after(2, TOKEN, None, "streamerbob");
     let data = tempfile::tempdir().unwrap();
-    std::fs::write(
-        data.path().join("config.toml"),
-        format!("[chat]\ntwitch_client_id = \"{}\"\n", oauth.client_id()),
-    )
-    .unwrap();
-    let mut w = Window::open_with(
-        APP,
-        data.path(),
-        &irc.addr().to_string(),
-        &[("STREAMCUE_TWITCH_ID_URL", oauth.base_url())],
-    )
-    .await;
-
-    w.until("the login button", Duration::from_secs(20), || async {
-        w.attr("#account", "data-state").await.as_deref() == Some("loggedOut")
-    })
-    .await;
+    let mut w =
+        Window::open_with_login_service(APP, data.path(), &irc.addr().to_string(), &oauth).await;
     w.click("#account-login").await;
     let code = oauth.user_code();
     w.until(

@@ -133,6 +133,33 @@ impl Window {
         Self::launch(app, None, &all, &artifacts_dir(), "window").await
     }
 
+    /// The app with "Log in with Twitch" pointed at `oauth` (its client id in `config.toml`,
+    /// its address in the environment), once the login button is there.
+    pub async fn open_with_login_service(
+        app: &str,
+        data_dir: &Path,
+        irc_addr: &str,
+        oauth: &crate::fake_oauth::FakeOauth,
+    ) -> Window {
+        std::fs::write(
+            data_dir.join("config.toml"),
+            format!("[chat]\ntwitch_client_id = \"{}\"\n", oauth.client_id()),
+        )
+        .expect("write config.toml");
+        let w = Self::open_with(
+            app,
+            data_dir,
+            irc_addr,
+            &[("STREAMCUE_TWITCH_ID_URL", oauth.base_url())],
+        )
+        .await;
+        w.until("the login button", ELEMENT_LIMIT, || async {
+            w.attr("#account", "data-state").await.as_deref() == Some("loggedOut")
+        })
+        .await;
+        w
+    }
+
     /// Starts tauri-driver (with `native_driver` as its WebKitWebDriver when given: the install
     /// test runs the packaged app inside a Debian root through a wrapper) and opens a session on
     /// `application`, a path as the native driver sees it.
