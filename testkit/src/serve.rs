@@ -4,7 +4,7 @@
 //! channel API and the HLS source).
 //!
 //! Invariants:
-//! - binds 127.0.0.1 only, on an ephemeral port;
+//! - binds 127.0.0.1 only, on an ephemeral port (or one the caller names: [`Loopback::bind_port`]);
 //! - dropping the [`Loopback`] stops accepting and aborts every connection task it started
 //!   (they live in a `JoinSet` owned by the accept task, so aborting that task drops them);
 //! - an accept error (e.g. too many open files) is retried after 10 ms, never fatal;
@@ -44,12 +44,24 @@ impl Loopback {
     /// `on_accept` runs at once (in accept order, so it may do bookkeeping or refuse the
     /// connection by returning `None`, which closes it); the future it returns runs as the
     /// connection's task.
-    pub async fn bind<F, Fut>(mut on_accept: F) -> io::Result<Loopback>
+    pub async fn bind<F, Fut>(on_accept: F) -> io::Result<Loopback>
     where
         F: FnMut(TcpStream, SocketAddr) -> Option<Fut> + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        Self::bind_port(0, on_accept).await
+    }
+
+    /// [`Loopback::bind`] on 127.0.0.1:`port` (0 = ephemeral): a server restarted on the
+    /// address its clients already dial (the kill matrix kills and restarts the fake IRC
+    /// server). The listener has `SO_REUSEADDR` (as every Tokio listener on Unix), so the
+    /// previous instance's connections in TIME_WAIT do not block the bind.
+    pub async fn bind_port<F, Fut>(port: u16, mut on_accept: F) -> io::Result<Loopback>
+    where
+        F: FnMut(TcpStream, SocketAddr) -> Option<Fut> + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {
             let mut conns = JoinSet::new();

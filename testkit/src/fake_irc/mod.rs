@@ -109,9 +109,15 @@ pub struct FakeIrc {
 impl FakeIrc {
     /// Listens on a random port of 127.0.0.1 (on the current Tokio runtime).
     pub async fn start() -> std::io::Result<FakeIrc> {
+        Self::start_on_port(0).await
+    }
+
+    /// Listens on 127.0.0.1:`port` (0 = a random one): a fresh server (no state kept) on the
+    /// address an engine already dials, e.g. after the previous one was killed.
+    pub async fn start_on_port(port: u16) -> std::io::Result<FakeIrc> {
         let shared = Arc::new(Shared::new(State::default()));
         let sh = shared.clone();
-        let server = Loopback::bind(move |stream, _| accept(&sh, stream)).await?;
+        let server = Loopback::bind_port(port, move |stream, _| accept(&sh, stream)).await?;
         Ok(FakeIrc { server, shared })
     }
 
