@@ -19,6 +19,7 @@ pub struct Config {
     pub chat: ChatConfig,
     pub queue: QueueConfig,
     pub generator: GeneratorConfig,
+    pub watch: WatchConfig,
     pub kick: KickConfig,
     pub logging: LoggingConfig,
 }
@@ -92,6 +93,26 @@ impl Default for GeneratorConfig {
             ffmpeg: "ffmpeg".into(),
             reply_on_screen: crate::generator::completions::DEFAULT_ON_SCREEN.into(),
             reply_failed: crate::generator::completions::DEFAULT_FAILED.into(),
+        }
+    }
+}
+
+/// Watch-along's advanced knobs (the executor, controller and timeouts are set in the window).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WatchConfig {
+    /// The streamlink program that turns YouTube, Twitch and Vimeo links into a stream URL for
+    /// OBS (`streamlink --stream-url <link> best`).
+    pub streamlink: String,
+    /// Longest that resolving one link may take.
+    pub resolve_timeout_seconds: u64,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        Self {
+            streamlink: "streamlink".into(),
+            resolve_timeout_seconds: 30,
         }
     }
 }
@@ -229,6 +250,12 @@ ffmpeg = "ffmpeg"
 # What the viewer hears when their clip is on screen, and when it could not be made ("" = off).
 reply_on_screen = "@{name} your clip is on screen now!"
 reply_failed = "@{name} sorry, I couldn't make that one: {reason}"
+
+[watch]
+# Watch-along in OBS: the program that turns YouTube, Twitch and Vimeo links into a stream OBS
+# can play, and how long that may take.
+streamlink = "streamlink"
+resolve_timeout_seconds = 30
 
 [kick]
 # Kick's chat feed (Pusher). If Kick chat stops connecting with "refused the app key", update these.

@@ -242,6 +242,9 @@ async fn the_overlay_page_and_its_snapshot_are_served_read_only() {
         "{snap}"
     );
     assert!(snap["moments"].is_array());
+    // The watch-along card (nothing active: the overlay's panel stays hidden).
+    assert!(snap["watch"]["current"].is_null(), "{snap}");
+    assert!(snap["watch"]["history"].is_array(), "{snap}");
 
     let page = client()
         .get(format!("http://{addr}/overlay?show=queue"))

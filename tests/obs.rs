@@ -296,7 +296,7 @@ async fn set_up_creates_what_is_missing_once_and_a_clip_runs_the_whole_sequence(
     }
     let again = obs_handle.set_up().await.expect("set up again");
     assert!(again.created.is_empty(), "idempotent: {again:?}");
-    assert_eq!(again.existing.len(), 5, "{again:?}");
+    assert_eq!(again.existing.len(), 7, "{again:?}");
     let client = obs.client().await;
     let scenes: Vec<String> = client
         .scenes()

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use streamcue::api::{CoreEvent, WatchSettings, WatchSource, WatchStartOutcome, WatchView};
+use streamcue::api::{
+    CoreEvent, WatchExecutor, WatchSettings, WatchSource, WatchStartOutcome, WatchView,
+};
 use streamcue::server::PortChoice;
 use streamcue::watch::{WatchErrorCode, WatchStatus};
 use streamcue_testkit::fake_controller::{post_raw, FakeController, Fault};
@@ -42,6 +44,7 @@ async fn engine() -> Harness {
 
 fn settings(fake: &FakeController) -> WatchSettings {
     WatchSettings {
+        executor: WatchExecutor::Controller,
         controller_url: fake.base_url(),
         guild_id: "1234567890123456789".into(),
         channel_id: "42".into(),
@@ -331,6 +334,7 @@ async fn an_unreachable_controller_is_shown_and_a_start_fails_with_the_next_step
     let watch = h.engine().handle().watch().clone();
     watch
         .save_settings(WatchSettings {
+            executor: WatchExecutor::Controller,
             controller_url: format!("http://127.0.0.1:{port}"),
             ..WatchSettings::default()
         })

@@ -1,10 +1,11 @@
 //! Watch-along from Twitch chat, over the fake IRC server and a fake controller: a moderator's
-//! `!watch` starts a session and hears back, a viewer's is refused, hostile links are refused
-//! with ERR_INVALID_URL before anything reaches the controller, `!watching` and `!stop`.
+//! `!watch` starts a session and hears back, a viewer's is refused (or, with "viewers may ask",
+//! waits for the streamer's Play or Deny), hostile links are refused with ERR_INVALID_URL before
+//! anything reaches the controller, `!watching` and `!stop`.
 
 use std::time::Duration;
 
-use streamcue::api::{CoreEvent, WatchSettings, WatchView};
+use streamcue::api::{CoreEvent, WatchExecutor, WatchSettings, WatchView};
 use streamcue::watch::WatchStatus;
 use streamcue_testkit::fake_controller::FakeController;
 use streamcue_testkit::fake_irc::Privmsg;
@@ -52,6 +53,7 @@ async fn chat_commands_start_refuse_report_and_stop() {
     rig.handle()
         .watch()
         .save_settings(WatchSettings {
+            executor: WatchExecutor::Controller,
             controller_url: fake.base_url(),
             channel_name: "Movie Night".into(),
             ..WatchSettings::default()
@@ -137,4 +139,139 @@ async fn chat_commands_start_refuse_report_and_stop() {
     assert_eq!(fake.calls("/stop/").len(), 1);
     says(&rig, Privmsg::new(CH, "curious", "!watching"));
     said_containing(&rig, "Nothing is playing right now.").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewers_links_wait_for_play_or_deny_when_viewers_may_ask() {
+    let fake = FakeController::start().await;
+    let rig = GenRig::start(None, FAST, 30).await;
+    rig.h
+        .events
+        .wait(secs(10.0), "the local server's address", |log| {
+            !log.pick(|e| match e {
+                CoreEvent::LocalServer { server } if server.url.is_some() => Some(()),
+                _ => None,
+            })
+            .is_empty()
+        })
+        .await;
+    let watch = rig.handle().watch().clone();
+    watch
+        .save_settings(WatchSettings {
+            executor: WatchExecutor::Controller,
+            controller_url: fake.base_url(),
+            channel_name: "Movie Night".into(),
+            viewer_requests: true,
+            ..WatchSettings::default()
+        })
+        .await
+        .expect("settings");
+    let asks = |rig: &GenRig| latest(rig).map(|v| v.asks).unwrap_or_default();
+    let wait_asks = |n: usize| {
+        let rig = &rig;
+        async move {
+            rig.h
+                .events
+                .wait(secs(5.0), &format!("{n} waiting links"), |_| {
+                    asks(rig).len() == n
+                })
+                .await
+        }
+    };
+
+    says(
+        &rig,
+        Privmsg::new(CH, "viewer1", "!watch https://youtu.be/abc"),
+    );
+    said_containing(&rig, "@viewer1 thanks! Your link waits").await;
+    wait_asks(1).await;
+    // One waiting link per viewer; a bad link is refused at once and never waits.
+    says(
+        &rig,
+        Privmsg::new(CH, "viewer1", "!watch https://youtu.be/def"),
+    );
+    let line = said_containing(&rig, "@viewer1 your link").await;
+    assert!(
+        line.contains("https://youtu.be/abc is still waiting"),
+        "{line}"
+    );
+    says(
+        &rig,
+        Privmsg::new(CH, "viewer2", "!watch http://10.0.0.1/x.mp4"),
+    );
+    let line = said_containing(&rig, "@viewer2").await;
+    assert!(line.contains("can't be watched"), "{line}");
+    says(
+        &rig,
+        Privmsg::new(CH, "viewer3", "!watch https://vimeo.com/123"),
+    );
+    said_containing(&rig, "@viewer3 thanks!").await;
+    wait_asks(2).await;
+    let waiting = asks(&rig);
+    assert_eq!(
+        waiting
+            .iter()
+            .map(|a| (a.viewer.as_str(), a.url.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("viewer1", "https://youtu.be/abc"),
+            ("viewer3", "https://vimeo.com/123")
+        ]
+    );
+    assert!(
+        fake.calls("/stream").is_empty(),
+        "nothing starts on its own"
+    );
+
+    // Deny: the viewer is told; the link is gone from the card.
+    assert_eq!(
+        watch.decide_ask(waiting[1].id.into(), false).await.unwrap(),
+        None
+    );
+    said_containing(&rig, "@viewer3 the streamer passed on your link").await;
+    wait_asks(1).await;
+    // Play: a session for the viewer, answered as a moderator's would be, then "now playing".
+    assert_eq!(
+        watch.decide_ask(waiting[0].id.into(), true).await.unwrap(),
+        None
+    );
+    let line = said_containing(&rig, "@viewer1 got it!").await;
+    assert!(
+        line.contains("https://youtu.be/abc on Movie Night"),
+        "{line}"
+    );
+    said_containing(&rig, "@viewer1 now playing").await;
+    wait_asks(0).await;
+    let current = latest(&rig).unwrap().current.expect("a session");
+    assert_eq!(current.requester, "viewer1");
+    assert_eq!(fake.calls("/stream").len(), 1);
+    // Decided once.
+    let again = watch.decide_ask(waiting[0].id.into(), true).await.unwrap();
+    assert!(again.is_some_and(|r| r.message.contains("no longer waiting")));
+
+    // While it plays, Play on another viewer's link is refused (ERR_BUSY) and the link waits.
+    says(
+        &rig,
+        Privmsg::new(CH, "viewer4", "!watch https://youtu.be/xyz"),
+    );
+    said_containing(&rig, "@viewer4 thanks!").await;
+    wait_asks(1).await;
+    let busy = watch
+        .decide_ask(asks(&rig)[0].id.into(), true)
+        .await
+        .unwrap()
+        .expect("refused");
+    assert_eq!(busy.code, streamcue::watch::WatchErrorCode::Busy);
+    assert_eq!(asks(&rig).len(), 1);
+    assert_eq!(fake.calls("/stream").len(), 1);
+
+    // SQLite holds every decision.
+    let mut rig = rig;
+    rig.h.shutdown_within(secs(10.0)).await;
+    let db = rig.h.reopen_db().await;
+    let states: Vec<String> = sqlx::query_scalar("SELECT state FROM watch_asks ORDER BY id")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(states, ["played", "denied", "waiting"]);
 }

@@ -315,6 +315,17 @@ pub async fn watch_stop(engine: State<'_, EngineSlot>) -> Result<Option<WatchRef
     engine.get()?.watch().stop().await
 }
 
+/// Plays (`play`) or denies a viewer's waiting watch-along link (from the card).
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_decide_ask(
+    engine: State<'_, EngineSlot>,
+    id: i32,
+    play: bool,
+) -> Result<Option<WatchRefusal>, ApiError> {
+    engine.get()?.watch().decide_ask(id.into(), play).await
+}
+
 /// Saves Settings → Watch-along (checked first).
 #[tauri::command]
 #[specta::specta]
@@ -573,6 +584,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             cohost_discard_draft,
             watch_start,
             watch_stop,
+            watch_decide_ask,
             watch_set_settings,
             watch_check_controller,
             reveal_in_folder,

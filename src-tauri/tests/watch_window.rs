@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use fantoccini::Locator;
-use streamcue::api::WatchSettings;
+use streamcue::api::{WatchExecutor, WatchSettings};
 use streamcue_testkit::fake_controller::FakeController;
 use streamcue_testkit::fake_irc::FakeIrc;
 use streamcue_testkit::window::{can_run, Window};
@@ -29,6 +29,7 @@ async fn paste_a_link_start_see_it_streaming_then_stop() {
             .save(
                 &db,
                 &WatchSettings {
+                    executor: WatchExecutor::Controller,
                     controller_url: fake.base_url(),
                     channel_name: "Movie Night".into(),
                     ..WatchSettings::default()

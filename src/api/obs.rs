@@ -5,7 +5,7 @@ use specta::Type;
 
 /// Names of the scenes and sources StreamCue drives (configurable).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct ObsNames {
     pub generating_scene: String,
     /// A text source in the Generating scene that shows the prompt.
@@ -15,6 +15,9 @@ pub struct ObsNames {
     pub result_source: String,
     /// The fallback scene shown in degraded mode.
     pub hero_scene: String,
+    /// Watch-along (OBS executor): the scene, and the media source in it that plays the link.
+    pub watch_scene: String,
+    pub watch_source: String,
 }
 
 impl Default for ObsNames {
@@ -25,6 +28,8 @@ impl Default for ObsNames {
             result_scene: "Result".into(),
             result_source: "Result Video".into(),
             hero_scene: "Hero Shot".into(),
+            watch_scene: "Watch-along".into(),
+            watch_source: "Watch-along Video".into(),
         }
     }
 }

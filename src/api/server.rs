@@ -52,13 +52,14 @@ pub struct ServerView {
     pub token_saved: bool,
 }
 
-/// The overlay page's first state: the queue and the latest session's moments (then it
-/// follows `/events`).
+/// The overlay page's first state: the queue, the latest session's moments and the
+/// watch-along card (then it follows `/events`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct OverlaySnapshot {
     pub queue: QueueView,
     pub moments: Vec<Moment>,
+    pub watch: crate::api::WatchView,
 }
 
 /// Whether StreamCue can save (the data folder's disk).

@@ -12,10 +12,31 @@ use crate::watch::{WatchErrorCode, WatchStatus};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub enum WatchExecutor {
+    /// OBS (built in): the Watch-along scene's media source plays the link (YouTube, Twitch
+    /// and Vimeo links through `streamlink --stream-url`), then OBS goes back to the
+    /// streamer's scene. Needs nothing but OBS.
+    #[default]
+    Obs,
     /// An external screen-share controller (seed 004's HTTP contract), e.g. a Discord
     /// screen-share sandbox. StreamCue does not run it.
-    #[default]
     Controller,
+}
+
+impl WatchExecutor {
+    /// As kept in `watch_sessions.executor`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WatchExecutor::Obs => "obs",
+            WatchExecutor::Controller => "controller",
+        }
+    }
+
+    pub fn from_name(s: &str) -> WatchExecutor {
+        match s {
+            "controller" => WatchExecutor::Controller,
+            _ => WatchExecutor::Obs,
+        }
+    }
 }
 
 /// Where a request came from.
@@ -62,17 +83,27 @@ pub struct WatchSettings {
     pub channel_name: String,
     /// A session that is not streaming this long after it was asked for fails (ERR_TIMEOUT).
     pub start_timeout_seconds: u32,
+    /// OBS executor: the Watch-along source's volume, 0–100 %.
+    pub obs_volume_percent: u32,
+    /// OBS executor: the scene to show when the video ends ("" = the scene that was on before).
+    pub return_scene: String,
+    /// Viewers' `!watch <link>` waits in the card for the streamer's Play or Deny (off: only
+    /// the broadcaster and moderators may start one).
+    pub viewer_requests: bool,
 }
 
 impl Default for WatchSettings {
     fn default() -> Self {
         Self {
-            executor: WatchExecutor::Controller,
+            executor: WatchExecutor::Obs,
             controller_url: String::new(),
             guild_id: String::new(),
             channel_id: String::new(),
             channel_name: String::new(),
             start_timeout_seconds: 120,
+            obs_volume_percent: 80,
+            return_scene: String::new(),
+            viewer_requests: false,
         }
     }
 }
@@ -106,6 +137,19 @@ pub struct WatchView {
     /// The controller's last `/health` answer, or why it could not be had.
     pub health: Option<HealthResponse>,
     pub health_error: Option<String>,
+    /// Viewers' links waiting for Play or Deny, oldest first.
+    pub asks: Vec<WatchAskView>,
+}
+
+/// A viewer's link waiting for the streamer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchAskView {
+    pub id: i32,
+    /// The viewer's display name.
+    pub viewer: String,
+    pub url: String,
+    pub created_ms: f64,
 }
 
 /// A start or stop that was refused: the seed's code and its sentence.

@@ -20,7 +20,7 @@ use toml::{Spanned, Value};
 
 use super::{
     ChatConfig, Config, ConfigSyntaxError, GeneratorConfig, KickConfig, LoggingConfig,
-    ParsedConfig, QueueConfig, SettingProblem,
+    ParsedConfig, QueueConfig, SettingProblem, WatchConfig,
 };
 
 /// Problems listed at most (a file full of mistakes gives a readable notice, not megabytes).
@@ -162,6 +162,10 @@ section!(GeneratorConfig {
     reply_on_screen,
     reply_failed,
 });
+section!(WatchConfig {
+    streamlink,
+    resolve_timeout_seconds,
+});
 section!(KickConfig { app_key, cluster });
 section!(LoggingConfig {
     protocol_debug,
@@ -193,6 +197,7 @@ sections!(
     chat: ChatConfig,
     queue: QueueConfig,
     generator: GeneratorConfig,
+    watch: WatchConfig,
     kick: KickConfig,
     logging: LoggingConfig,
 );

@@ -20,6 +20,7 @@ mod sessions;
 mod settings;
 mod velocity;
 mod watch;
+mod watch_asks;
 mod write_tx;
 
 use std::path::Path;
@@ -38,6 +39,7 @@ pub use sessions::{ChatSessionRow, Platform, SessionSummaryRow, Sessions};
 pub use settings::{Setting, Settings};
 pub use velocity::{MinuteCounts, Velocity};
 pub use watch::{Applied, Created, NewWatchSession, Watch, WatchSessionRow};
+pub use watch_asks::{AskAdded, WatchAskRow, WatchAsks, MAX_WAITING as WATCH_ASKS_MAX};
 pub use write_tx::WriteTx;
 
 use crate::api::CoreEvent;
@@ -180,6 +182,10 @@ impl Database {
 
     pub fn watch(&self) -> Watch<'_> {
         Watch { pool: &self.pool }
+    }
+
+    pub fn watch_asks(&self) -> WatchAsks<'_> {
+        WatchAsks { pool: &self.pool }
     }
 
     pub fn velocity(&self) -> Velocity<'_> {

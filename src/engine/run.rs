@@ -66,6 +66,8 @@ pub(super) struct ActorOptions {
     /// The default paths; the clips and recordings folders may be replaced by chosen ones.
     pub(super) paths: AppPaths,
     pub(super) ffmpeg: String,
+    /// Watch-along: how links become what OBS plays (`[watch]` in the config).
+    pub(super) watch_resolver: crate::watch::resolve::Resolver,
     /// The local server's port (see `EngineOptions::local_server`).
     pub(super) local_server: PortChoice,
     pub(super) ui_assets: Option<Arc<dyn UiAssets>>,
@@ -85,6 +87,7 @@ pub(super) async fn run_engine(
         generator_options,
         paths,
         ffmpeg,
+        watch_resolver,
         local_server,
         ui_assets,
     } = options;
@@ -261,6 +264,8 @@ pub(super) async fn run_engine(
             db: db.clone(),
             events: events.clone(),
             replies: replies.clone(),
+            obs: obs.clone(),
+            resolver: watch_resolver,
         },
         watch_cancel.clone(),
         &tracker,

@@ -107,6 +107,12 @@ impl Engine {
         let generator_options = GeneratorOptions::from_config(&config.generator);
         let default_paths = options.paths.clone();
         let ffmpeg = config.generator.ffmpeg.clone();
+        let watch_resolver = crate::watch::resolve::Resolver {
+            streamlink: config.watch.streamlink.clone(),
+            timeout: std::time::Duration::from_secs(
+                config.watch.resolve_timeout_seconds.clamp(1, 600),
+            ),
+        };
         let thread_events = events.clone();
         let thread_secrets = options.secrets.clone();
         let thread_cancel = cancel.clone();
@@ -132,6 +138,7 @@ impl Engine {
                         generator_options,
                         paths: default_paths,
                         ffmpeg,
+                        watch_resolver,
                         local_server: options.local_server,
                         ui_assets: options.ui_assets,
                     },

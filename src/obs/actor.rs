@@ -10,11 +10,13 @@
 //!
 //! The rest of the actor lives in its child modules: `connection` (connect, backoff, loss),
 //! `show` (the Generating → Result → back sequence and the Hero Shot), `state` (OBS's live
-//! state from its events, and announcing it).
+//! state from its events, and announcing it), `watch` (watch-along videos in the Watch-along
+//! scene).
 
 mod connection;
 mod show;
 mod state;
+mod watch;
 
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -66,6 +68,34 @@ pub enum ObsReport {
     Shown { id: i32 },
 }
 
+/// A watch-along video to play in the Watch-along scene (the OBS executor).
+#[derive(Debug, Clone)]
+pub struct WatchPlay {
+    pub session: String,
+    /// What the media source opens (a stream URL streamlink found, or the link itself).
+    pub url: String,
+    pub volume_percent: u32,
+    /// Shown when the video ends ("" = the scene that was on before).
+    pub return_scene: String,
+    /// Where [`WatchMediaReport`]s go (never awaited: `try_send`).
+    pub reports: mpsc::Sender<WatchMediaReport>,
+}
+
+/// What happened to a watch-along video in OBS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchMedia {
+    Playing,
+    Ended,
+    /// It could not be played, or stopped: why, in words.
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchMediaReport {
+    pub session: String,
+    pub media: WatchMedia,
+}
+
 type Reply<T> = oneshot::Sender<Result<T, ApiError>>;
 
 /// OBS's own recording, as the recorder follows it.
@@ -85,6 +115,8 @@ enum Command {
     Show(Show),
     StartRecording(Reply<()>),
     StopRecording(Reply<String>),
+    WatchPlay(Box<WatchPlay>),
+    WatchStop(Option<String>),
 }
 
 /// Handle on the OBS actor.
@@ -134,6 +166,7 @@ impl ObsClient {
             attempt: 0,
             next_attempt: None,
             seq: Sequence::default(),
+            watching: None,
             connected: connected.clone(),
         };
         let handle = tracker.spawn(actor.run(rx, cancel));
@@ -190,6 +223,30 @@ impl ObsClient {
         }
     }
 
+    /// Plays a watch-along video in the Watch-along scene; never waits. What becomes of it
+    /// comes back on `play.reports` (a full mailbox is reported there as a failure).
+    pub fn watch_play(&self, play: WatchPlay) {
+        let reports = play.reports.clone();
+        let session = play.session.clone();
+        if self
+            .mailbox
+            .try_tell(Command::WatchPlay(Box::new(play)))
+            .is_err()
+        {
+            let _ = reports.try_send(WatchMediaReport {
+                session,
+                media: WatchMedia::Failed("the OBS connection is busy; try again".into()),
+            });
+        }
+    }
+
+    /// Stops the watch-along video of `session` (None: whatever plays); never waits.
+    pub fn watch_stop(&self, session: Option<String>) {
+        if self.mailbox.try_tell(Command::WatchStop(session)).is_err() {
+            tracing::warn!("OBS watch-along stop dropped: the OBS actor is busy");
+        }
+    }
+
     /// Plays a clip again (**Show again**); fails when OBS is not connected.
     pub fn show_again(&self, id: i32, path: PathBuf) -> Result<(), ApiError> {
         if !self.is_connected() {
@@ -214,6 +271,7 @@ struct Actor {
     attempt: u32,
     next_attempt: Option<Instant>,
     seq: Sequence,
+    watching: Option<watch::Watching>,
     connected: Arc<AtomicBool>,
 }
 
@@ -247,6 +305,7 @@ impl Actor {
         loop {
             let attempt_at = self.next_attempt;
             let fallback_at = self.seq.playing.map(|(_, at)| at);
+            let watch_poll_at = self.watching.as_ref().map(|w| w.poll_at);
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
@@ -261,6 +320,9 @@ impl Actor {
                 }
                 _ = sleep_until(fallback_at), if fallback_at.is_some() => {
                     self.clip_ended("its length passed (no media-ended event)").await;
+                }
+                _ = sleep_until(watch_poll_at), if watch_poll_at.is_some() && self.link.is_some() => {
+                    self.watch_poll().await;
                 }
             }
         }
@@ -306,6 +368,8 @@ impl Actor {
                 let _ = reply.send(result);
             }
             Command::Show(show) => self.apply(show).await,
+            Command::WatchPlay(play) => self.watch_play(*play).await,
+            Command::WatchStop(session) => self.watch_stop(session).await,
             Command::StartRecording(reply) => {
                 let Some(link) = &self.link else {
                     let _ = reply.send(Err(not_connected()));

@@ -7,7 +7,9 @@ pub mod mp4;
 mod settings;
 mod setup;
 
-pub use actor::{ObsClient, ObsRecording, ObsReport, ObsSetup, Show};
+pub use actor::{
+    ObsClient, ObsRecording, ObsReport, ObsSetup, Show, WatchMedia, WatchMediaReport, WatchPlay,
+};
 #[cfg(test)]
 pub(crate) use settings::check_port;
 pub use settings::{PORT_MAX, PORT_MIN};

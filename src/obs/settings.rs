@@ -89,6 +89,8 @@ impl StoredObsSettings {
             &n.result_scene,
             &n.result_source,
             &n.hero_scene,
+            &n.watch_scene,
+            &n.watch_source,
         ];
         if names.iter().any(|s| {
             s.trim().is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control)
@@ -133,6 +135,8 @@ impl StoredObsSettings {
                 result_scene: trimmed[2].clone(),
                 result_source: trimmed[3].clone(),
                 hero_scene: trimmed[4].clone(),
+                watch_scene: trimmed[5].clone(),
+                watch_source: trimmed[6].clone(),
             },
         };
         SETTING.save(db, &stored).await.map_err(ApiError::from)?;

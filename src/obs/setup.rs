@@ -49,6 +49,7 @@ pub async fn set_up_scenes(
         &names.generating_scene,
         &names.result_scene,
         &names.hero_scene,
+        &names.watch_scene,
     ] {
         let what = format!("scene {scene}");
         if scenes.contains(scene) {
@@ -87,6 +88,19 @@ pub async fn set_up_scenes(
             serde_json::json!({
                 "is_local_file": true, "looping": false, "restart_on_activate": true,
                 "clear_on_media_end": false, "close_when_inactive": false
+            }),
+            "media source",
+        ),
+        (
+            &names.watch_source,
+            &names.watch_scene,
+            "ffmpeg_source",
+            // A network input (the link, or what streamlink resolved it to); it keeps playing
+            // while a clip interrupts, and shows nothing once it ended.
+            serde_json::json!({
+                "is_local_file": false, "input": "", "looping": false,
+                "restart_on_activate": false, "clear_on_media_end": true,
+                "close_when_inactive": false, "reconnect_delay_sec": 2
             }),
             "media source",
         ),

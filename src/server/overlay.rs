@@ -72,6 +72,7 @@ async fn snapshot(State(state): State<AppState>) -> Response {
         Ok::<_, ApiError>(OverlaySnapshot {
             queue: controls.queue.view().await?,
             moments: controls.moments.latest().await?,
+            watch: controls.watch.view_now(),
         })
     }
     .await;

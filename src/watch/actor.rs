@@ -1,15 +1,17 @@
 //! `WatchAlong`: the actor that owns watch-along sessions. It checks the link, keeps the one
-//! active session in SQLite, hands it to the executor (the external controller), follows the
-//! controller's webhooks, enforces the start timeout, and announces every change.
+//! active session in SQLite, hands it to the executor (OBS, or the external controller; see
+//! `executor`), follows what the executor reports (OBS's media reports, the controller's
+//! webhooks), enforces the start timeout, and announces every change.
 //!
 //! Invariants:
 //! - every transition is written (`db::watch`, compare-and-set) before it is announced, and a
 //!   refused one (backwards, final, wrong session) changes nothing and is not announced;
-//! - calls to the controller run on tracked tasks that race the actor's token and report back
-//!   through its mailbox: a controller that never answers stalls nothing;
+//! - calls to the controller and streamlink runs run on tracked tasks that race the actor's
+//!   token and report back through its mailbox, and OBS is told with `try_tell`: an executor
+//!   that never answers stalls nothing;
 //! - a session that is not streaming `start_timeout_seconds` after it was asked for fails with
-//!   ERR_TIMEOUT and the controller is told to stop it;
-//! - at start, a session a crash left active is FAILED and the controller told to stop.
+//!   ERR_TIMEOUT and its executor is told to stop it;
+//! - at start, a session a crash left active is FAILED and its executor told to stop.
 
 use std::time::Duration;
 
@@ -19,10 +21,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::codes::WatchErrorCode;
-use super::contract::{HealthResponse, StatusUpdate, StreamRequest};
+use super::contract::{HealthResponse, StatusUpdate};
 use super::controller::{ControllerClient, ControllerError, DEFAULT_TIMEOUT};
 use super::session::{StepRefusal, WatchEvent, WatchStatus};
 use crate::actor::{spawn_racing, Mailbox};
+use crate::api::WatchExecutor;
 use crate::api::{
     ApiError, CoreEvent, ErrorCode, WatchRefusal, WatchSessionView, WatchSettings, WatchSource,
     WatchStartOutcome, WatchView,
@@ -30,6 +33,7 @@ use crate::api::{
 use crate::clock::now_ms;
 use crate::db::{Applied, Created, Database, NewWatchSession, Setting, WatchSessionRow};
 use crate::events::EventBus;
+use crate::obs::{ObsClient, WatchMediaReport};
 
 /// Saved in the database.
 pub const SETTINGS: Setting<WatchSettings> = Setting::new("watch.settings");
@@ -62,9 +66,15 @@ pub struct WatchSetup {
     pub events: EventBus,
     /// Answers to `!watch`, `!stop` and `!watching` (sanitised and rate-limited there).
     pub replies: crate::queue::ReplySink,
+    /// The OBS executor.
+    pub obs: ObsClient,
+    /// Turns links into what OBS plays.
+    pub resolver: super::resolve::Resolver,
 }
 
+mod asks;
 mod chat;
+mod executor;
 pub use chat::{WatchAsk, WatchChat};
 
 enum Command {
@@ -75,6 +85,12 @@ enum Command {
         reply: oneshot::Sender<Result<WatchStartOutcome, ApiError>>,
     },
     Stop(oneshot::Sender<Result<Option<WatchRefusal>, ApiError>>),
+    /// A viewer's waiting link: Play (`true`) or Deny.
+    DecideAsk(
+        i64,
+        bool,
+        oneshot::Sender<Result<Option<WatchRefusal>, ApiError>>,
+    ),
     SaveSettings(WatchSettings, oneshot::Sender<Result<WatchView, ApiError>>),
     CheckController(oneshot::Sender<WatchView>),
     Webhook(
@@ -83,6 +99,8 @@ enum Command {
     ),
     /// The controller's answer to `POST /stream` (`None`: cancelled).
     StartAnswered(String, Option<Result<(), ControllerError>>),
+    /// What OBS should play for a session (`None`: cancelled).
+    Resolved(String, Option<Result<String, super::resolve::Refusal>>),
     /// A chat command, handed over by the queue (never awaited).
     Chat(WatchChat),
     Health(Option<Result<HealthResponse, ControllerError>>),
@@ -104,7 +122,9 @@ impl WatchAlong {
         let settings = SETTINGS.load(&setup.db).await;
         let (mailbox, rx) = Mailbox::new(64);
         let server_url = None;
+        let (obs_reports, obs_reports_rx) = tokio::sync::mpsc::channel(16);
         let mut actor = Actor {
+            obs_reports,
             events: setup.events.subscribe(),
             setup,
             mailbox: mailbox.clone(),
@@ -121,7 +141,7 @@ impl WatchAlong {
         actor.recover().await;
         actor.refresh_view().await;
         let view = actor.view.subscribe();
-        let handle = tracker.spawn(actor.run(rx));
+        let handle = tracker.spawn(actor.run(rx, obs_reports_rx));
         (Self { mailbox, view }, handle)
     }
 
@@ -150,6 +170,14 @@ impl WatchAlong {
     /// Stops the active session (`Some(refusal)` when there is none).
     pub async fn stop(&self) -> Result<Option<WatchRefusal>, ApiError> {
         self.mailbox.ask(Command::Stop).await?
+    }
+
+    /// Plays (`play`) or denies a viewer's waiting link; `Some(refusal)` when it could not be
+    /// played (busy, a bad link, the executor not ready: it keeps waiting) or is not waiting.
+    pub async fn decide_ask(&self, id: i64, play: bool) -> Result<Option<WatchRefusal>, ApiError> {
+        self.mailbox
+            .ask(|r| Command::DecideAsk(id, play, r))
+            .await?
     }
 
     pub async fn save_settings(&self, s: WatchSettings) -> Result<WatchView, ApiError> {
@@ -185,6 +213,7 @@ fn empty_view() -> WatchView {
         history: Vec::new(),
         health: None,
         health_error: None,
+        asks: Vec::new(),
     }
 }
 
@@ -215,6 +244,14 @@ pub fn check_settings(s: &WatchSettings) -> Result<(), ApiError> {
         ControllerClient::new(&s.controller_url, DEFAULT_TIMEOUT)
             .map_err(|e| ApiError::new(ErrorCode::InvalidSettings, format!("{e}.")))?;
     }
+    if s.obs_volume_percent > 100 {
+        return bad("The OBS volume must be 0–100 %.".into());
+    }
+    if s.return_scene.chars().count() > 100 || s.return_scene.chars().any(char::is_control) {
+        return bad(
+            "The return scene must be a scene name of at most 100 characters on one line.".into(),
+        );
+    }
     for (what, v) in [("guild id", &s.guild_id), ("channel id", &s.channel_id)] {
         if !v.trim().is_empty() && v.trim().parse::<u64>().is_err() {
             return bad(format!("The {what} must be a number (Discord's ids are)."));
@@ -225,6 +262,8 @@ pub fn check_settings(s: &WatchSettings) -> Result<(), ApiError> {
 
 struct Actor {
     setup: WatchSetup,
+    /// Given to OBS with each video; read in the actor's loop.
+    obs_reports: tokio::sync::mpsc::Sender<WatchMediaReport>,
     events: tokio::sync::broadcast::Receiver<CoreEvent>,
     mailbox: Mailbox<Command>,
     tracker: TaskTracker,
@@ -243,7 +282,11 @@ struct Actor {
 }
 
 impl Actor {
-    async fn run(mut self, mut rx: tokio::sync::mpsc::Receiver<Command>) {
+    async fn run(
+        mut self,
+        mut rx: tokio::sync::mpsc::Receiver<Command>,
+        mut obs_reports: tokio::sync::mpsc::Receiver<WatchMediaReport>,
+    ) {
         loop {
             let deadline = self.deadline.clone();
             tokio::select! {
@@ -259,6 +302,7 @@ impl Actor {
                     Some(cmd) => self.on_command(cmd).await,
                     None => return,
                 },
+                Some(report) = obs_reports.recv() => self.on_obs_media(report).await,
                 _ = sleep_until_some(deadline.as_ref().map(|d| d.1)) => {
                     if let Some((id, _)) = self.deadline.take() {
                         self.timed_out(id).await;
@@ -280,6 +324,9 @@ impl Actor {
             }
             Command::Stop(reply) => {
                 let _ = reply.send(self.stop().await);
+            }
+            Command::DecideAsk(id, play, reply) => {
+                let _ = reply.send(self.decide_ask(id, play).await);
             }
             Command::SaveSettings(s, reply) => {
                 let result = match check_settings(&s) {
@@ -304,6 +351,7 @@ impl Actor {
             Command::Webhook(update, reply) => {
                 let _ = reply.send(self.webhook(update).await);
             }
+            Command::Resolved(id, answer) => self.on_resolved(id, answer).await,
             Command::StartAnswered(id, answer) => match answer {
                 None | Some(Ok(())) => {
                     if answer.is_some() {
@@ -333,30 +381,6 @@ impl Actor {
         }
     }
 
-    fn client(&self) -> Result<ControllerClient, WatchRefusal> {
-        if self.settings.controller_url.trim().is_empty() {
-            return Err(WatchRefusal {
-                code: WatchErrorCode::SandboxFailed,
-                message: "No screen-share controller is set up: add its address in Settings → Watch-along.".into(),
-            });
-        }
-        ControllerClient::new(&self.settings.controller_url, DEFAULT_TIMEOUT).map_err(|e| {
-            WatchRefusal {
-                code: WatchErrorCode::SandboxFailed,
-                message: format!("{e}."),
-            }
-        })
-    }
-
-    fn target(&self) -> String {
-        let name = self.settings.channel_name.trim();
-        if name.is_empty() {
-            "the screen share".into()
-        } else {
-            name.to_string()
-        }
-    }
-
     async fn start(
         &mut self,
         text: &str,
@@ -378,26 +402,17 @@ impl Actor {
                 );
             }
         };
-        let client = match self.client() {
-            Ok(c) => c,
+        let executor = self.settings.executor;
+        let launch = match self.prepare(executor) {
+            Ok(l) => l,
             Err(r) => return refused(r.code, r.message),
         };
-        let Some(server_url) = self.server_url.clone() else {
-            return refused(
-                WatchErrorCode::SandboxFailed,
-                "The controller reports back to StreamCue's local server, which is off: turn it on in Settings → Local server.".into(),
-            );
-        };
-        let (guild_id, channel_id) = (
-            self.settings.guild_id.trim().parse().unwrap_or(0),
-            self.settings.channel_id.trim().parse().unwrap_or(0),
-        );
         let new = NewWatchSession {
             id: super::new_session_id(),
             requester,
             source: source.name().into(),
-            executor: "controller".into(),
-            target: self.target(),
+            executor: executor.name().into(),
+            target: self.target(executor),
             url: url.url.clone(),
             now_ms: now_ms(),
         };
@@ -410,24 +425,7 @@ impl Actor {
             }
             Created::Started(row) => row,
         };
-        let request = StreamRequest {
-            session_id: row.id.clone(),
-            url: row.url.clone(),
-            guild_id,
-            channel_id,
-            channel_name: self.settings.channel_name.clone(),
-            webhook_url: Some(format!("{server_url}/watch/status")),
-        };
-        let mailbox = self.mailbox.clone();
-        let id = row.id.clone();
-        spawn_racing(
-            &self.tracker,
-            self.cancel.child_token(),
-            async move { client.start_stream(&request).await.map(|_| ()) },
-            move |answer| async move {
-                let _ = mailbox.tell(Command::StartAnswered(id, answer)).await;
-            },
-        );
+        self.launch(&row, url, launch);
         self.deadline = Some((
             row.id.clone(),
             Instant::now() + Duration::from_secs(self.settings.start_timeout_seconds.into()),
@@ -446,25 +444,11 @@ impl Actor {
             }));
         };
         self.apply(&active.id, WatchEvent::StopRequested).await;
-        self.tell_controller_to_stop(active.id.clone());
+        self.tell_executor_to_stop(&active.executor, active.id.clone());
         // The stop is the streamer's word: the session ends whether or not the controller
         // answers (it is told; a late webhook cannot move an ended session).
         self.apply(&active.id, WatchEvent::Ended).await;
         Ok(None)
-    }
-
-    fn tell_controller_to_stop(&self, id: String) {
-        let Ok(client) = self.client() else { return };
-        spawn_racing(
-            &self.tracker,
-            self.cancel.child_token(),
-            async move { client.stop_stream(&id).await.map(|_| id) },
-            |done| async move {
-                if let Some(Err(e)) = done {
-                    tracing::warn!(error = %e, "watch-along: the controller did not take the stop");
-                }
-            },
-        );
     }
 
     fn ask_health(&mut self) {
@@ -525,13 +509,10 @@ impl Actor {
     }
 
     async fn timed_out(&mut self, id: String) {
-        let streaming = matches!(
-            self.setup.db.watch().get(&id).await,
-            Ok(Some(r)) if !r.status.is_active() || r.status == WatchStatus::Streaming
-        );
-        if streaming {
-            return;
-        }
+        let row = match self.setup.db.watch().get(&id).await {
+            Ok(Some(r)) if r.status.is_active() && r.status != WatchStatus::Streaming => r,
+            _ => return,
+        };
         let code = WatchErrorCode::Timeout;
         let message = format!(
             "The video was not playing {} s after it was asked for. {}",
@@ -539,7 +520,7 @@ impl Actor {
             code.info().recovery
         );
         self.apply(&id, WatchEvent::Failed { code, message }).await;
-        self.tell_controller_to_stop(id);
+        self.tell_executor_to_stop(&row.executor, id);
     }
 
     /// Applies `event`; `Some(Ok)` when it moved (written, then announced), `Some(Err)` when
@@ -576,7 +557,13 @@ impl Actor {
             Ok(failed) => {
                 for row in failed {
                     tracing::warn!(session = %row.id, "watch-along session left running by a crash: failed");
-                    self.tell_controller_to_stop(row.id);
+                    if WatchExecutor::from_name(&row.executor) == WatchExecutor::Obs {
+                        // OBS's actor never saw that session: it clears whatever the
+                        // Watch-along source holds (once OBS is connected; before, nothing).
+                        self.setup.obs.watch_stop(None);
+                    } else {
+                        self.tell_executor_to_stop(&row.executor, row.id);
+                    }
                 }
             }
             Err(e) => {
@@ -594,7 +581,15 @@ impl Actor {
                 return;
             }
         };
+        let asks = match self.setup.db.watch_asks().waiting().await {
+            Ok(rows) => rows.into_iter().map(asks::ask_view).collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "watch-along: could not read the viewers' links");
+                return;
+            }
+        };
         let view = WatchView {
+            asks,
             settings: self.settings.clone(),
             current: history.iter().find(|s| s.status.is_active()).cloned(),
             history,

@@ -1,14 +1,16 @@
 //! Watch-along sessions (seed 004): a link someone sends becomes a shared viewing, played in
 //! OBS or handed to a screen-share controller.
 //!
-//! Built so far (the pure core and its storage): `url` finds and checks the link, `codes` is
-//! the seed's error-code table, `session` the state machine; `db::watch` keeps the sessions
-//! (one active, compare-and-set transitions, crash recovery). Not built yet: the executors
-//! (OBS, external controller), the webhook, the chat commands and the window's card.
+//! `url` finds and checks the link, `codes` is the seed's error-code table, `session` the state
+//! machine; `db::watch` keeps the sessions (one active, compare-and-set transitions, crash
+//! recovery). The `WatchAlong` actor (`actor`) runs them on one of two executors: OBS (built
+//! in; `resolve` turns the link into what OBS plays, the OBS actor's `watch` module plays it)
+//! or an external controller (`contract`, `controller`, and the webhook in `server`).
 
 pub mod codes;
 pub mod contract;
 pub mod controller;
+pub mod resolve;
 pub mod session;
 pub mod url;
 

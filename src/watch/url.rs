@@ -174,6 +174,14 @@ fn check(raw: &str, site: UrlSite) -> Result<WatchUrl, UrlRefusal> {
     })
 }
 
+/// An address a viewer's link must never reach (loopback, private, link-local, …).
+pub(crate) fn is_private_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_private_v4(v4),
+        IpAddr::V6(v6) => is_private_v6(v6),
+    }
+}
+
 fn is_private_v4(ip: Ipv4Addr) -> bool {
     let [a, b, ..] = ip.octets();
     ip.is_loopback()
@@ -212,10 +220,7 @@ fn is_private_v6(ip: Ipv6Addr) -> bool {
 fn is_private_name(name: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     if let Ok(ip) = name.parse::<IpAddr>() {
-        return match ip {
-            IpAddr::V4(v4) => is_private_v4(v4),
-            IpAddr::V6(v6) => is_private_v6(v6),
-        };
+        return is_private_ip(ip);
     }
     !name.contains('.')
         || [

@@ -359,6 +359,17 @@ async watchStop() : Promise<Result<WatchRefusal | null, ApiError>> {
 }
 },
 /**
+ * Plays (`play`) or denies a viewer's waiting watch-along link (from the card).
+ */
+async watchDecideAsk(id: number, play: boolean) : Promise<Result<WatchRefusal | null, ApiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("watch_decide_ask", { id, play }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Saves Settings → Watch-along (checked first).
  */
 async watchSetSettings(settings: WatchSettings) : Promise<Result<WatchView, ApiError>> {
@@ -1353,7 +1364,11 @@ resultSource: string;
 /**
  * The fallback scene shown in degraded mode.
  */
-heroScene: string }
+heroScene: string; 
+/**
+ * Watch-along (OBS executor): the scene, and the media source in it that plays the link.
+ */
+watchScene: string; watchSource: string }
 /**
  * OBS connection settings as the window shows them (the password only as "saved").
  */
@@ -1395,10 +1410,10 @@ hero: boolean }
  */
 export type ObsView = { settings: ObsSettings; state: ObsState }
 /**
- * The overlay page's first state: the queue and the latest session's moments (then it
- * follows `/events`).
+ * The overlay page's first state: the queue, the latest session's moments and the
+ * watch-along card (then it follows `/events`).
  */
-export type OverlaySnapshot = { queue: QueueView; moments: Moment[] }
+export type OverlaySnapshot = { queue: QueueView; moments: Moment[]; watch: WatchView }
 /**
  * Where StreamCue keeps its files, shown in the UI so the streamer can find them.
  */
@@ -1762,6 +1777,14 @@ export type VelocityRule =
  */
 export type ViewerSpikeRule = { ratio: number; minIncrease: number }
 /**
+ * A viewer's link waiting for the streamer.
+ */
+export type WatchAskView = { id: number; 
+/**
+ * The viewer's display name.
+ */
+viewer: string; url: string; createdMs: number }
+/**
  * Every way a watch-along can fail (the seed's twelve, plus the webhook's invalid body).
  */
 export type WatchErrorCode = "ERR_BUSY" | "ERR_INVALID_URL" | "ERR_SANDBOX_FAILED" | "ERR_LOGIN_FAILED" | "ERR_2FA_REQUIRED" | "ERR_CAPTCHA" | "ERR_CHANNEL_NOT_FOUND" | "ERR_SHARE_FAILED" | "ERR_TIMEOUT" | "ERR_BUDGET_EXCEEDED" | "ERR_MAX_ITERATIONS" | "ERR_UNKNOWN" | 
@@ -1773,6 +1796,12 @@ export type WatchErrorCode = "ERR_BUSY" | "ERR_INVALID_URL" | "ERR_SANDBOX_FAILE
  * Who puts the video on screen.
  */
 export type WatchExecutor = 
+/**
+ * OBS (built in): the Watch-along scene's media source plays the link (YouTube, Twitch
+ * and Vimeo links through `streamlink --stream-url`), then OBS goes back to the
+ * streamer's scene. Needs nothing but OBS.
+ */
+"obs" | 
 /**
  * An external screen-share controller (seed 004's HTTP contract), e.g. a Discord
  * screen-share sandbox. StreamCue does not run it.
@@ -1806,7 +1835,20 @@ guildId: string; channelId: string; channelName: string;
 /**
  * A session that is not streaming this long after it was asked for fails (ERR_TIMEOUT).
  */
-startTimeoutSeconds: number }
+startTimeoutSeconds: number; 
+/**
+ * OBS executor: the Watch-along source's volume, 0–100 %.
+ */
+obsVolumePercent: number; 
+/**
+ * OBS executor: the scene to show when the video ends ("" = the scene that was on before).
+ */
+returnScene: string; 
+/**
+ * Viewers' `!watch <link>` waits in the card for the streamer's Play or Deny (off: only
+ * the broadcaster and moderators may start one).
+ */
+viewerRequests: boolean }
 /**
  * Where a request came from.
  */
@@ -1834,7 +1876,11 @@ history: WatchSessionView[];
 /**
  * The controller's last `/health` answer, or why it could not be had.
  */
-health: HealthResponse | null; healthError: string | null }
+health: HealthResponse | null; healthError: string | null; 
+/**
+ * Viewers' links waiting for Play or Deny, oldest first.
+ */
+asks: WatchAskView[] }
 
 /** tauri-specta globals **/
 

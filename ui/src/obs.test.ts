@@ -21,7 +21,7 @@ function view(connection: ObsConnection, extra: Partial<ObsView["state"]> = {}):
       host: "127.0.0.1",
       port: 4455,
       passwordSaved: false,
-      names: { generatingScene: "Generating", promptSource: "Prompt", resultScene: "Result", resultSource: "Clip", heroScene: "Hero" },
+      names: { generatingScene: "Generating", promptSource: "Prompt", resultScene: "Result", resultSource: "Clip", heroScene: "Hero", watchScene: "Watch", watchSource: "Watch Video" },
     },
     state: { connection, programScene: "Just Chatting", recording: true, showing: null, hero: false, ...extra },
   };

@@ -1,6 +1,6 @@
 // applyOverlaySnapshot (state.ts): the overlay page's snapshot into the shared cache.
 import { describe, expect, it } from "vitest";
-import { item } from "./testFixtures";
+import { item, watchView } from "./testFixtures";
 import type { ChatState, Moment, OverlaySnapshot, QueueItem } from "./bindings";
 import { applyEvents, applyOverlaySnapshot, emptyCache } from "./state";
 
@@ -30,8 +30,8 @@ const COUNTERS = {
   pausedRejects: 0,
 };
 
-function snap(items: QueueItem[], moments: Moment[]): OverlaySnapshot {
-  return { queue: { items, autoApprove: true, maxWaiting: 10, counters: COUNTERS }, moments };
+function snap(items: QueueItem[], moments: Moment[], watch = watchView()): OverlaySnapshot {
+  return { queue: { items, autoApprove: true, maxWaiting: 10, counters: COUNTERS }, moments, watch };
 }
 
 const connected = (sessionId: number, platform: "twitch" | "kick" = "twitch"): ChatState => ({
@@ -55,16 +55,23 @@ describe("applyOverlaySnapshot", () => {
     expect(c.chats.kick.moments).toEqual([]);
   });
 
-  it("touches the queue, the progress and the slot it changed, nothing else", () => {
+  it("takes the watch-along card whole", () => {
+    const c = emptyCache();
+    const view = watchView();
+    applyOverlaySnapshot(c, snap([], [], view));
+    expect(c.watch).toEqual(view);
+  });
+
+  it("touches the queue, the progress, the watch-along and the slot it changed, nothing else", () => {
     const c = emptyCache();
     const out = applyOverlaySnapshot(c, snap([], [moment(1, 4)]));
-    expect([...out.touched].sort()).toEqual(["main", "progress", "queue"]);
+    expect([...out.touched].sort()).toEqual(["main", "progress", "queue", "watch"]);
     expect(c.versions.queue).toBe(1);
     expect(c.versions.main).toBe(1);
     expect(c.versions.kick).toBe(0);
     expect(c.versions.generator).toBe(0);
     // No moments and none listed: the chats are left alone.
-    expect([...applyOverlaySnapshot(emptyCache(), snap([], [])).touched].sort()).toEqual(["progress", "queue"]);
+    expect([...applyOverlaySnapshot(emptyCache(), snap([], [])).touched].sort()).toEqual(["progress", "queue", "watch"]);
   });
 
   it("leaves what it is not about alone (the chats' states, notices, settings)", () => {

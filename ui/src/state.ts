@@ -268,8 +268,9 @@ export function applyOverlaySnapshot(cache: Cache, snap: OverlaySnapshot): Apply
   pruneProgress(cache);
   const { main, kick } = cache.chats;
   const changed = placeMoments(cache, { main: main.chat, kick: kick.chat }, snap.moments);
+  cache.watch = snap.watch;
   const touched = new Set<Slice>();
-  for (const s of ["queue", "progress", ...changed] as const) touch(cache, touched, s);
+  for (const s of ["queue", "progress", "watch", ...changed] as const) touch(cache, touched, s);
   return { resync: false, touched };
 }
 

@@ -124,6 +124,9 @@ export const WATCH_SETTINGS: WatchSettings = {
   channelId: "987654321098765432",
   channelName: "Movie Night",
   startTimeoutSeconds: 120,
+  obsVolumePercent: 80,
+  returnScene: "",
+  viewerRequests: false,
 };
 
 /** Session `n` (a v4-looking id) in `status`, asked for by a Twitch moderator, 1 s per `n` later. */
@@ -162,6 +165,7 @@ export function watchView(over: Partial<WatchView> = {}): WatchView {
     ],
     health: { status: "healthy", sandbox_ready: true, active_sessions: 1, version: "0.1.0" },
     healthError: null,
+    asks: [],
     ...over,
   };
 }

@@ -32,6 +32,7 @@ import {
   STATUS_LABEL,
   STATUS_TONE,
   statusTitle,
+  controllerConfigured,
   watchConfigured,
 } from "./watch";
 
@@ -197,10 +198,12 @@ describe("errors", () => {
 });
 
 describe("settings and the controller", () => {
-  it("configured only with a controller address", () => {
+  it("configured with OBS, or with a controller address", () => {
     expect(watchConfigured(null)).toBe(false);
     expect(watchConfigured(watchView())).toBe(true);
     expect(watchConfigured(watchView({ settings: { ...WATCH_SETTINGS, controllerUrl: "  " } }))).toBe(false);
+    expect(watchConfigured(watchView({ settings: { ...WATCH_SETTINGS, executor: "obs", controllerUrl: "" } }))).toBe(true);
+    expect(controllerConfigured(watchView({ settings: { ...WATCH_SETTINGS, executor: "obs", controllerUrl: "" } }))).toBe(false);
   });
 
   it("health as rows", () => {

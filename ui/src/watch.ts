@@ -187,7 +187,14 @@ export function refusalText(out: WatchStartOutcome): { code: WatchErrorCode; tex
 // ---- Settings and the controller ----------------------------------------------------------------
 
 /** A controller is set up (the card offers Start). */
+/** Whether the card can start a session: OBS (built in) always can; a controller needs its address. */
 export function watchConfigured(view: WatchView | null): boolean {
+  if (!view) return false;
+  return view.settings.executor === "obs" || controllerConfigured(view);
+}
+
+/** A controller address is saved (Check controller asks it). */
+export function controllerConfigured(view: WatchView | null): boolean {
   return (view?.settings.controllerUrl.trim() ?? "") !== "";
 }
 

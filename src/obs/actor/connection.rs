@@ -21,6 +21,7 @@ impl Actor {
         self.link = None;
         self.attempt = 0;
         self.seq = Sequence::default();
+        self.watch_lost("the OBS settings changed");
         self.state.showing = None;
         self.state.program_scene = None;
         self.state.recording = false;
@@ -153,6 +154,7 @@ impl Actor {
     pub(super) async fn lost(&mut self, reason: &str) {
         tracing::warn!(reason, "OBS disconnected");
         self.link = None;
+        self.watch_lost(reason);
         self.seq.playing = None;
         self.seq.generating = None;
         self.seq.waiting.clear();

@@ -24,7 +24,7 @@ const UNKNOWN_CLIP_LENGTH: Duration = Duration::from_secs(15);
 #[derive(Default)]
 pub(super) struct Sequence {
     /// The streamer's scene before StreamCue switched away from it.
-    previous: Option<String>,
+    pub(super) previous: Option<String>,
     /// The clip playing in the Result scene, and when the fallback ends it.
     pub(super) playing: Option<(i32, Instant)>,
     /// The request whose prompt the Generating scene shows.
@@ -34,7 +34,7 @@ pub(super) struct Sequence {
 }
 
 impl Actor {
-    fn is_ours(&self, scene: &str) -> bool {
+    pub(super) fn is_ours(&self, scene: &str) -> bool {
         let n = &self.settings.names;
         scene == n.generating_scene || scene == n.result_scene || scene == n.hero_scene
     }
@@ -97,7 +97,7 @@ impl Actor {
         self.settle(result).await;
     }
 
-    async fn settle(&mut self, result: Result<(), CallError>) {
+    pub(super) async fn settle(&mut self, result: Result<(), CallError>) {
         match result {
             Ok(()) => {}
             Err(CallError::Refused(why)) => {
@@ -204,7 +204,7 @@ impl Actor {
         }
     }
 
-    async fn switch(&mut self, scene: &str) -> Result<(), CallError> {
+    pub(super) async fn switch(&mut self, scene: &str) -> Result<(), CallError> {
         let client = &self.link.as_ref().expect("connected").client;
         call(client.scenes().set_current_program_scene(scene)).await?;
         // Our own switch is the truth now; OBS's event follows.

@@ -73,6 +73,16 @@ impl Actor {
             {
                 self.clip_ended("OBS said the clip ended").await;
             }
+            Event::MediaInputPlaybackStarted { id }
+                if id.name == self.settings.names.watch_source =>
+            {
+                self.watch_media_event(true).await;
+            }
+            Event::MediaInputPlaybackEnded { id }
+                if id.name == self.settings.names.watch_source =>
+            {
+                self.watch_media_event(false).await;
+            }
             Event::ServerStopping | Event::ServerStopped | Event::ExitStarted => {
                 self.lost("OBS is closing").await;
             }

@@ -31,11 +31,16 @@ pub struct WatchChat {
 impl Actor {
     pub(super) async fn on_chat(&mut self, chat: WatchChat) {
         let name = &chat.display;
-        let text = match chat.ask {
+        let text = match &chat.ask {
+            WatchAsk::Start(link) if !chat.elevated && self.settings.viewer_requests => {
+                let link = link.clone();
+                self.viewer_asks(&chat, &link).await
+            }
             WatchAsk::Start(_) | WatchAsk::Stop if !chat.elevated => {
                 format!("@{name} only the streamer and moderators can start or stop a watch-along.")
             }
             WatchAsk::Start(link) => {
+                let link = link.clone();
                 match self
                     .start(&link, chat.login.clone(), WatchSource::Twitch)
                     .await
@@ -43,10 +48,7 @@ impl Actor {
                     Ok(WatchStartOutcome::Started { session }) => {
                         self.chat_requester =
                             Some((session.id.clone(), chat.channel.clone(), name.clone()));
-                        format!(
-                            "@{name} got it! Putting {} on {}. This usually takes 30–60 seconds.",
-                            session.url, session.target
-                        )
+                        got_it(name, &session.url, &session.target)
                     }
                     Ok(WatchStartOutcome::Refused { refusal }) => {
                         format!("@{name} {}", refusal.message)
@@ -100,6 +102,11 @@ impl Actor {
             self.chat_requester = None;
         }
     }
+}
+
+/// The seed's acknowledgement, adapted.
+pub(super) fn got_it(name: &str, url: &str, target: &str) -> String {
+    format!("@{name} got it! Putting {url} on {target}. This usually takes 30–60 seconds.")
 }
 
 fn elapsed(ms: i64) -> String {

@@ -1,17 +1,18 @@
-// The Watch-along card (right column, under the Co-host): a link becomes a shared viewing handed
-// to the screen-share controller. Idle, it is one line: the link field and Start (Enter starts),
+// The Watch-along card (right column, under the Co-host): a link becomes a shared viewing, played
+// by OBS's Watch-along scene or handed to a screen-share controller (Settings → Watch-along). Idle, it is one line: the link field and Start (Enter starts),
 // then the last failure in words with its code when the latest session failed. While a session
 // is active, two lines: its status, the link and Stop; how long ago, who asked, where it plays.
 // A start's or stop's refusal (the core's sentence, `data-code` its code) shows under either.
-// With no controller set up it is one line saying where to set one up. Its settings live in
-// Settings → Watch-along.
+// Viewers' links waiting for Play or Deny (when viewers may ask) are one row each under it, at
+// most ASKS_SHOWN (then "+N more"). With the controller picked but no address set, it is one
+// line saying where to set one up. Its settings live in Settings → Watch-along.
 //
 // Invariants: the elapsed time is the only clock here, and it runs only while a session is active
 // (`Elapsed` is mounted only then); codes come from the core, never from its words.
 
 import "./WatchPanel.css";
 import { useSignal } from "@preact/signals";
-import { commands, type WatchErrorCode, type WatchSessionView } from "../bindings";
+import { commands, type WatchAskView, type WatchErrorCode, type WatchSessionView } from "../bindings";
 import { nextStep, useCommand } from "../cmd";
 import { clock } from "../format";
 import { cache as storeCache, update, use } from "../store";
@@ -57,6 +58,51 @@ function Elapsed({ session }: { session: WatchSessionView }) {
 interface Refusal {
   code: WatchErrorCode;
   text: string;
+}
+
+/** Viewers' waiting links shown at once (the card stays bounded at 1280×720). */
+const ASKS_SHOWN = 2;
+
+/** Viewers' links waiting for the streamer: Play starts it (as if they were a moderator), Deny
+ *  tells them no. A refusal (busy, OBS away) shows under the rows; the link keeps waiting. */
+function Asks({ asks, onRefused }: { asks: WatchAskView[]; onRefused: (r: Refusal) => void }) {
+  const decide = useCommand(commands.watchDecideAsk);
+  if (asks.length === 0) return null;
+  async function run(id: number, play: boolean) {
+    const out = await decide.run(id, play);
+    if (out?.ok && out.data) onRefused({ code: out.data.code, text: out.data.message.trim() || codeSentence(out.data.code) });
+  }
+  const more = asks.length - ASKS_SHOWN;
+  return (
+    <ul id="watch-asks" class="watch-asks" aria-label="Viewers' links waiting for you">
+      {asks.slice(0, ASKS_SHOWN).map((a) => (
+        <li key={a.id} class="watch-ask" data-id={a.id}>
+          <span class="watch-ask-who">{a.viewer}</span>
+          <span class="watch-link" title={`${a.url}\nAsked at ${clock(a.createdMs)}`}>
+            {shortUrl(a.url)}
+          </span>
+          <button class="btn btn-small btn-primary watch-ask-play" type="button" disabled={decide.busy}
+            title="Play it now (as if a moderator had asked)" onClick={() => void run(a.id, true)}>
+            Play
+          </button>
+          <button class="btn btn-small watch-ask-deny" type="button" disabled={decide.busy}
+            title="Say no (the viewer is told)" onClick={() => void run(a.id, false)}>
+            Deny
+          </button>
+        </li>
+      ))}
+      {more > 0 && (
+        <li class="watch-ask-more muted" title={asks.slice(ASKS_SHOWN).map((a) => `${a.viewer}: ${a.url}`).join("\n")}>
+          +{more} more waiting
+        </li>
+      )}
+      {decide.error && (
+        <li class="err-line" role="alert" data-code={decide.error.code}>
+          {decide.error.message}
+        </li>
+      )}
+    </ul>
+  );
 }
 
 export function WatchPanel() {
@@ -173,7 +219,7 @@ export function WatchPanel() {
               type="text"
               inputmode="url"
               placeholder="Paste a link to watch"
-              title="A public http(s) link (YouTube, Twitch, Vimeo or a video file): the screen-share controller plays it"
+              title={`A public http(s) link (YouTube, Twitch, Vimeo or a video file): ${view.settings.executor === "obs" ? "OBS's Watch-along scene" : "the screen-share controller"} plays it`}
               autocomplete="off"
               autocapitalize="off"
               spellcheck={false}
@@ -219,6 +265,8 @@ export function WatchPanel() {
           {` · on ${current.target}`}
         </p>
       )}
+
+      <Asks asks={view.asks} onRefused={(r) => (refusal.value = r)} />
 
       {refusal.value ? (
         <p id="watch-refusal" class="err-line watch-line-clamp" role="alert" data-code={refusal.value.code} title={refusal.value.text}>

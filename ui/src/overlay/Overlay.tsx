@@ -1,5 +1,5 @@
-// The overlay page: "Now generating", "Up next" and "Last moment" panels over the stream, each
-// drawn only when it has something to show (and the URL asks for it).
+// The overlay page: "Now watching", "Now generating", "Up next" and "Last moment" panels over the
+// stream, each drawn only when it has something to show (and the URL asks for it).
 //
 // Invariants: viewers' text (names, prompts) is only ever rendered as text; lists are keyed by
 // request id; nothing ticks (the moment's age is as of the last render) and nothing animates
@@ -9,7 +9,23 @@ import type { Signal } from "@preact/signals";
 import { viewerName } from "../queue";
 import { loaded, use } from "../store";
 import type { OverlayParams } from "./params";
-import { lastMoment, minutesAgo, nowGenerating, upNext } from "./view";
+import { shortUrl } from "../watch";
+import { lastMoment, minutesAgo, nowGenerating, nowWatching, upNext } from "./view";
+
+function Watching() {
+  const w = nowWatching(use("watch"));
+  if (!w) return null;
+  const { session, playing } = w;
+  const by = session.source === "window" ? null : session.requester.trim();
+  return (
+    // Keyed by session: the next one fades in as a new panel.
+    <section key={session.id} id="overlay-watch" class="ov-panel" data-status={session.status} aria-label="Watch-along">
+      <div class="ov-label">{playing ? "Now watching" : "Starting the watch-along…"}</div>
+      <div class="ov-link">{shortUrl(session.url)}</div>
+      {by && <div class="ov-by">asked by {by}</div>}
+    </section>
+  );
+}
 
 function Now() {
   const now = nowGenerating(use("queue", "progress"));
@@ -74,6 +90,7 @@ export function Overlay({ params, live }: { params: OverlayParams; live: Signal<
       data-ready={loaded.value ? "true" : "false"}
       data-live={live.value ? "true" : "false"}
     >
+      {params.show.has("watch") && <Watching />}
       {params.show.has("now") && <Now />}
       {params.show.has("queue") && <Next />}
       {params.show.has("moment") && <LastMoment />}

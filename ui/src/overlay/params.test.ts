@@ -17,8 +17,9 @@ describe("show", () => {
     expect(show("?show=%20moment%20,%20now")).toEqual(["moment", "now"]);
   });
 
-  it('takes "next" for the queue section', () => {
+  it('takes "next" for the queue section, "watching" for the watch-along', () => {
     expect(show("?show=next")).toEqual(["queue"]);
+    expect(show("?show=watching,WATCH")).toEqual(["watch"]);
   });
 
   it("ignores unknown names, and shows everything when none is known", () => {

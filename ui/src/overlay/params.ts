@@ -1,5 +1,6 @@
 // The overlay's look, from its URL (the streamer types it into OBS's browser source):
-//   ?show=now,queue,moment   which sections (default all; "next" = "queue"; unknown names ignored)
+//   ?show=now,queue,moment,watch   which sections (default all; "next" = "queue", "watching" =
+//                            "watch"; unknown names ignored)
 //   &theme=dark|light        panel colours (default dark)
 //   &scale=1.5               text size, 0.5–3 (default 1)
 // A pure parser: anything it does not understand falls back to the default, so a typo never
@@ -7,8 +8,8 @@
 // is a clamped number).
 
 /** The overlay's sections, in the order they are drawn. */
-export type Section = "now" | "queue" | "moment";
-export const SECTIONS: readonly Section[] = ["now", "queue", "moment"];
+export type Section = "watch" | "now" | "queue" | "moment";
+export const SECTIONS: readonly Section[] = ["watch", "now", "queue", "moment"];
 
 export type OverlayTheme = "dark" | "light";
 
@@ -30,6 +31,8 @@ const SECTION_NAMES: ReadonlyMap<string, Section> = new Map([
   ["queue", "queue"],
   ["next", "queue"],
   ["moment", "moment"],
+  ["watch", "watch"],
+  ["watching", "watch"],
 ]);
 
 /** A plain decimal number ("1", "1.5", ".75", "2e0"): no hex, no "Infinity", no units. */

@@ -1,10 +1,10 @@
 // The overlay's selectors (what it shows, picked from the shared cache) and its event parsing.
 import { describe, expect, it } from "vitest";
-import { item } from "../testFixtures";
+import { item, watchSession, watchView } from "../testFixtures";
 import type { Moment, QueueItem } from "../bindings";
 import { applyEvents, emptyCache } from "../state";
 import { parseEvent } from "./source";
-import { lastMoment, minutesAgo, momentOfNewSession, nowGenerating, overlayView, upNext } from "./view";
+import { lastMoment, minutesAgo, momentOfNewSession, nowGenerating, nowWatching, OVERLAY_EVENTS, overlayView, upNext } from "./view";
 
 
 function moment(id: number, sessionId: number, startedAtMs = id * 1000): Moment {
@@ -79,6 +79,33 @@ describe("last moment", () => {
 
   it("is null without moments", () => {
     expect(lastMoment(emptyCache())).toBeNull();
+  });
+});
+
+describe("now watching", () => {
+  it("is the active session: starting until it plays, then playing; gone once stopping or over", () => {
+    const c = emptyCache();
+    expect(nowWatching(c)).toBeNull();
+    for (const [status, playing] of [["pending", false], ["starting", false], ["streaming", true]] as const) {
+      const s = watchSession(1, status);
+      c.watch = watchView({ current: s, history: [s] });
+      expect(nowWatching(c)).toEqual({ session: s, playing });
+    }
+    for (const status of ["stopping", "ended", "failed"] as const) {
+      const s = watchSession(1, status);
+      c.watch = watchView({ current: s, history: [s] });
+      expect(nowWatching(c)).toBeNull();
+    }
+    c.watch = watchView({ current: null });
+    expect(nowWatching(c)).toBeNull();
+  });
+
+  it("follows the watch event", () => {
+    expect(OVERLAY_EVENTS).toContain("watch");
+    const c = emptyCache();
+    const s = watchSession(2, "streaming");
+    applyEvents(c, [{ kind: "watch", view: watchView({ current: s, history: [s] }) }]);
+    expect(nowWatching(c)?.session.id).toBe(s.id);
   });
 });
 

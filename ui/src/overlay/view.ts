@@ -2,7 +2,7 @@
 // caller passes the time). The overlay keeps the window's cache and reducer (state.ts); these
 // selectors are its only view of them.
 
-import type { CoreEvent, GenerationProgress, Moment, QueueItem } from "../bindings";
+import type { CoreEvent, GenerationProgress, Moment, QueueItem, WatchSessionView } from "../bindings";
 import { isWaiting, progressPercent } from "../queue";
 import { type Cache, slotOfMoment } from "../state";
 
@@ -20,6 +20,7 @@ export const OVERLAY_EVENTS: readonly CoreEvent["kind"][] = [
   "generationProgress",
   "moment",
   "chatState",
+  "watch",
   "resync",
 ];
 
@@ -29,7 +30,21 @@ export interface NowGenerating {
   percent: number | null;
 }
 
+/** The watch-along on screen: "Now watching" once it plays, "Starting…" before. */
+export interface NowWatching {
+  session: WatchSessionView;
+  playing: boolean;
+}
+
+/** The active watch-along session, unless it is being stopped (then the overlay drops it). */
+export function nowWatching(cache: Cache): NowWatching | null {
+  const s = cache.watch?.current;
+  if (!s || s.status === "stopping" || s.status === "ended" || s.status === "failed") return null;
+  return { session: s, playing: s.status === "streaming" };
+}
+
 export interface OverlayView {
+  watch: NowWatching | null;
   now: NowGenerating | null;
   /** At most NEXT_SHOWN, in queue order. */
   next: QueueItem[];
@@ -68,7 +83,7 @@ export function lastMoment(cache: Cache): Moment | null {
 }
 
 export function overlayView(cache: Cache): OverlayView {
-  return { now: nowGenerating(cache), next: upNext(cache), lastMoment: lastMoment(cache) };
+  return { watch: nowWatching(cache), now: nowGenerating(cache), next: upNext(cache), lastMoment: lastMoment(cache) };
 }
 
 /** "just now" under a minute, then "N min ago" (whole minutes; a future time is "just now"). */

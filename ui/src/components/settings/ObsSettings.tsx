@@ -32,6 +32,8 @@ const NAME_FIELDS: readonly { key: keyof ObsNames; id: string; label: string; ti
   { key: "resultScene", id: "obs-name-result", label: "Result scene", title: "The scene that plays the finished clip" },
   { key: "resultSource", id: "obs-name-media", label: "Clip media source", title: "A media source in the Result scene that plays the clip" },
   { key: "heroScene", id: "obs-name-hero", label: "Hero Shot scene", title: "The fallback scene shown in degraded mode" },
+  { key: "watchScene", id: "obs-name-watch", label: "Watch-along scene", title: "The scene that plays a watch-along link" },
+  { key: "watchSource", id: "obs-name-watch-media", label: "Watch-along media source", title: "A media source in the Watch-along scene that plays the link's stream" },
 ];
 
 function adoptView(view: ObsView): void {

@@ -1,6 +1,7 @@
-// Settings → Watch-along: the screen-share controller StreamCue hands links to (its address),
-// where it shares (a Discord guild and voice channel: ids and the channel's name), and how long
-// a start may take. Check controller asks the saved controller's /health; the answer comes back
+// Settings → Watch-along: who puts the video on screen (OBS, built in: its volume and the scene
+// to return to; or a screen-share controller StreamCue hands links to: its address, where it
+// shares, a Discord guild and voice channel by ids and the channel's name), and how long a start
+// may take. Check controller asks the saved controller's /health; the answer comes back
 // as a `watch` event and shows here (status, sandbox, active sessions, version, or why not).
 //
 // Discord's ids are 64-bit: they stay text (watchForm.ts). The controller reports back to the
@@ -12,10 +13,18 @@ import { useCommand } from "../../cmd";
 import { type FormSpec, useSettingsForm } from "../../form";
 import { cache, update, use } from "../../store";
 import { settingsSection } from "../../ui";
-import { adoptWatchView, HEALTH_TONE, healthRows, watchConfigured } from "../../watch";
+import { adoptWatchView, controllerConfigured, HEALTH_TONE, healthRows } from "../../watch";
 import { Field } from "./Field";
 import { FormFooter, submitHandler } from "./FormFooter";
-import { buildWatch, CHANNEL_NAME_MAX_CHARS, START_TIMEOUT_RANGE, type WatchValues, watchFields } from "./watchForm";
+import {
+  buildWatch,
+  CHANNEL_NAME_MAX_CHARS,
+  SCENE_MAX_CHARS,
+  START_TIMEOUT_RANGE,
+  VOLUME_RANGE,
+  type WatchValues,
+  watchFields,
+} from "./watchForm";
 
 const WATCH_FORM: FormSpec<WatchView, WatchValues, WatchSettings> = {
   fields: watchFields,
@@ -101,7 +110,9 @@ function WatchForm({ view, version, server }: { view: WatchView; version: number
   /** The slice's version once Check controller's reply was adopted: the answer is the next event. */
   const askedAt = useSignal<number | null>(null);
   const [min, max] = START_TIMEOUT_RANGE;
-  const configured = watchConfigured(view);
+  const configured = controllerConfigured(view);
+  const onObs = form.values.value.executor !== "controller";
+  const [vmin, vmax] = VOLUME_RANGE;
 
   async function check() {
     askedAt.value = null;
@@ -116,55 +127,88 @@ function WatchForm({ view, version, server }: { view: WatchView; version: number
   return (
     <form class="settings-form" novalidate autocomplete="off" onSubmit={submitHandler(form)}>
       <div class="settings-grid">
-        <Field form={form} name="controllerUrl" id="wa-controller-url" label="Controller address" wide
-          hint="The screen-share controller (a separate program, e.g. a sandboxed browser sharing into Discord). Empty: watch-along is off.">
-          <input type="text" inputmode="url" placeholder="http://127.0.0.1:8700" autocapitalize="off" spellcheck={false}
-            maxlength={2000} {...form.text("controllerUrl")} />
+        <Field form={form} name="executor" id="wa-executor" label="Play it with" wide
+          hint={onObs
+            ? "OBS's Watch-along scene (press Set up OBS once); YouTube, Twitch and Vimeo links go through streamlink"
+            : "A separate screen-share program StreamCue hands the link to (e.g. a sandboxed browser sharing into Discord)"}>
+          <select {...form.text("executor")}>
+            <option value="obs">OBS (built in)</option>
+            <option value="controller">Screen-share controller</option>
+          </select>
         </Field>
-        <Field form={form} name="guildId" id="wa-guild-id" label="Discord guild id"
-          hint="Digits only: right-click the server → Copy Server ID (Developer Mode)">
-          <input class="mono" type="text" inputmode="numeric" placeholder="1234567890123456789" spellcheck={false}
-            maxlength={20} {...form.text("guildId")} />
-        </Field>
-        <Field form={form} name="channelId" id="wa-channel-id" label="Voice channel id"
-          hint="Digits only: right-click the voice channel → Copy Channel ID">
-          <input class="mono" type="text" inputmode="numeric" placeholder="987654321098765432" spellcheck={false}
-            maxlength={20} {...form.text("channelId")} />
-        </Field>
-        <Field form={form} name="channelName" id="wa-channel-name" label="Channel name"
-          hint="Said in chat: “Putting <link> on Movie Night”. Empty: “the screen share”.">
-          <input type="text" placeholder="Movie Night" maxlength={CHANNEL_NAME_MAX_CHARS} {...form.text("channelName")} />
+        <Field form={form} name="viewerRequests" id="wa-viewer-requests" label="Viewers may ask" check
+          hint="A viewer's !watch <link> waits in the card for your Play or Deny (off: only you and moderators)">
+          <input {...form.check("viewerRequests")} />
         </Field>
         <Field form={form} name="startTimeout" id="wa-start-timeout" label="Start timeout" unit="s"
-          hint={`A session not playing this long after it was asked for fails, and the controller is told to stop (${min}–${max} s)`}>
+          hint={`A session not playing this long after it was asked for fails, and the video is taken down (${min}–${max} s)`}>
           <input type="number" min={min} max={max} step={1} inputmode="numeric" {...form.text("startTimeout")} />
         </Field>
       </div>
 
-      <fieldset class="settings-group">
-        <legend>Controller</legend>
-        <ServerNote server={server} />
-        <p class="settings-note">
-          What a controller implements (its calls, the webhook, the error codes, with examples):{" "}
-          <span class="mono">docs/watch-along-controller.md</span> in StreamCue's source.
-        </p>
-        <Health view={view} waiting={waiting} />
-        {checker.error && (
-          <div id="wa-check-error" class="err-line" role="alert" data-code={checker.error.code}>
-            {checker.error.message}
+      {onObs ? (
+        <fieldset class="settings-group">
+          <legend>OBS</legend>
+          <div class="settings-grid">
+            <Field form={form} name="obsVolume" id="wa-obs-volume" label="Volume" unit="%"
+              hint={`The Watch-along source's volume in OBS (${vmin}–${vmax} %)`}>
+              <input type="number" min={vmin} max={vmax} step={1} inputmode="numeric" {...form.text("obsVolume")} />
+            </Field>
+            <Field form={form} name="returnScene" id="wa-return-scene" label="Return scene"
+              hint="Shown when the video ends. Empty: the scene that was on before.">
+              <input type="text" placeholder="(the scene before)" maxlength={SCENE_MAX_CHARS} {...form.text("returnScene")} />
+            </Field>
           </div>
-        )}
-      </fieldset>
+        </fieldset>
+      ) : (
+        <fieldset class="settings-group">
+          <legend>Controller</legend>
+          <div class="settings-grid">
+            <Field form={form} name="controllerUrl" id="wa-controller-url" label="Controller address" wide
+              hint="The screen-share controller's address (a separate program StreamCue does not run).">
+              <input type="text" inputmode="url" placeholder="http://127.0.0.1:8700" autocapitalize="off" spellcheck={false}
+                maxlength={2000} {...form.text("controllerUrl")} />
+            </Field>
+            <Field form={form} name="guildId" id="wa-guild-id" label="Discord guild id"
+              hint="Digits only: right-click the server → Copy Server ID (Developer Mode)">
+              <input class="mono" type="text" inputmode="numeric" placeholder="1234567890123456789" spellcheck={false}
+                maxlength={20} {...form.text("guildId")} />
+            </Field>
+            <Field form={form} name="channelId" id="wa-channel-id" label="Voice channel id"
+              hint="Digits only: right-click the voice channel → Copy Channel ID">
+              <input class="mono" type="text" inputmode="numeric" placeholder="987654321098765432" spellcheck={false}
+                maxlength={20} {...form.text("channelId")} />
+            </Field>
+            <Field form={form} name="channelName" id="wa-channel-name" label="Channel name"
+              hint="Said in chat: “Putting <link> on Movie Night”. Empty: “the screen share”.">
+              <input type="text" placeholder="Movie Night" maxlength={CHANNEL_NAME_MAX_CHARS} {...form.text("channelName")} />
+            </Field>
+          </div>
+          <ServerNote server={server} />
+          <p class="settings-note">
+            What a controller implements (its calls, the webhook, the error codes, with examples):{" "}
+            <span class="mono">docs/watch-along-controller.md</span> in StreamCue's source.
+          </p>
+          <Health view={view} waiting={waiting} />
+          {checker.error && (
+            <div id="wa-check-error" class="err-line" role="alert" data-code={checker.error.code}>
+              {checker.error.message}
+            </div>
+          )}
+        </fieldset>
+      )}
 
       <FormFooter form={form} prefix="wa">
-        <button id="wa-check" class="btn" type="button" disabled={checker.busy || !configured}
-          aria-busy={checker.busy ? "true" : "false"}
-          title={configured
-            ? `Ask the saved controller's /health${form.changed.value ? " (the saved address: Save to check the one typed)" : ""}`
-            : "Save a controller address first"}
-          onClick={() => void check()}>
-          {waiting ? "Checking…" : "Check controller"}
-        </button>
+        {!onObs && (
+          <button id="wa-check" class="btn" type="button" disabled={checker.busy || !configured}
+            aria-busy={checker.busy ? "true" : "false"}
+            title={configured
+              ? `Ask the saved controller's /health${form.changed.value ? " (the saved address: Save to check the one typed)" : ""}`
+              : "Save a controller address first"}
+            onClick={() => void check()}>
+            {waiting ? "Checking…" : "Check controller"}
+          </button>
+        )}
       </FormFooter>
     </form>
   );

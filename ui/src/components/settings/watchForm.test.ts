@@ -21,6 +21,10 @@ const refusal = (patch: Partial<WatchValues>) => {
 describe("watchForm", () => {
   it("round-trips saved settings through the fields", () => {
     expect(watchFields(saved)).toEqual({
+      executor: "controller",
+      viewerRequests: false,
+      obsVolume: "80",
+      returnScene: "",
       controllerUrl: "http://127.0.0.1:8700",
       guildId: "1234567890123456789",
       channelId: "987654321098765432",
@@ -48,7 +52,8 @@ describe("watchForm", () => {
 
   it("the controller's address: http(s) with a host, trimmed; empty turns watch-along off", () => {
     expect(built({ controllerUrl: "  https://controller.example:8700/base/ " }).controllerUrl).toBe("https://controller.example:8700/base/");
-    expect(built({ controllerUrl: "" }).controllerUrl).toBe("");
+    expect(built({ executor: "obs", controllerUrl: "" }).controllerUrl).toBe("");
+    expect(refusal({ executor: "controller", controllerUrl: " " })).toMatchObject({ field: "controllerUrl", message: expect.stringContaining("or pick OBS") });
     for (const bad of ["127.0.0.1:8700", "ftp://host", "http://", "javascript:alert(1)", "controller"]) {
       expect(refusal({ controllerUrl: bad })).toMatchObject({ field: "controllerUrl", message: expect.stringContaining("http://") });
     }
@@ -63,6 +68,20 @@ describe("watchForm", () => {
     for (const bad of ["9", "901", "60.5", "", "two"]) {
       expect(refusal({ startTimeout: bad })).toMatchObject({ field: "startTimeout", message: expect.stringContaining("10 and 900") });
     }
+  });
+
+  it("OBS: the volume is a whole percent 0–100, the return scene trimmed and at most 100 characters", () => {
+    const obs = built({ executor: "obs", obsVolume: " 0 ", returnScene: "  Just Chatting " });
+    expect(obs).toMatchObject({ executor: "obs", obsVolumePercent: 0, returnScene: "Just Chatting" });
+    expect(built({ executor: "obs", obsVolume: "100" }).obsVolumePercent).toBe(100);
+    for (const bad of ["101", "-1", "50.5", "", "loud"]) {
+      expect(refusal({ obsVolume: bad }).field).toBe("obsVolume");
+    }
+    expect(refusal({ returnScene: "x".repeat(101) }).field).toBe("returnScene");
+    expect(built({ returnScene: "x".repeat(100) }).returnScene).toHaveLength(100);
+    expect(built({ viewerRequests: true }).viewerRequests).toBe(true);
+    // Anything but "controller" is OBS (the only other executor).
+    expect(built({ executor: "bogus" }).executor).toBe("obs");
   });
 
   it("the channel name is trimmed; the executor is kept", () => {

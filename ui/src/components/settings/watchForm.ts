@@ -17,7 +17,17 @@ const U64_MAX = 18_446_744_073_709_551_615n;
 /** Discord's longest channel name (the core does not check it; the field stops there). */
 export const CHANNEL_NAME_MAX_CHARS = 100;
 
+/** The OBS volume's bounds, percent (src/watch/actor.rs `check_settings`). */
+export const VOLUME_RANGE = [0, 100] as const;
+
+/** A scene name's longest (src/watch/actor.rs `check_settings`). */
+export const SCENE_MAX_CHARS = 100;
+
 export type WatchValues = {
+  executor: string;
+  viewerRequests: boolean;
+  obsVolume: string;
+  returnScene: string;
   controllerUrl: string;
   guildId: string;
   channelId: string;
@@ -36,6 +46,10 @@ function refuse(message: string, field: Key): Built<WatchSettings, WatchValues> 
 export function watchFields(view: WatchView): WatchValues {
   const s = view.settings;
   return {
+    executor: s.executor,
+    viewerRequests: s.viewerRequests,
+    obsVolume: String(s.obsVolumePercent),
+    returnScene: s.returnScene,
     controllerUrl: s.controllerUrl,
     guildId: s.guildId,
     channelId: s.channelId,
@@ -61,7 +75,18 @@ export function discordIdOk(text: string): boolean {
 
 /** The checks Save runs; the core checks again. */
 export function buildWatch(v: WatchValues, saved: WatchView): Built<WatchSettings, WatchValues> {
+  const executor = v.executor === "controller" ? "controller" : "obs";
+  const [vmin, vmax] = VOLUME_RANGE;
+  const volume = wholeNumber(v.obsVolume, vmin, vmax, "The OBS volume (%)");
+  if (typeof volume === "string") return refuse(volume, "obsVolume");
+  const returnScene = v.returnScene.trim();
+  if ([...returnScene].length > SCENE_MAX_CHARS) {
+    return refuse(`The return scene's name must be at most ${SCENE_MAX_CHARS} characters.`, "returnScene");
+  }
   const controllerUrl = v.controllerUrl.trim();
+  if (executor === "controller" && controllerUrl === "") {
+    return refuse("The screen-share controller needs its address (e.g. http://127.0.0.1:8700), or pick OBS.", "controllerUrl");
+  }
   if (controllerUrl !== "" && !controllerAddressOk(controllerUrl)) {
     return refuse(
       "The controller's address must start with http:// or https:// and name a host (e.g. http://127.0.0.1:8700).",
@@ -82,6 +107,10 @@ export function buildWatch(v: WatchValues, saved: WatchView): Built<WatchSetting
   return {
     update: {
       ...saved.settings,
+      executor,
+      viewerRequests: v.viewerRequests,
+      obsVolumePercent: volume,
+      returnScene,
       controllerUrl,
       guildId,
       channelId,
