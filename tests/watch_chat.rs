@@ -35,11 +35,9 @@ async fn said_containing(rig: &GenRig, text: &str) -> String {
         .expect("said")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chat_commands_start_refuse_report_and_stop() {
-    let fake = FakeController::start().await;
-    let rig = GenRig::start(None, FAST, 30).await;
-    // The local server listens (GenRig starts it); wait until the actor knows its address.
+/// The local server listens (GenRig starts it); waits until the watch-along actor knows its
+/// address (the controller's webhooks go there).
+async fn server_address_known(rig: &GenRig) {
     rig.h
         .events
         .wait(secs(10.0), "the local server's address", |log| {
@@ -50,6 +48,13 @@ async fn chat_commands_start_refuse_report_and_stop() {
             .is_empty()
         })
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_commands_start_refuse_report_and_stop() {
+    let fake = FakeController::start().await;
+    let rig = GenRig::start(None, FAST, 30).await;
+    server_address_known(&rig).await;
     rig.handle()
         .watch()
         .save_settings(WatchSettings {
@@ -145,16 +150,7 @@ async fn chat_commands_start_refuse_report_and_stop() {
 async fn viewers_links_wait_for_play_or_deny_when_viewers_may_ask() {
     let fake = FakeController::start().await;
     let rig = GenRig::start(None, FAST, 30).await;
-    rig.h
-        .events
-        .wait(secs(10.0), "the local server's address", |log| {
-            !log.pick(|e| match e {
-                CoreEvent::LocalServer { server } if server.url.is_some() => Some(()),
-                _ => None,
-            })
-            .is_empty()
-        })
-        .await;
+    server_address_known(&rig).await;
     let watch = rig.handle().watch().clone();
     watch
         .save_settings(WatchSettings {
