@@ -299,6 +299,31 @@ async fn call<T>(
 }
 
 impl Actor {
+    /// Overlays `settings` on input `input`'s (the connection must be up).
+    async fn set_input(&self, input: &str, settings: &serde_json::Value) -> Result<(), CallError> {
+        let client = &self.link.as_ref().expect("connected").client;
+        call(
+            client
+                .inputs()
+                .set_settings(obws::requests::inputs::SetSettings {
+                    input: obws::requests::inputs::InputId::Name(input),
+                    settings,
+                    overlay: Some(true),
+                }),
+        )
+        .await
+    }
+
+    /// Plays media input `input` from its start (the connection must be up).
+    async fn restart_media(&self, input: &str) -> Result<(), CallError> {
+        let client = &self.link.as_ref().expect("connected").client;
+        call(client.media_inputs().trigger_action(
+            obws::requests::inputs::InputId::Name(input),
+            obws::common::MediaAction::Restart,
+        ))
+        .await
+    }
+
     async fn run(mut self, mut rx: mpsc::Receiver<Command>, cancel: CancellationToken) {
         self.settings = StoredObsSettings::load(&self.setup.db).await;
         self.reset_connection();

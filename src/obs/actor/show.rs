@@ -110,18 +110,8 @@ impl Actor {
     async fn show_generating(&mut self, id: i32, prompt: &str) -> Result<(), CallError> {
         self.remember_previous();
         let names = self.settings.names.clone();
-        let client = &self.link.as_ref().expect("connected").client;
         let text = serde_json::json!({ "text": prompt });
-        call(
-            client
-                .inputs()
-                .set_settings(obws::requests::inputs::SetSettings {
-                    input: obws::requests::inputs::InputId::Name(&names.prompt_source),
-                    settings: &text,
-                    overlay: Some(true),
-                }),
-        )
-        .await?;
+        self.set_input(&names.prompt_source, &text).await?;
         self.seq.generating = Some(id);
         self.state.showing = Some(id);
         self.switch(&names.generating_scene).await
@@ -130,7 +120,6 @@ impl Actor {
     async fn show_result(&mut self, id: i32, path: PathBuf) -> Result<(), CallError> {
         self.remember_previous();
         let names = self.settings.names.clone();
-        let client = &self.link.as_ref().expect("connected").client;
         let media = serde_json::json!({
             "is_local_file": true,
             "local_file": path.display().to_string(),
@@ -138,29 +127,13 @@ impl Actor {
             "restart_on_activate": true,
             "clear_on_media_end": false,
         });
-        let input = obws::requests::inputs::InputId::Name(&names.result_source);
-        call(
-            client
-                .inputs()
-                .set_settings(obws::requests::inputs::SetSettings {
-                    input,
-                    settings: &media,
-                    overlay: Some(true),
-                }),
-        )
-        .await?;
+        self.set_input(&names.result_source, &media).await?;
         let length = mp4::duration(&path).unwrap_or(UNKNOWN_CLIP_LENGTH);
         self.seq.generating = None;
         self.seq.playing = Some((id, Instant::now() + length + FALLBACK_GRACE));
         self.state.showing = Some(id);
         self.switch(&names.result_scene).await?;
-        let client = &self.link.as_ref().expect("connected").client;
-        call(
-            client
-                .media_inputs()
-                .trigger_action(input, obws::common::MediaAction::Restart),
-        )
-        .await
+        self.restart_media(&names.result_source).await
     }
 
     pub(super) async fn clip_ended(&mut self, how: &str) {

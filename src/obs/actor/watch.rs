@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use obws::requests::inputs::{InputId, SetSettings, Volume};
+use obws::requests::inputs::{InputId, Volume};
 use obws::responses::media_inputs::MediaState;
 use tokio::time::Instant;
 
@@ -40,15 +40,20 @@ pub(super) struct Watching {
     errors: u32,
 }
 
+/// Tells the watch-along actor what became of `play` (never waits; a full channel is logged).
+fn report(play: &WatchPlay, media: WatchMedia) {
+    let report = WatchMediaReport {
+        session: play.session.clone(),
+        media,
+    };
+    if play.reports.try_send(report).is_err() {
+        tracing::warn!(session = %play.session, "watch-along report dropped: the watch-along actor is busy");
+    }
+}
+
 impl Watching {
     fn report(&self, media: WatchMedia) {
-        let report = WatchMediaReport {
-            session: self.play.session.clone(),
-            media,
-        };
-        if self.play.reports.try_send(report).is_err() {
-            tracing::warn!(session = %self.play.session, "watch-along report dropped: the watch-along actor is busy");
-        }
+        report(&self.play, media);
     }
 }
 
@@ -61,12 +66,7 @@ impl Actor {
         if let Some(old) = self.watching.take() {
             tracing::info!(session = %old.play.session, "watch-along video replaced");
         }
-        let failed = |play: &WatchPlay, why: String| {
-            let _ = play.reports.try_send(WatchMediaReport {
-                session: play.session.clone(),
-                media: WatchMedia::Failed(why),
-            });
-        };
+        let failed = |play: &WatchPlay, why: String| report(play, WatchMedia::Failed(why));
         if self.link.is_none() {
             failed(
                 &play,
@@ -85,7 +85,7 @@ impl Actor {
                 self.watching = Some(Watching {
                     play,
                     started: false,
-                    previous: previous.or_else(|| self.seq_previous()),
+                    previous: previous.or_else(|| self.seq.previous.clone()),
                     poll_at: Instant::now() + START_POLL,
                     errors: 0,
                 });
@@ -108,13 +108,8 @@ impl Actor {
         }
     }
 
-    fn seq_previous(&self) -> Option<String> {
-        self.seq.previous.clone()
-    }
-
     async fn load_and_switch(&mut self, play: &WatchPlay) -> Result<(), CallError> {
         let names = self.settings.names.clone();
-        let client = &self.link.as_ref().expect("connected").client;
         let media = serde_json::json!({
             "is_local_file": false,
             "input": play.url,
@@ -123,23 +118,13 @@ impl Actor {
             "clear_on_media_end": true,
             "close_when_inactive": false,
         });
-        let input = InputId::Name(&names.watch_source);
-        call(client.inputs().set_settings(SetSettings {
-            input,
-            settings: &media,
-            overlay: Some(true),
-        }))
-        .await?;
+        self.set_input(&names.watch_source, &media).await?;
         let volume = play.volume_percent.min(100) as f32 / 100.0;
+        let client = &self.link.as_ref().expect("connected").client;
+        let input = InputId::Name(&names.watch_source);
         call(client.inputs().set_volume(input, Volume::Mul(volume))).await?;
         self.switch(&names.watch_scene).await?;
-        let client = &self.link.as_ref().expect("connected").client;
-        call(
-            client
-                .media_inputs()
-                .trigger_action(input, obws::common::MediaAction::Restart),
-        )
-        .await
+        self.restart_media(&names.watch_source).await
     }
 
     /// OBS's `MediaInputPlaybackStarted` / `Ended` for the Watch-along source.
@@ -256,15 +241,13 @@ impl Actor {
         if self.seq.previous.as_deref() == Some(watch_scene.as_str()) {
             self.seq.previous = back.clone();
         }
-        let Some(link) = &self.link else { return };
+        if self.link.is_none() {
+            return;
+        }
         let source = self.settings.names.watch_source.clone();
-        let empty = serde_json::json!({ "input": "" });
-        let cleared = call(link.client.inputs().set_settings(SetSettings {
-            input: InputId::Name(&source),
-            settings: &empty,
-            overlay: Some(true),
-        }))
-        .await;
+        let cleared = self
+            .set_input(&source, &serde_json::json!({ "input": "" }))
+            .await;
         let result = match (cleared, back) {
             (Err(e), _) => Err(e),
             (Ok(()), Some(scene))

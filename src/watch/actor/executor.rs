@@ -128,19 +128,15 @@ impl Actor {
         id: String,
         answer: Option<Result<String, Refusal>>,
     ) {
-        let still_active = matches!(
-            self.setup.db.watch().get(&id).await,
-            Ok(Some(r)) if r.status.is_active()
-        );
         match answer {
             None => {}
             Some(Err(Refusal { code, message })) => {
                 self.apply(&id, WatchEvent::Failed { code, message }).await;
             }
-            // Stopped (or timed out) while streamlink ran: nothing is played.
-            Some(Ok(_)) if !still_active => {}
             Some(Ok(url)) => {
-                // Written before OBS is asked, so OBS's report can only move it forward.
+                // Written before OBS is asked, so OBS's report can only move it forward. A
+                // session stopped (or timed out) while streamlink ran is final: the step is
+                // refused and nothing is played.
                 if let Some(Ok(_)) = self.apply(&id, WatchEvent::Starting).await {
                     self.setup.obs.watch_play(WatchPlay {
                         session: id,
